@@ -1,0 +1,296 @@
+#!/bin/bash
+# mkinitramfs.sh - build the busybox initramfs used by tests/rig/run-host-vm.
+#
+# Two sub-commands:
+#
+#   mkinitramfs.sh base --kver KVER --cache DIR [--stock-modules 'm1 m2'] [--force]
+#       Build (or reuse) the cached base image: busybox + applet links, /init, the
+#       stock Debian modules named below with all their dependencies, and modules.dep
+#       etc. so that `modprobe` works inside the VM. The image is keyed by a sha256
+#       over all inputs (this script, the init template, busybox, the kernel version,
+#       the module list and every module file), so it is rebuilt whenever one of them
+#       changes. Prints the directory of the cached image; it contains
+#         initramfs.cpio        the base archive (newc, uncompressed)
+#         modtree/              lib/modules/KVER of the archive (used by `overlay`)
+#
+#   mkinitramfs.sh overlay --kver KVER --base DIR --out FILE [--script FILE]
+#                         [--modules 'a.ko b.ko'] [--file SRC[:DEST]]... [--env K=V]...
+#       Build the small per-run archive that is appended to the base one: the test
+#       script (/rig/script), /rig/env, the project's .ko files in
+#       /lib/modules/KVER/extra/ and a modules.dep regenerated with depmod over base +
+#       extra modules, plus any extra files (dynamically linked ELF files get their
+#       shared libraries too).
+#
+# The Linux kernel unpacks concatenated cpio archives in order, later files replacing
+# earlier ones, so `cat base/initramfs.cpio overlay.cpio` is the initrd.
+set -euo pipefail
+
+RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROG=mkinitramfs.sh
+
+# Stock modules always present in the base image (dependencies are added
+# automatically by resolving them with modprobe --show-depends).
+DEFAULT_STOCK_MODULES="virtio virtio_ring virtio_net net_failover failover virtio_blk
+ virtio_console virtio-rng virtio_pci ext4 crc32c_generic crc32c-intel loop tun e1000e
+ uio_pci_generic vfio-pci"
+
+die() { echo "$PROG: error: $*" >&2; exit 1; }
+log() { echo "$PROG: $*" >&2; }
+
+need_tool() { # need_tool TOOL PACKAGE
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found; install it: apt-get install $2"
+}
+
+# cpio_dev_console OUT: write a newc archive holding /dev and the /dev/console
+# character device (5,1), without needing root to mknod it.
+cpio_dev_console() {
+    local out=$1
+    _hdr() { # name mode rdevmajor rdevminor ino
+        local name=$1 mode=$2 rmaj=$3 rmin=$4 ino=$5
+        local namesize=$(( ${#name} + 1 ))
+        printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+            "$ino" "$mode" 0 0 1 0 0 0 0 "$rmaj" "$rmin" "$namesize" 0
+        printf '%s\0' "$name"
+        # pad header (110 bytes) + name to a multiple of 4
+        local pad=$(( (4 - (110 + namesize) % 4) % 4 ))
+        head -c "$pad" /dev/zero
+    }
+    {
+        _hdr dev $(( 0040755 )) 0 0 900001
+        _hdr dev/console $(( 0020600 )) 5 1 900002
+        _hdr 'TRAILER!!!' 0 0 0 0
+    } >"$out"
+}
+
+# resolve_modules KVER MOD...: print the .ko paths (relative to /lib/modules/KVER)
+# of the given modules and their dependencies, soft dependencies included.
+resolve_modules() {
+    local kver=$1; shift
+    local m line out
+    for m in "$@"; do
+        out=$(modprobe --set-version "$kver" --show-depends --ignore-install "$m" 2>&1) ||
+            die "module '$m' not found for kernel $kver: $out"
+        while read -r line; do
+            case $line in
+                insmod\ *)
+                    line=${line#insmod }; line=${line%% *}
+                    echo "${line#/lib/modules/"$kver"/}" ;;
+                builtin\ *) ;;
+                *) die "unexpected modprobe output for '$m': $line" ;;
+            esac
+        done <<<"$out"
+    done | sort -u
+}
+
+cmd_base() {
+    local kver="" cache="" stock="$DEFAULT_STOCK_MODULES" force=0
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --kver) kver=$2; shift 2 ;;
+            --cache) cache=$2; shift 2 ;;
+            --stock-modules) stock="$stock $2"; shift 2 ;;
+            --force) force=1; shift ;;
+            *) die "base: unknown argument '$1'" ;;
+        esac
+    done
+    [ -n "$kver" ] || die "base: --kver is required"
+    [ -n "$cache" ] || die "base: --cache is required"
+    local moddir=/lib/modules/$kver
+    [ -f "$moddir/modules.dep" ] ||
+        die "$moddir/modules.dep not found; install the Debian kernel: apt-get install linux-image-amd64"
+    need_tool busybox busybox-static
+    need_tool cpio cpio
+    need_tool depmod kmod
+    need_tool modprobe kmod
+    need_tool sha256sum coreutils
+    local bb
+    bb=$(command -v busybox)
+    # A dynamically linked busybox would need its libraries in the image.
+    if ldd "$bb" >/dev/null 2>&1; then
+        die "$bb is dynamically linked; install the static one: apt-get install busybox-static"
+    fi
+
+    # shellcheck disable=SC2086 # word splitting of the module list is intended
+    local mods
+    mods=$(resolve_modules "$kver" $stock)
+
+    # Cache key over every input.
+    local key
+    key=$( {
+        echo "rig-base-v1 $kver"
+        sha256sum "$RIG_DIR/mkinitramfs.sh" "$RIG_DIR/init" "$bb" | awk '{print $1}'
+        local f
+        for f in $mods modules.builtin modules.builtin.modinfo modules.order; do
+            printf '%s ' "$f"; sha256sum <"$moddir/$f" | awk '{print $1}'
+        done
+        depmod --version 2>&1 | head -n1
+    } | sha256sum | cut -c1-16)
+    local out=$cache/base-$kver-$key
+    if [ "$force" = 0 ] && [ -f "$out/.complete" ]; then
+        echo "$out"
+        return 0
+    fi
+
+    mkdir -p "$cache"
+    local tmp
+    tmp=$(mktemp -d "$cache/.build.XXXXXX")
+    # shellcheck disable=SC2064 # expand $tmp now
+    trap "rm -rf '$tmp'" EXIT
+    log "building base initramfs for $kver in $out"
+    local root=$tmp/root
+    mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,mnt,root,rig,var/log}
+    chmod 1777 "$root/tmp"
+    cp "$bb" "$root/bin/busybox"
+    local applet
+    while read -r applet; do
+        case $applet in
+            linuxrc|bin/busybox) continue ;;
+        esac
+        [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+    done < <("$bb" --list-full)
+    # Busybox has mke2fs (ext2) but no mkfs.ext2 applet: provide the usual name.
+    printf '#!/bin/sh\nexec mke2fs "$@"\n' >"$root/usr/sbin/mkfs.ext2"
+    chmod 755 "$root/usr/sbin/mkfs.ext2"
+    cp "$RIG_DIR/init" "$root/init"
+    chmod 755 "$root/init"
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+    printf 'root:x:0:\n' >"$root/etc/group"
+    printf '127.0.0.1 localhost\n' >"$root/etc/hosts"
+    echo vmsg-host >"$root/etc/hostname"
+
+    local mroot=$root/lib/modules/$kver f
+    mkdir -p "$mroot"
+    for f in $mods; do
+        mkdir -p "$mroot/$(dirname "$f")"
+        cp "$moddir/$f" "$mroot/$f"
+    done
+    for f in modules.builtin modules.builtin.modinfo modules.order; do
+        cp "$moddir/$f" "$mroot/$f"
+    done
+    depmod -b "$root" "$kver" || die "depmod failed for the base tree"
+
+    # The module tree is kept next to the archive: the overlay step runs depmod
+    # over it plus the project's modules.
+    mkdir -p "$tmp/modtree/lib/modules"
+    cp -a "$mroot" "$tmp/modtree/lib/modules/"
+    cpio_dev_console "$tmp/initramfs.cpio"
+    (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) \
+        >>"$tmp/initramfs.cpio"
+    printf '%s\n' $mods >"$tmp/modules.list"
+    touch "$tmp/.complete"
+    rm -rf "$root"
+    if [ -e "$out" ]; then rm -rf "$out"; fi
+    mv "$tmp" "$out"
+    trap - EXIT
+    # Keep only the three most recent base images.
+    # shellcheck disable=SC2012 # names are ours, no odd characters
+    ls -1dt "$cache"/base-* 2>/dev/null | tail -n +4 | while read -r f; do rm -rf "$f"; done
+    log "base initramfs: $(du -h "$out/initramfs.cpio" | cut -f1), $(wc -w <"$out/modules.list") modules"
+    echo "$out"
+}
+
+# copy_with_libs SRC DEST ROOT: copy a file; if it is a dynamically linked ELF file,
+# copy the shared libraries it needs (and the dynamic loader) into ROOT too.
+copy_with_libs() {
+    local src=$1 dest=$2 root=$3 lib
+    mkdir -p "$root/$(dirname "$dest")"
+    cp -L "$src" "$root/$dest"
+    if ldd "$src" >/dev/null 2>&1; then
+        while read -r lib; do
+            [ -n "$lib" ] || continue
+            [ -e "$root/$lib" ] && continue
+            mkdir -p "$root/$(dirname "$lib")"
+            cp -L "$lib" "$root/$lib"
+        done < <(ldd "$src" | grep -o '/[^ ]*' | sort -u)
+    fi
+}
+
+cmd_overlay() {
+    local kver="" base="" out="" script="" modules="" files=() envs=()
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --kver) kver=$2; shift 2 ;;
+            --base) base=$2; shift 2 ;;
+            --out) out=$2; shift 2 ;;
+            --script) script=$2; shift 2 ;;
+            --modules) modules="$modules $2"; shift 2 ;;
+            --file) files+=("$2"); shift 2 ;;
+            --env) envs+=("$2"); shift 2 ;;
+            *) die "overlay: unknown argument '$1'" ;;
+        esac
+    done
+    [ -n "$kver" ] && [ -n "$base" ] && [ -n "$out" ] ||
+        die "overlay: --kver, --base and --out are required"
+    [ -f "$base/.complete" ] || die "overlay: $base is not a built base image"
+    local tmp
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmsg-rig-ov.XXXXXX")
+    # shellcheck disable=SC2064
+    trap "rm -rf '$tmp'" EXIT
+    local root=$tmp/root
+    mkdir -p "$root/rig"
+    if [ -n "$script" ]; then
+        cp "$script" "$root/rig/script"
+    else
+        printf '#!/bin/sh\necho "rig: no --script given"\n' >"$root/rig/script"
+    fi
+    chmod 755 "$root/rig/script"
+    : >"$root/rig/env"
+    local e
+    for e in ${envs[@]+"${envs[@]}"}; do
+        case $e in
+            [A-Za-z_]*=*) printf '%s=%q\n' "${e%%=*}" "${e#*=}" >>"$root/rig/env" ;;
+            *) die "overlay: bad --env '$e' (want NAME=VALUE)" ;;
+        esac
+    done
+
+    local ko
+    if [ -n "${modules// /}" ]; then
+        local mt=$tmp/modtree
+        cp -a "$base/modtree" "$mt"
+        mkdir -p "$mt/lib/modules/$kver/extra"
+        for ko in $modules; do
+            [ -f "$ko" ] || die "module file '$ko' not found"
+            case $ko in *.ko) ;; *) die "'$ko' is not a .ko file" ;; esac
+            local vm
+            vm=$(modinfo -F vermagic "$ko" 2>/dev/null | awk '{print $1}') ||
+                die "'$ko' is not a kernel module"
+            [ "$vm" = "$kver" ] ||
+                die "'$ko' was built for kernel '$vm' but the VM runs '$kver'; rebuild it against linux-headers-$kver (or pass --kver $vm)"
+            cp "$ko" "$mt/lib/modules/$kver/extra/"
+        done
+        depmod -b "$mt" "$kver" || die "depmod failed over base + extra modules"
+        mkdir -p "$root/lib/modules/$kver"
+        cp -a "$mt/lib/modules/$kver/extra" "$root/lib/modules/$kver/"
+        cp "$mt/lib/modules/$kver"/modules.* "$root/lib/modules/$kver/"
+    fi
+
+    local spec src dest
+    for spec in ${files[@]+"${files[@]}"}; do
+        src=${spec%%:*}
+        if [ "$src" = "$spec" ]; then dest=/rig/files/$(basename "$src"); else dest=${spec#*:}; fi
+        [ -e "$src" ] || die "file '$src' not found"
+        case $dest in /*) ;; *) dest=/$dest ;; esac
+        if [ -d "$src" ]; then
+            mkdir -p "$root/$dest"
+            cp -a "$src/." "$root/$dest/"
+        else
+            copy_with_libs "$src" "$dest" "$root"
+        fi
+    done
+
+    (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$out"
+}
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+sub=$1; shift
+case $sub in
+    base) cmd_base "$@" ;;
+    overlay) cmd_overlay "$@" ;;
+    resolve) kv=$1; shift; resolve_modules "$kv" "$@" ;;
+    -h|--help|help) usage ;;
+    *) die "unknown sub-command '$sub' (base, overlay, resolve)" ;;
+esac
