@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/*
+ * vmsg_card.h - the card's bus engine (ep_function/core), OS-free.
+ *
+ * The engine owns BAR0 (registers, h2c ring), the host area (c2h ring), the
+ * link state machine and epoch, routing by dev_num, the bus messages
+ * (GET_DEVICES, PING, EVENT_DEVICE, ERROR) and each device's transport state
+ * machine. It never blocks and never allocates after vmsg_card_init() except
+ * in vmsg_card_add_device(). A platform (sim, epf, uio) gives it memory,
+ * interrupts and time through struct vmsg_card_platform; the daemon's event
+ * loop calls vmsg_card_poll() whenever a doorbell rings or a timer expires.
+ * Single-threaded: one caller at a time.
+ */
+#ifndef VMSG_CARD_H
+#define VMSG_CARD_H
+
+#include "vmsg_pcie.h"
+#include "virtio_msg_validate.h"
+
+struct vmsg_card;
+struct vmsg_dev;
+
+struct vmsg_card_platform {
+	void *ctx;
+	/* BAR0 as the card sees it: local memory, at least VMSG_PCIE_BAR0_MIN_SIZE. */
+	volatile void *bar0;
+	size_t bar0_size;
+	/*
+	 * Host memory through the outbound window or DMA. Addresses are host DMA
+	 * addresses. Return 0, or a negative value when [addr, addr + len) is
+	 * outside what the card can reach (never touch memory outside it).
+	 */
+	int (*host_read)(void *ctx, uint64_t addr, void *dst, size_t len);
+	int (*host_write)(void *ctx, uint64_t addr, const void *src, size_t len);
+	/* Direct view of [addr, addr + len) or NULL if not mappable. Used for
+	 * the host area (c2h ring) only; valid until the next attach. */
+	volatile void *(*host_map)(void *ctx, uint64_t addr, size_t len);
+	/* Raise an interrupt towards the host (MSI-X / MSI vector). */
+	int (*raise_irq)(void *ctx, uint32_t vector);
+	/* Monotonic time in nanoseconds. */
+	uint64_t (*now_ns)(void *ctx);
+	/* Optional diagnostics sink (may be NULL). */
+	void (*log)(void *ctx, int level, const char *msg);
+};
+
+#define VMSG_LOG_ERR 3
+#define VMSG_LOG_WARN 4
+#define VMSG_LOG_INFO 6
+#define VMSG_LOG_DEBUG 7
+
+struct vmsg_card_config {
+	uint32_t card_features;   /* VMSG_PCIE_F_* to offer */
+	uint32_t max_msg_size;    /* 44..264 */
+	uint32_t dma_addr_bits;   /* window width published in BAR0 */
+	uint32_t num_vectors;     /* vectors the platform can raise */
+	uint32_t ring_slot_size;  /* 0: VMSG_RING_DEFAULT_SLOT_SIZE */
+	uint32_t ring_slot_count; /* 0: VMSG_RING_DEFAULT_SLOTS */
+	uint32_t max_devices;     /* dev_num 1..max_devices */
+	bool strict_config_generation; /* refuse stale SET_CONFIG (default true) */
+};
+
+/* Counters the engine keeps (also mirrored into BAR0 cnt_*). */
+struct vmsg_card_stats {
+	uint64_t rx_msgs, tx_msgs;
+	uint64_t drop_malformed, drop_stale, drop_no_device, drop_unsupported;
+	uint64_t ring_full, irqs, attaches, detaches, pings;
+	uint64_t verdicts[VMSG_E__COUNT]; /* malformed, per validator verdict */
+};
+
+/* Lifecycle. init publishes BAR0 (magic, version, geometry) with link READY
+ * and a fresh epoch (seeded from now_ns and a counter, never 0). */
+struct vmsg_card *vmsg_card_create(const struct vmsg_card_platform *plat,
+				   const struct vmsg_card_config *cfg);
+void vmsg_card_destroy(struct vmsg_card *card);
+
+/*
+ * Do all pending work: handle host_ctrl (ATTACH/DETACH), drain the h2c ring,
+ * dispatch messages, run device queue work, send events, mirror counters,
+ * bump heartbeat. Returns the number of messages handled, or negative on a
+ * fatal platform error. Call it on every doorbell and at least every
+ * vmsg_card_next_timeout_ms().
+ */
+int vmsg_card_poll(struct vmsg_card *card);
+uint32_t vmsg_card_next_timeout_ms(const struct vmsg_card *card);
+
+/* Devices. add returns the assigned dev_num (>= 1) or negative; if the link
+ * is RUN it sends EVENT_DEVICE READY. remove sends REMOVED, resets the
+ * device, and frees it; later requests to that dev_num get a bus ERROR. */
+int vmsg_card_add_device(struct vmsg_card *card, struct vmsg_dev *dev);
+int vmsg_card_remove_device(struct vmsg_card *card, vmsg_dev_num_t dev_num);
+struct vmsg_dev *vmsg_card_device(struct vmsg_card *card, vmsg_dev_num_t dev_num);
+
+/* Clean shutdown: REMOVED for every device, link SHUTDOWN, interrupt. */
+void vmsg_card_shutdown(struct vmsg_card *card);
+
+const struct vmsg_card_stats *vmsg_card_stats(const struct vmsg_card *card);
+enum vmsg_link_state vmsg_card_link_state(const struct vmsg_card *card);
+uint32_t vmsg_card_epoch(const struct vmsg_card *card);
+const struct vmsg_card_platform *vmsg_card_platform(const struct vmsg_card *card);
+
+#endif /* VMSG_CARD_H */
