@@ -53,6 +53,10 @@ struct vmsg_dev_ops {
 	/* Background work (receive from a tap, console input); may be NULL.
 	 * Called from vmsg_card_poll(). */
 	void (*poll)(struct vmsg_dev *d);
+	/* A file descriptor (or other OS handle) the daemon should wait on for
+	 * this device's background work, or -1. The engine never uses it; the
+	 * daemon calls vmsg_card_poll() when it becomes readable. May be NULL. */
+	int (*wait_fd)(struct vmsg_dev *d);
 	/* Shared memory region idx: 0 and fill addr/len, or negative. May be NULL. */
 	int (*get_shm)(struct vmsg_dev *d, uint32_t idx, uint64_t *addr, uint64_t *len);
 	/* Free backend resources (after reset). */
