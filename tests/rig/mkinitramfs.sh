@@ -21,6 +21,10 @@
 #       extra modules, plus any extra files (dynamically linked ELF files get their
 #       shared libraries too).
 #
+#   mkinitramfs.sh vmlinux --kver KVER --cache DIR
+#       Extract (or reuse) the uncompressed ELF vmlinux of /boot/vmlinuz-KVER; QEMU
+#       boots it through its PVH entry point, 2-3 s faster under TCG. Prints its path.
+#
 # The Linux kernel unpacks concatenated cpio archives in order, later files replacing
 # earlier ones, so `cat base/initramfs.cpio overlay.cpio` is the initrd.
 set -euo pipefail
@@ -183,8 +187,8 @@ cmd_base() {
     mv "$tmp" "$out"
     trap - EXIT
     # Keep only the three most recent base images.
-    # shellcheck disable=SC2012 # names are ours, no odd characters
-    ls -1dt "$cache"/base-* 2>/dev/null | tail -n +4 | while read -r f; do rm -rf "$f"; done
+    find "$cache" -mindepth 1 -maxdepth 1 -name 'base-*' -printf '%T@ %p\n' |
+        sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -rf --
     log "base initramfs: $(du -h "$out/initramfs.cpio" | cut -f1), $(wc -w <"$out/modules.list") modules"
     echo "$out"
 }
@@ -281,6 +285,57 @@ cmd_overlay() {
     (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$out"
 }
 
+# cmd_vmlinux: extract the uncompressed ELF vmlinux from /boot/vmlinuz-KVER (cached).
+# QEMU boots an ELF kernel with a PVH note directly (no BIOS real-mode setup, no
+# in-guest decompression, which costs about 2.5 s under TCG).
+cmd_vmlinux() {
+    local kver="" cache=""
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --kver) kver=$2; shift 2 ;;
+            --cache) cache=$2; shift 2 ;;
+            *) die "vmlinux: unknown argument '$1'" ;;
+        esac
+    done
+    [ -n "$kver" ] && [ -n "$cache" ] || die "vmlinux: --kver and --cache are required"
+    local img=/boot/vmlinuz-$kver
+    [ -r "$img" ] || die "$img not readable; install the Debian kernel: apt-get install linux-image-amd64"
+    grep -q '^CONFIG_PVH=y' "/boot/config-$kver" 2>/dev/null ||
+        die "kernel $kver has no CONFIG_PVH=y, it cannot be booted as an ELF vmlinux"
+    local key out
+    key=$(sha256sum <"$img" | cut -c1-16)
+    out=$cache/vmlinux-$kver-$key
+    if [ -f "$out" ]; then echo "$out"; return 0; fi
+    mkdir -p "$cache"
+    local tmp magic dec off
+    tmp=$(mktemp "$cache/.vmlinux.XXXXXX")
+    # shellcheck disable=SC2064
+    trap "rm -f '$tmp'" EXIT
+    for magic in xz gzip zstd; do
+        case $magic in
+            xz)   off='\xfd\x37\x7a\x58\x5a\x00'
+                  if command -v xz >/dev/null; then dec="xz -dc --single-stream"; else dec="busybox xzcat"; fi ;;
+            gzip) off='\x1f\x8b\x08'; dec="busybox zcat" ;;
+            zstd) off='\x28\xb5\x2f\xfd'; dec="zstd -dcq"
+                  command -v zstd >/dev/null || continue ;;
+        esac
+        off=$( { LC_ALL=C grep -obUaP "$off" "$img" || true; } | head -n1 | cut -d: -f1)
+        [ -n "$off" ] || continue
+        # shellcheck disable=SC2086 # $dec is a command with options
+        tail -c +$(( off + 1 )) "$img" | $dec >"$tmp" 2>/dev/null || true
+        if [ "$(head -c4 "$tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] &&
+           [ "$(stat -c %s "$tmp")" -gt 4000000 ]; then
+            mv "$tmp" "$out"
+            trap - EXIT
+            find "$cache" -maxdepth 1 -name "vmlinux-*" ! -name "${out##*/}" -mmin +1440 -delete
+            log "extracted $img ($magic) to $out"
+            echo "$out"
+            return 0
+        fi
+    done
+    die "could not extract an ELF vmlinux from $img"
+}
+
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
 }
@@ -290,7 +345,8 @@ sub=$1; shift
 case $sub in
     base) cmd_base "$@" ;;
     overlay) cmd_overlay "$@" ;;
+    vmlinux) cmd_vmlinux "$@" ;;
     resolve) kv=$1; shift; resolve_modules "$kv" "$@" ;;
     -h|--help|help) usage ;;
-    *) die "unknown sub-command '$sub' (base, overlay, resolve)" ;;
+    *) die "unknown sub-command '$sub' (base, overlay, vmlinux, resolve)" ;;
 esac
