@@ -50,21 +50,19 @@ void vmsg_set_token(void *buf, uint16_t token);
 
 /* ---- transport requests (host -> card) ---- */
 size_t vmsg_build_get_device_info_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token);
-size_t vmsg_build_get_device_features_req(void *buf, size_t cap, vmsg_dev_num_t dev,
-					  uint16_t token, uint32_t block_index,
+size_t vmsg_build_get_device_features_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
+					  uint32_t block_index, uint32_t num_blocks);
+size_t vmsg_build_set_driver_features_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
+					  uint32_t block_index, const uint32_t *features,
 					  uint32_t num_blocks);
-size_t vmsg_build_set_driver_features_req(void *buf, size_t cap, vmsg_dev_num_t dev,
-					  uint16_t token, uint32_t block_index,
-					  const uint32_t *features, uint32_t num_blocks);
 size_t vmsg_build_get_config_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
 				 uint32_t offset, uint32_t length);
 size_t vmsg_build_set_config_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
 				 uint32_t generation, uint32_t offset, const void *data,
 				 uint32_t length);
-size_t vmsg_build_get_device_status_req(void *buf, size_t cap, vmsg_dev_num_t dev,
-					uint16_t token);
-size_t vmsg_build_set_device_status_req(void *buf, size_t cap, vmsg_dev_num_t dev,
-					uint16_t token, uint32_t status);
+size_t vmsg_build_get_device_status_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token);
+size_t vmsg_build_set_device_status_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
+					uint32_t status);
 size_t vmsg_build_get_vqueue_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
 				 uint32_t index);
 size_t vmsg_build_set_vqueue_req(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
@@ -89,10 +87,10 @@ size_t vmsg_build_get_config_resp(void *buf, size_t cap, vmsg_dev_num_t dev, uin
 size_t vmsg_build_set_config_resp(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
 				  uint32_t generation, uint32_t offset, uint32_t length,
 				  const void *echo);
-size_t vmsg_build_get_device_status_resp(void *buf, size_t cap, vmsg_dev_num_t dev,
-					 uint16_t token, uint32_t status);
-size_t vmsg_build_set_device_status_resp(void *buf, size_t cap, vmsg_dev_num_t dev,
-					 uint16_t token, uint32_t status);
+size_t vmsg_build_get_device_status_resp(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
+					 uint32_t status);
+size_t vmsg_build_set_device_status_resp(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
+					 uint32_t status);
 size_t vmsg_build_get_vqueue_resp(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token,
 				  const struct vmsg_vqueue_info *vq);
 size_t vmsg_build_set_vqueue_resp(void *buf, size_t cap, vmsg_dev_num_t dev, uint16_t token);
@@ -116,8 +114,7 @@ size_t vmsg_build_bus_get_devices_req(void *buf, size_t cap, uint16_t token, uin
 				      uint16_t count);
 /* bitmap holds count / 8 bytes (count a multiple of 8). */
 size_t vmsg_build_bus_get_devices_resp(void *buf, size_t cap, uint16_t token, uint16_t offset,
-				       uint16_t count, uint16_t next_offset,
-				       const uint8_t *bitmap);
+				       uint16_t count, uint16_t next_offset, const uint8_t *bitmap);
 /* PING goes both ways. */
 size_t vmsg_build_bus_ping_req(void *buf, size_t cap, uint16_t token, uint32_t data);
 size_t vmsg_build_bus_ping_resp(void *buf, size_t cap, uint16_t token, uint32_t data);

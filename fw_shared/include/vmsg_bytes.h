@@ -22,8 +22,7 @@ static inline uint32_t vmsg_get_le32(const void *p)
 {
 	const uint8_t *b = (const uint8_t *)p;
 
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	       (uint32_t)b[3] << 24;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
 static inline uint64_t vmsg_get_le64(const void *p)

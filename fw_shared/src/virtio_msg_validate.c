@@ -14,9 +14,9 @@
 #include "vmsg_bytes.h"
 #include "vmsg_pcie.h"
 
-#define VMSG_D_H2C (1u << VMSG_DIR_DRIVER_TO_DEVICE)
-#define VMSG_D_C2H (1u << VMSG_DIR_DEVICE_TO_DRIVER)
-#define VMSG_D_BOTH (VMSG_D_H2C | VMSG_D_C2H)
+#define VMSG_D_H2C   (1u << VMSG_DIR_DRIVER_TO_DEVICE)
+#define VMSG_D_C2H   (1u << VMSG_DIR_DEVICE_TO_DRIVER)
+#define VMSG_D_BOTH  (VMSG_D_H2C | VMSG_D_C2H)
 #define VMSG_U32_MAX 0xffffffffull
 
 /* The payload under inspection. */
@@ -37,7 +37,7 @@ struct vmsg_rule {
 };
 
 static const struct vmsg_validate_opts vmsg_default_opts = {
-	.max_msg_size = VMSG_PCIE_MAX_MSG_SIZE,
+    .max_msg_size = VMSG_PCIE_MAX_MSG_SIZE,
 };
 
 /* ---- small checks ---- */
@@ -276,34 +276,33 @@ static enum vmsg_verdict chk_bus_error(const struct vmsg_pl *pl)
 /* ---- rule tables ---- */
 
 static const struct vmsg_rule vmsg_transport_rules[] = {
-	{ VIRTIO_MSG_GET_DEVICE_INFO, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_INFO", chk_empty,
-	  chk_dev_info_resp },
-	{ VIRTIO_MSG_GET_DEVICE_FEATURES, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_FEATURES",
-	  chk_get_feat_req, chk_get_feat_resp },
-	{ VIRTIO_MSG_SET_DRIVER_FEATURES, VMSG_D_H2C, VMSG_D_C2H, "SET_DRIVER_FEATURES",
-	  chk_set_feat_req, chk_empty },
-	{ VIRTIO_MSG_GET_CONFIG, VMSG_D_H2C, VMSG_D_C2H, "GET_CONFIG", chk_get_cfg_req,
-	  chk_get_cfg_resp },
-	{ VIRTIO_MSG_SET_CONFIG, VMSG_D_H2C, VMSG_D_C2H, "SET_CONFIG", chk_set_cfg_req,
-	  chk_set_cfg_resp },
-	{ VIRTIO_MSG_GET_DEVICE_STATUS, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_STATUS", chk_empty,
-	  chk_4 },
-	{ VIRTIO_MSG_SET_DEVICE_STATUS, VMSG_D_H2C, VMSG_D_C2H, "SET_DEVICE_STATUS", chk_4, chk_4 },
-	{ VIRTIO_MSG_GET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "GET_VQUEUE", chk_4, chk_get_vq_resp },
-	{ VIRTIO_MSG_SET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "SET_VQUEUE", chk_set_vq_req, chk_empty },
-	{ VIRTIO_MSG_RESET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "RESET_VQUEUE", chk_4, chk_empty },
-	{ VIRTIO_MSG_GET_SHM, VMSG_D_H2C, VMSG_D_C2H, "GET_SHM", chk_4, chk_12 },
-	{ VIRTIO_MSG_EVENT_CONFIG, VMSG_D_C2H, 0, "EVENT_CONFIG", chk_event_config, NULL },
-	{ VIRTIO_MSG_EVENT_AVAIL, VMSG_D_H2C, 0, "EVENT_AVAIL", chk_8, NULL },
-	{ VIRTIO_MSG_EVENT_USED, VMSG_D_C2H, 0, "EVENT_USED", chk_4, NULL },
+    {VIRTIO_MSG_GET_DEVICE_INFO, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_INFO", chk_empty,
+     chk_dev_info_resp},
+    {VIRTIO_MSG_GET_DEVICE_FEATURES, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_FEATURES",
+     chk_get_feat_req, chk_get_feat_resp},
+    {VIRTIO_MSG_SET_DRIVER_FEATURES, VMSG_D_H2C, VMSG_D_C2H, "SET_DRIVER_FEATURES",
+     chk_set_feat_req, chk_empty},
+    {VIRTIO_MSG_GET_CONFIG, VMSG_D_H2C, VMSG_D_C2H, "GET_CONFIG", chk_get_cfg_req,
+     chk_get_cfg_resp},
+    {VIRTIO_MSG_SET_CONFIG, VMSG_D_H2C, VMSG_D_C2H, "SET_CONFIG", chk_set_cfg_req,
+     chk_set_cfg_resp},
+    {VIRTIO_MSG_GET_DEVICE_STATUS, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_STATUS", chk_empty, chk_4},
+    {VIRTIO_MSG_SET_DEVICE_STATUS, VMSG_D_H2C, VMSG_D_C2H, "SET_DEVICE_STATUS", chk_4, chk_4},
+    {VIRTIO_MSG_GET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "GET_VQUEUE", chk_4, chk_get_vq_resp},
+    {VIRTIO_MSG_SET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "SET_VQUEUE", chk_set_vq_req, chk_empty},
+    {VIRTIO_MSG_RESET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "RESET_VQUEUE", chk_4, chk_empty},
+    {VIRTIO_MSG_GET_SHM, VMSG_D_H2C, VMSG_D_C2H, "GET_SHM", chk_4, chk_12},
+    {VIRTIO_MSG_EVENT_CONFIG, VMSG_D_C2H, 0, "EVENT_CONFIG", chk_event_config, NULL},
+    {VIRTIO_MSG_EVENT_AVAIL, VMSG_D_H2C, 0, "EVENT_AVAIL", chk_8, NULL},
+    {VIRTIO_MSG_EVENT_USED, VMSG_D_C2H, 0, "EVENT_USED", chk_4, NULL},
 };
 
 static const struct vmsg_rule vmsg_bus_rules[] = {
-	{ VIRTIO_BUS_MSG_GET_DEVICES, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICES", chk_get_devs_req,
-	  chk_get_devs_resp },
-	{ VIRTIO_BUS_MSG_PING, VMSG_D_BOTH, VMSG_D_BOTH, "PING", chk_4, chk_4 },
-	{ VIRTIO_BUS_MSG_EVENT_DEVICE, VMSG_D_C2H, 0, "EVENT_DEVICE", chk_event_device, NULL },
-	{ VMSG_PCIE_BUS_MSG_ERROR, 0, VMSG_D_C2H, "ERROR", NULL, chk_bus_error },
+    {VIRTIO_BUS_MSG_GET_DEVICES, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICES", chk_get_devs_req,
+     chk_get_devs_resp},
+    {VIRTIO_BUS_MSG_PING, VMSG_D_BOTH, VMSG_D_BOTH, "PING", chk_4, chk_4},
+    {VIRTIO_BUS_MSG_EVENT_DEVICE, VMSG_D_C2H, 0, "EVENT_DEVICE", chk_event_device, NULL},
+    {VMSG_PCIE_BUS_MSG_ERROR, 0, VMSG_D_C2H, "ERROR", NULL, chk_bus_error},
 };
 
 #define VMSG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -374,8 +373,7 @@ static enum vmsg_verdict check_body(const uint8_t *b, const struct vmsg_msg_info
 }
 
 enum vmsg_verdict vmsg_validate(const void *buf, size_t len, enum vmsg_dir dir,
-				const struct vmsg_validate_opts *opts,
-				struct vmsg_msg_info *info)
+				const struct vmsg_validate_opts *opts, struct vmsg_msg_info *info)
 {
 	const struct vmsg_validate_opts *o = opts ? opts : &vmsg_default_opts;
 	struct vmsg_msg_info scratch;
@@ -398,18 +396,18 @@ enum vmsg_verdict vmsg_validate(const void *buf, size_t len, enum vmsg_dir dir,
 /* ---- names ---- */
 
 static const char *const vmsg_verdict_names[VMSG_E__COUNT] = {
-	[VMSG_OK] = "ok",
-	[VMSG_E_SHORT] = "short",
-	[VMSG_E_SIZE_MISMATCH] = "size_mismatch",
-	[VMSG_E_TOO_BIG] = "too_big",
-	[VMSG_E_RESERVED_TYPE] = "reserved_type",
-	[VMSG_E_UNKNOWN_ID] = "unknown_id",
-	[VMSG_E_WRONG_DIR] = "wrong_dir",
-	[VMSG_E_PAYLOAD_SIZE] = "payload_size",
-	[VMSG_E_COUNT] = "count",
-	[VMSG_E_RANGE] = "range",
-	[VMSG_E_RESERVED_FIELD] = "reserved_field",
-	[VMSG_E_DEV_NUM] = "dev_num",
+    [VMSG_OK] = "ok",
+    [VMSG_E_SHORT] = "short",
+    [VMSG_E_SIZE_MISMATCH] = "size_mismatch",
+    [VMSG_E_TOO_BIG] = "too_big",
+    [VMSG_E_RESERVED_TYPE] = "reserved_type",
+    [VMSG_E_UNKNOWN_ID] = "unknown_id",
+    [VMSG_E_WRONG_DIR] = "wrong_dir",
+    [VMSG_E_PAYLOAD_SIZE] = "payload_size",
+    [VMSG_E_COUNT] = "count",
+    [VMSG_E_RANGE] = "range",
+    [VMSG_E_RESERVED_FIELD] = "reserved_field",
+    [VMSG_E_DEV_NUM] = "dev_num",
 };
 
 const char *vmsg_verdict_str(enum vmsg_verdict v)
