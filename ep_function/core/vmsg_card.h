@@ -43,19 +43,19 @@ struct vmsg_card_platform {
 	void (*log)(void *ctx, int level, const char *msg);
 };
 
-#define VMSG_LOG_ERR 3
-#define VMSG_LOG_WARN 4
-#define VMSG_LOG_INFO 6
+#define VMSG_LOG_ERR   3
+#define VMSG_LOG_WARN  4
+#define VMSG_LOG_INFO  6
 #define VMSG_LOG_DEBUG 7
 
 struct vmsg_card_config {
-	uint32_t card_features;   /* VMSG_PCIE_F_* to offer */
-	uint32_t max_msg_size;    /* 44..264 */
-	uint32_t dma_addr_bits;   /* window width published in BAR0 */
-	uint32_t num_vectors;     /* vectors the platform can raise */
-	uint32_t ring_slot_size;  /* 0: VMSG_RING_DEFAULT_SLOT_SIZE */
-	uint32_t ring_slot_count; /* 0: VMSG_RING_DEFAULT_SLOTS */
-	uint32_t max_devices;     /* dev_num 1..max_devices */
+	uint32_t card_features;	       /* VMSG_PCIE_F_* to offer */
+	uint32_t max_msg_size;	       /* 44..264 */
+	uint32_t dma_addr_bits;	       /* window width published in BAR0 */
+	uint32_t num_vectors;	       /* vectors the platform can raise */
+	uint32_t ring_slot_size;       /* 0: VMSG_RING_DEFAULT_SLOT_SIZE */
+	uint32_t ring_slot_count;      /* 0: VMSG_RING_DEFAULT_SLOTS */
+	uint32_t max_devices;	       /* dev_num 1..max_devices */
 	bool strict_config_generation; /* refuse stale SET_CONFIG (default true) */
 };
 
@@ -65,7 +65,17 @@ struct vmsg_card_stats {
 	uint64_t drop_malformed, drop_stale, drop_no_device, drop_unsupported;
 	uint64_t ring_full, irqs, attaches, detaches, pings;
 	uint64_t verdicts[VMSG_E__COUNT]; /* malformed, per validator verdict */
+	/* added: */
+	uint64_t pending_overflow; /* messages lost: pending queue full (device NEEDS_RESET) */
+	uint64_t refused;	   /* well-formed requests the state machine refused */
+	uint64_t errors_sent;	   /* bus ERROR messages sent */
+	uint64_t doorbells;	   /* doorbell register changes seen */
 };
+
+/* Fill cfg with the defaults (added): C2H_HOST_MEM | ERROR_MSG, 264-byte
+ * messages, 64-bit DMA, default ring geometry, 32 devices, strict config
+ * generation. vmsg_card_create() also replaces zero fields by defaults. */
+void vmsg_card_config_defaults(struct vmsg_card_config *cfg);
 
 /* Lifecycle. init publishes BAR0 (magic, version, geometry) with link READY
  * and a fresh epoch (seeded from now_ns and a counter, never 0). */

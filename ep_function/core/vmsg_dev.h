@@ -18,24 +18,24 @@
 
 /* virtio 1.x transport feature bits every backend may offer. */
 #define VMSG_VIRTIO_F_RING_INDIRECT_DESC 28
-#define VMSG_VIRTIO_F_RING_EVENT_IDX 29
-#define VMSG_VIRTIO_F_VERSION_1 32
-#define VMSG_VIRTIO_F_ACCESS_PLATFORM 33
-#define VMSG_VIRTIO_F_RING_RESET 40
+#define VMSG_VIRTIO_F_RING_EVENT_IDX	 29
+#define VMSG_VIRTIO_F_VERSION_1		 32
+#define VMSG_VIRTIO_F_ACCESS_PLATFORM	 33
+#define VMSG_VIRTIO_F_RING_RESET	 40
 
 /* Per-queue state the engine keeps from SET_VQUEUE (host DMA addresses). */
 struct vmsg_dev_queue {
 	uint32_t max_size;
 	uint32_t size; /* 0: not configured */
 	uint64_t desc_addr, driver_addr, device_addr;
-	bool ready;    /* SET_VQUEUE done and DRIVER_OK set */
+	bool ready; /* SET_VQUEUE done and DRIVER_OK set */
 	/* backend-owned progress (reset to 0 by the engine on queue reset) */
 	uint16_t last_avail;
 	uint16_t used_idx;
 };
 
 struct vmsg_dev_ops {
-	const char *name;  /* "net", "blk", ... */
+	const char *name;   /* "net", "blk", ... */
 	uint32_t device_id; /* virtio device type (1 net, 2 blk, 3 console, 4 rng) */
 	/* Read config bytes [off, off + len) (engine checks the range). */
 	void (*config_read)(struct vmsg_dev *d, uint32_t off, void *buf, uint32_t len);
@@ -71,9 +71,9 @@ struct vmsg_dev {
 	/* filled by the backend */
 	const struct vmsg_dev_ops *ops;
 	void *priv;
-	uint64_t features;    /* offered (VERSION_1 and ACCESS_PLATFORM always) */
+	uint64_t features; /* offered (VERSION_1 and ACCESS_PLATFORM always) */
 	uint32_t config_size;
-	uint32_t num_queues;  /* <= VMSG_DEV_MAX_QUEUES */
+	uint32_t num_queues;	 /* <= VMSG_DEV_MAX_QUEUES */
 	uint32_t queue_max_size; /* power of two */
 	uint32_t vendor_id;
 	/* owned by the engine */
@@ -91,8 +91,16 @@ int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len)
 int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size_t len);
 
 /* Tell the driver buffers were used on vq: sends EVENT_USED unless the
- * driver suppressed it (VRING_AVAIL_F_NO_INTERRUPT / event index). */
+ * driver suppressed it (VRING_AVAIL_F_NO_INTERRUPT / event index). The
+ * decision is made from host memory (avail flags, or used_event and the
+ * used idx the backend published), whatever the backend's bookkeeping;
+ * call it after publishing the used idx. */
 void vmsg_dev_notify_used(struct vmsg_dev *d, uint32_t vq);
+
+/* (added) Send EVENT_USED for vq without a suppression check: for backends
+ * that already decided with vmsg_vq_dev_need_notify() (fw_shared
+ * vmsg_virtq.h); saves the host memory reads of vmsg_dev_notify_used(). */
+void vmsg_dev_send_used(struct vmsg_dev *d, uint32_t vq);
 
 /* Config changed (backend already updated its bytes): bumps the generation
  * and sends EVENT_CONFIG, with the data when it fits. */
@@ -110,6 +118,6 @@ static inline bool vmsg_dev_has_feature(const struct vmsg_dev *d, unsigned int b
 
 /* Logging through the card's platform. */
 void vmsg_dev_log(struct vmsg_dev *d, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* VMSG_DEV_H */

@@ -30,8 +30,10 @@ struct vmsg_device_info {
 	uint16_t admin_vq_count;
 };
 
-/* GET_VQUEUE response / SET_VQUEUE request fields, host byte order.
- * max_size is only sent in the GET_VQUEUE response; size is cur_size there. */
+/*
+ * GET_VQUEUE response / SET_VQUEUE request fields, host byte order.
+ * max_size is only sent in the GET_VQUEUE response; size is cur_size there.
+ */
 struct vmsg_vqueue_info {
 	uint32_t index;
 	uint32_t max_size;

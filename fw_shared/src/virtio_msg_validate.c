@@ -26,18 +26,16 @@ struct vmsg_pl {
 	uint32_t max_msg_size;
 };
 
+/* Checks the payload of one message kind. */
+typedef enum vmsg_verdict (*vmsg_chk_fn)(const struct vmsg_pl *pl);
+
 /* What one message id may look like. */
 struct vmsg_rule {
-	uint8_t id;
 	uint8_t req_dirs;  /* directions where the request/event form is legal */
 	uint8_t resp_dirs; /* directions where the response form is legal */
 	const char *name;
-	enum vmsg_verdict (*req)(const struct vmsg_pl *pl);
-	enum vmsg_verdict (*resp)(const struct vmsg_pl *pl);
-};
-
-static const struct vmsg_validate_opts vmsg_default_opts = {
-    .max_msg_size = VMSG_PCIE_MAX_MSG_SIZE,
+	vmsg_chk_fn req;
+	vmsg_chk_fn resp;
 };
 
 /* ---- small checks ---- */
@@ -273,50 +271,77 @@ static enum vmsg_verdict chk_bus_error(const struct vmsg_pl *pl)
 	return VMSG_OK;
 }
 
-/* ---- rule tables ---- */
+/* ---- rules per id ---- */
 
-static const struct vmsg_rule vmsg_transport_rules[] = {
-    {VIRTIO_MSG_GET_DEVICE_INFO, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_INFO", chk_empty,
-     chk_dev_info_resp},
-    {VIRTIO_MSG_GET_DEVICE_FEATURES, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_FEATURES",
-     chk_get_feat_req, chk_get_feat_resp},
-    {VIRTIO_MSG_SET_DRIVER_FEATURES, VMSG_D_H2C, VMSG_D_C2H, "SET_DRIVER_FEATURES",
-     chk_set_feat_req, chk_empty},
-    {VIRTIO_MSG_GET_CONFIG, VMSG_D_H2C, VMSG_D_C2H, "GET_CONFIG", chk_get_cfg_req,
-     chk_get_cfg_resp},
-    {VIRTIO_MSG_SET_CONFIG, VMSG_D_H2C, VMSG_D_C2H, "SET_CONFIG", chk_set_cfg_req,
-     chk_set_cfg_resp},
-    {VIRTIO_MSG_GET_DEVICE_STATUS, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICE_STATUS", chk_empty, chk_4},
-    {VIRTIO_MSG_SET_DEVICE_STATUS, VMSG_D_H2C, VMSG_D_C2H, "SET_DEVICE_STATUS", chk_4, chk_4},
-    {VIRTIO_MSG_GET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "GET_VQUEUE", chk_4, chk_get_vq_resp},
-    {VIRTIO_MSG_SET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "SET_VQUEUE", chk_set_vq_req, chk_empty},
-    {VIRTIO_MSG_RESET_VQUEUE, VMSG_D_H2C, VMSG_D_C2H, "RESET_VQUEUE", chk_4, chk_empty},
-    {VIRTIO_MSG_GET_SHM, VMSG_D_H2C, VMSG_D_C2H, "GET_SHM", chk_4, chk_12},
-    {VIRTIO_MSG_EVENT_CONFIG, VMSG_D_C2H, 0, "EVENT_CONFIG", chk_event_config, NULL},
-    {VIRTIO_MSG_EVENT_AVAIL, VMSG_D_H2C, 0, "EVENT_AVAIL", chk_8, NULL},
-    {VIRTIO_MSG_EVENT_USED, VMSG_D_C2H, 0, "EVENT_USED", chk_4, NULL},
-};
+#define REQ_RESP VMSG_D_H2C, VMSG_D_C2H /* request host->card, response card->host */
 
-static const struct vmsg_rule vmsg_bus_rules[] = {
-    {VIRTIO_BUS_MSG_GET_DEVICES, VMSG_D_H2C, VMSG_D_C2H, "GET_DEVICES", chk_get_devs_req,
-     chk_get_devs_resp},
-    {VIRTIO_BUS_MSG_PING, VMSG_D_BOTH, VMSG_D_BOTH, "PING", chk_4, chk_4},
-    {VIRTIO_BUS_MSG_EVENT_DEVICE, VMSG_D_C2H, 0, "EVENT_DEVICE", chk_event_device, NULL},
-    {VMSG_PCIE_BUS_MSG_ERROR, 0, VMSG_D_C2H, "ERROR", NULL, chk_bus_error},
-};
-
-#define VMSG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct vmsg_rule *find_rule(bool is_bus, uint8_t msg_id)
+static bool set_rule(struct vmsg_rule *r, uint8_t req_dirs, uint8_t resp_dirs, const char *name,
+		     vmsg_chk_fn req, vmsg_chk_fn resp)
 {
-	const struct vmsg_rule *t = is_bus ? vmsg_bus_rules : vmsg_transport_rules;
-	size_t n = is_bus ? VMSG_ARRAY_LEN(vmsg_bus_rules) : VMSG_ARRAY_LEN(vmsg_transport_rules);
-	size_t i;
+	r->req_dirs = req_dirs;
+	r->resp_dirs = resp_dirs;
+	r->name = name;
+	r->req = req;
+	r->resp = resp;
+	return true;
+}
 
-	for (i = 0; i < n; i++)
-		if (t[i].id == msg_id)
-			return &t[i];
-	return NULL;
+static bool transport_rule(uint8_t id, struct vmsg_rule *r)
+{
+	switch (id) {
+	case VIRTIO_MSG_GET_DEVICE_INFO:
+		return set_rule(r, REQ_RESP, "GET_DEVICE_INFO", chk_empty, chk_dev_info_resp);
+	case VIRTIO_MSG_GET_DEVICE_FEATURES:
+		return set_rule(r, REQ_RESP, "GET_DEVICE_FEATURES", chk_get_feat_req,
+				chk_get_feat_resp);
+	case VIRTIO_MSG_SET_DRIVER_FEATURES:
+		return set_rule(r, REQ_RESP, "SET_DRIVER_FEATURES", chk_set_feat_req, chk_empty);
+	case VIRTIO_MSG_GET_CONFIG:
+		return set_rule(r, REQ_RESP, "GET_CONFIG", chk_get_cfg_req, chk_get_cfg_resp);
+	case VIRTIO_MSG_SET_CONFIG:
+		return set_rule(r, REQ_RESP, "SET_CONFIG", chk_set_cfg_req, chk_set_cfg_resp);
+	case VIRTIO_MSG_GET_DEVICE_STATUS:
+		return set_rule(r, REQ_RESP, "GET_DEVICE_STATUS", chk_empty, chk_4);
+	case VIRTIO_MSG_SET_DEVICE_STATUS:
+		return set_rule(r, REQ_RESP, "SET_DEVICE_STATUS", chk_4, chk_4);
+	case VIRTIO_MSG_GET_VQUEUE:
+		return set_rule(r, REQ_RESP, "GET_VQUEUE", chk_4, chk_get_vq_resp);
+	case VIRTIO_MSG_SET_VQUEUE:
+		return set_rule(r, REQ_RESP, "SET_VQUEUE", chk_set_vq_req, chk_empty);
+	case VIRTIO_MSG_RESET_VQUEUE:
+		return set_rule(r, REQ_RESP, "RESET_VQUEUE", chk_4, chk_empty);
+	case VIRTIO_MSG_GET_SHM:
+		return set_rule(r, REQ_RESP, "GET_SHM", chk_4, chk_12);
+	case VIRTIO_MSG_EVENT_CONFIG:
+		return set_rule(r, VMSG_D_C2H, 0, "EVENT_CONFIG", chk_event_config, NULL);
+	case VIRTIO_MSG_EVENT_AVAIL:
+		return set_rule(r, VMSG_D_H2C, 0, "EVENT_AVAIL", chk_8, NULL);
+	case VIRTIO_MSG_EVENT_USED:
+		return set_rule(r, VMSG_D_C2H, 0, "EVENT_USED", chk_4, NULL);
+	default:
+		return false;
+	}
+}
+
+static bool bus_rule(uint8_t id, struct vmsg_rule *r)
+{
+	switch (id) {
+	case VIRTIO_BUS_MSG_GET_DEVICES:
+		return set_rule(r, REQ_RESP, "GET_DEVICES", chk_get_devs_req, chk_get_devs_resp);
+	case VIRTIO_BUS_MSG_PING:
+		return set_rule(r, VMSG_D_BOTH, VMSG_D_BOTH, "PING", chk_4, chk_4);
+	case VIRTIO_BUS_MSG_EVENT_DEVICE:
+		return set_rule(r, VMSG_D_C2H, 0, "EVENT_DEVICE", chk_event_device, NULL);
+	case VMSG_PCIE_BUS_MSG_ERROR:
+		return set_rule(r, 0, VMSG_D_C2H, "ERROR", NULL, chk_bus_error);
+	default:
+		return false;
+	}
+}
+
+static bool find_rule(bool is_bus, uint8_t msg_id, struct vmsg_rule *r)
+{
+	return is_bus ? bus_rule(msg_id, r) : transport_rule(msg_id, r);
 }
 
 /* ---- the validator ---- */
@@ -354,31 +379,38 @@ static enum vmsg_verdict check_header(const struct vmsg_msg_info *info, size_t l
 static enum vmsg_verdict check_body(const uint8_t *b, const struct vmsg_msg_info *info,
 				    enum vmsg_dir dir, const struct vmsg_validate_opts *o)
 {
-	const struct vmsg_rule *r = find_rule(info->is_bus, info->msg_id);
+	struct vmsg_rule r;
 	struct vmsg_pl pl;
 	uint8_t dirs;
 
-	if (!r) {
+	if (!find_rule(info->is_bus, info->msg_id, &r)) {
 		if ((info->msg_id & VIRTIO_MSG_ID_IMPL_BIT) && o->allow_impl_ids)
 			return VMSG_OK;
 		return VMSG_E_UNKNOWN_ID;
 	}
-	dirs = info->is_response ? r->resp_dirs : r->req_dirs;
+	dirs = info->is_response ? r.resp_dirs : r.req_dirs;
 	if (!(dirs & (1u << dir)))
 		return VMSG_E_WRONG_DIR;
 	pl.p = b + VIRTIO_MSG_HEADER_SIZE;
 	pl.n = info->payload_len;
 	pl.max_msg_size = o->max_msg_size;
-	return info->is_response ? r->resp(&pl) : r->req(&pl);
+	return info->is_response ? r.resp(&pl) : r.req(&pl);
 }
 
 enum vmsg_verdict vmsg_validate(const void *buf, size_t len, enum vmsg_dir dir,
 				const struct vmsg_validate_opts *opts, struct vmsg_msg_info *info)
 {
-	const struct vmsg_validate_opts *o = opts ? opts : &vmsg_default_opts;
+	const struct vmsg_validate_opts *o = opts;
+	struct vmsg_validate_opts def;
 	struct vmsg_msg_info scratch;
 	enum vmsg_verdict v;
 
+	if (!o) {
+		def.max_msg_size = VMSG_PCIE_MAX_MSG_SIZE;
+		def.strict_reserved = false;
+		def.allow_impl_ids = false;
+		o = &def;
+	}
 	if (!info)
 		info = &scratch;
 	vmsg_zero_bytes(info, sizeof(*info));
@@ -395,31 +427,41 @@ enum vmsg_verdict vmsg_validate(const void *buf, size_t len, enum vmsg_dir dir,
 
 /* ---- names ---- */
 
-static const char *const vmsg_verdict_names[VMSG_E__COUNT] = {
-    [VMSG_OK] = "ok",
-    [VMSG_E_SHORT] = "short",
-    [VMSG_E_SIZE_MISMATCH] = "size_mismatch",
-    [VMSG_E_TOO_BIG] = "too_big",
-    [VMSG_E_RESERVED_TYPE] = "reserved_type",
-    [VMSG_E_UNKNOWN_ID] = "unknown_id",
-    [VMSG_E_WRONG_DIR] = "wrong_dir",
-    [VMSG_E_PAYLOAD_SIZE] = "payload_size",
-    [VMSG_E_COUNT] = "count",
-    [VMSG_E_RANGE] = "range",
-    [VMSG_E_RESERVED_FIELD] = "reserved_field",
-    [VMSG_E_DEV_NUM] = "dev_num",
-};
-
 const char *vmsg_verdict_str(enum vmsg_verdict v)
 {
-	if ((unsigned int)v >= VMSG_E__COUNT || !vmsg_verdict_names[v])
+	switch (v) {
+	case VMSG_OK:
+		return "ok";
+	case VMSG_E_SHORT:
+		return "short";
+	case VMSG_E_SIZE_MISMATCH:
+		return "size_mismatch";
+	case VMSG_E_TOO_BIG:
+		return "too_big";
+	case VMSG_E_RESERVED_TYPE:
+		return "reserved_type";
+	case VMSG_E_UNKNOWN_ID:
+		return "unknown_id";
+	case VMSG_E_WRONG_DIR:
+		return "wrong_dir";
+	case VMSG_E_PAYLOAD_SIZE:
+		return "payload_size";
+	case VMSG_E_COUNT:
+		return "count";
+	case VMSG_E_RANGE:
+		return "range";
+	case VMSG_E_RESERVED_FIELD:
+		return "reserved_field";
+	case VMSG_E_DEV_NUM:
+		return "dev_num";
+	default:
 		return "?";
-	return vmsg_verdict_names[v];
+	}
 }
 
 const char *vmsg_msg_name(bool is_bus, uint8_t msg_id)
 {
-	const struct vmsg_rule *r = find_rule(is_bus, msg_id);
+	struct vmsg_rule r;
 
-	return r ? r->name : "?";
+	return find_rule(is_bus, msg_id, &r) ? r.name : "?";
 }

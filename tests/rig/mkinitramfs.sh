@@ -114,8 +114,8 @@ cmd_base() {
         die "$bb is dynamically linked; install the static one: apt-get install busybox-static"
     fi
 
-    # shellcheck disable=SC2086 # word splitting of the module list is intended
     local mods
+    # shellcheck disable=SC2086 # word splitting of the module list is intended
     mods=$(resolve_modules "$kver" $stock)
 
     # Cache key over every input.
@@ -142,6 +142,7 @@ cmd_base() {
     trap "rm -rf '$tmp'" EXIT
     log "building base initramfs for $kver in $out"
     local root=$tmp/root
+    mkdir -p "$root"; chmod 755 "$root"
     mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,mnt,root,rig,var/log}
     chmod 1777 "$root/tmp"
     cp "$bb" "$root/bin/busybox"
@@ -178,8 +179,9 @@ cmd_base() {
     mkdir -p "$tmp/modtree/lib/modules"
     cp -a "$mroot" "$tmp/modtree/lib/modules/"
     cpio_dev_console "$tmp/initramfs.cpio"
-    (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) \
+    (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) \
         >>"$tmp/initramfs.cpio"
+    # shellcheck disable=SC2086 # one module per line
     printf '%s\n' $mods >"$tmp/modules.list"
     touch "$tmp/.complete"
     rm -rf "$root"
@@ -223,14 +225,16 @@ cmd_overlay() {
             *) die "overlay: unknown argument '$1'" ;;
         esac
     done
-    [ -n "$kver" ] && [ -n "$base" ] && [ -n "$out" ] ||
+    if [ -z "$kver" ] || [ -z "$base" ] || [ -z "$out" ]; then
         die "overlay: --kver, --base and --out are required"
+    fi
     [ -f "$base/.complete" ] || die "overlay: $base is not a built base image"
     local tmp
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmsg-rig-ov.XXXXXX")
     # shellcheck disable=SC2064
     trap "rm -rf '$tmp'" EXIT
     local root=$tmp/root
+    mkdir -p "$root"; chmod 755 "$root"
     mkdir -p "$root/rig"
     if [ -n "$script" ]; then
         cp "$script" "$root/rig/script"
@@ -282,7 +286,7 @@ cmd_overlay() {
         fi
     done
 
-    (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$out"
+    (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$out"
 }
 
 # cmd_vmlinux: extract the uncompressed ELF vmlinux from /boot/vmlinuz-KVER (cached).
@@ -297,7 +301,7 @@ cmd_vmlinux() {
             *) die "vmlinux: unknown argument '$1'" ;;
         esac
     done
-    [ -n "$kver" ] && [ -n "$cache" ] || die "vmlinux: --kver and --cache are required"
+    if [ -z "$kver" ] || [ -z "$cache" ]; then die "vmlinux: --kver and --cache are required"; fi
     local img=/boot/vmlinuz-$kver
     [ -r "$img" ] || die "$img not readable; install the Debian kernel: apt-get install linux-image-amd64"
     grep -q '^CONFIG_PVH=y' "/boot/config-$kver" 2>/dev/null ||

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/*
+ * card_link.h - what a platform (sim, later epf and uio) gives the daemon:
+ * the engine's platform ops plus the file descriptors the event loop waits
+ * on for doorbells and link housekeeping.
+ */
+#ifndef CARD_LINK_H
+#define CARD_LINK_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vmsg_card.h"
+
+struct card_link_ops {
+	const char *name;
+	/* Upper bound of pollfd entries pollfds() fills. */
+	int (*max_pollfds)(void *priv);
+	int (*pollfds)(void *priv, struct pollfd *pfd, int max);
+	/* After poll(): handle the entries filled by pollfds(). Returns true
+	 * when a doorbell rang (the engine should be polled). */
+	bool (*handle)(void *priv, const struct pollfd *pfd, int n);
+	/* Called right before every vmsg_card_poll(). */
+	void (*before_card_poll)(void *priv);
+	/* "key value" lines for `ctl stats`; returns bytes written. */
+	size_t (*describe)(void *priv, char *buf, size_t len);
+	void (*destroy)(void *priv);
+};
+
+struct card_link {
+	const struct card_link_ops *ops;
+	void *priv;
+	/* Filled by the platform: what the engine gets. */
+	struct vmsg_card_platform plat;
+	uint32_t num_vectors;
+	uint32_t dma_addr_bits;
+	uint32_t card_features; /* VMSG_PCIE_F_* the platform supports */
+};
+
+#endif /* CARD_LINK_H */

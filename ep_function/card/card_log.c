@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
+/*
+ * card_log.c - leveled diagnostics on stderr.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "card_log.h"
+
+static int log_level = VMSG_LOG_INFO;
+
+void card_log_set_level(int level)
+{
+	log_level = level;
+}
+
+int card_log_get_level(void)
+{
+	return log_level;
+}
+
+int card_log_parse_level(const char *s)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} names[] = {
+		{"err", VMSG_LOG_ERR},     {"error", VMSG_LOG_ERR},  {"warn", VMSG_LOG_WARN},
+		{"warning", VMSG_LOG_WARN}, {"info", VMSG_LOG_INFO}, {"debug", VMSG_LOG_DEBUG},
+	};
+	char *end;
+	long v;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].level;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < 0 || v > 7)
+		return -1;
+	return (int)v;
+}
+
+static const char *level_tag(int level)
+{
+	if (level <= VMSG_LOG_ERR)
+		return "error";
+	if (level == VMSG_LOG_WARN)
+		return "warning";
+	if (level <= VMSG_LOG_INFO)
+		return "info";
+	return "debug";
+}
+
+void card_log(int level, const char *fmt, ...)
+{
+	char line[1024];
+	struct timespec ts;
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* One fprintf per line so that concurrent writers do not interleave. */
+	fprintf(stderr, "vmsg-card[%ld.%03ld] %s: %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000000L,
+		level_tag(level), line);
+}

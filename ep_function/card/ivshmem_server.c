@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
+/*
+ * ivshmem_server.c - QEMU ivshmem server protocol, card = peer 0.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "card_log.h"
+#include "ivshmem_server.h"
+
+#define IVS_MAX_ID 65535 /* the ivshmem doorbell register has 16 bits of peer id */
+#define IVS_DISCARD_MAX 4096
+
+struct ivs_peer {
+	bool used;
+	bool dead;
+	uint16_t id;
+	int sock; /* -1 for the card itself */
+	uint64_t seq; /* connection order: larger is more recent */
+	int efd[IVS_MAX_VECTORS];
+};
+
+struct ivs_server {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int listen_fd;
+	int shm_fd;
+	uint32_t vectors;
+	struct ivs_peer card;
+	struct ivs_peer clients[IVS_MAX_CLIENTS];
+	uint16_t next_id;
+	uint64_t seq;
+	int host; /* index in clients[], -1 when none */
+	uint64_t host_gen;
+};
+
+static void peer_close_fds(struct ivs_peer *p, uint32_t vectors)
+{
+	for (uint32_t v = 0; v < vectors; v++) {
+		if (p->efd[v] >= 0)
+			close(p->efd[v]);
+		p->efd[v] = -1;
+	}
+	if (p->sock >= 0)
+		close(p->sock);
+	p->sock = -1;
+}
+
+static int peer_make_eventfds(struct ivs_peer *p, uint32_t vectors)
+{
+	for (uint32_t v = 0; v < IVS_MAX_VECTORS; v++)
+		p->efd[v] = -1;
+	for (uint32_t v = 0; v < vectors; v++) {
+		p->efd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (p->efd[v] < 0) {
+			int e = errno;
+
+			card_err("ivshmem: eventfd for peer %u vector %u: %s", p->id, v,
+				 strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
+/* One protocol message: an int64 in little endian, optionally one fd.
+ * Never blocks: a client that does not drain its socket is dropped. */
+static int send_msg(int sock, int64_t value, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	uint64_t le = (uint64_t)value;
+	struct iovec iov;
+	struct msghdr msg;
+	ssize_t n;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	le = __builtin_bswap64(le);
+#endif
+	iov.iov_base = &le;
+	iov.iov_len = sizeof(le);
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do {
+		n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(le))
+		return -EPIPE;
+	return 0;
+}
+
+/* Send peer p's eventfds (one message per vector, p's id each) to sock. */
+static int send_peer_vectors(const struct ivs_server *s, int sock, const struct ivs_peer *p)
+{
+	for (uint32_t v = 0; v < s->vectors; v++) {
+		int r = send_msg(sock, p->id, p->efd[v]);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void pick_host(struct ivs_server *s)
+{
+	int best = -1;
+
+	for (int i = 0; i < IVS_MAX_CLIENTS; i++) {
+		const struct ivs_peer *p = &s->clients[i];
+
+		if (p->used && !p->dead && (best < 0 || p->seq > s->clients[best].seq))
+			best = i;
+	}
+	if (best == s->host)
+		return;
+	s->host = best;
+	s->host_gen++;
+	if (best >= 0)
+		card_info("ivshmem: peer %u is now the host (interrupts go to it)",
+			  s->clients[best].id);
+	else
+		card_info("ivshmem: no host connected");
+}
+
+/* Remove dead clients, telling the live ones; a live one that cannot be
+ * told is dead too, so loop until nothing changes (bounded by the table). */
+static void reap(struct ivs_server *s)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (int i = 0; i < IVS_MAX_CLIENTS; i++) {
+			struct ivs_peer *p = &s->clients[i];
+
+			if (!p->used || !p->dead)
+				continue;
+			card_info("ivshmem: peer %u disconnected", p->id);
+			peer_close_fds(p, s->vectors);
+			p->used = false;
+			for (int j = 0; j < IVS_MAX_CLIENTS; j++) {
+				struct ivs_peer *o = &s->clients[j];
+				int r;
+
+				if (!o->used || o->dead)
+					continue;
+				r = send_msg(o->sock, p->id, -1);
+				if (r < 0) {
+					card_warn("ivshmem: peer %u: cannot send disconnect of "
+						  "peer %u: %s; dropping it",
+						  o->id, p->id, strerror(-r));
+					o->dead = true;
+					again = true;
+				}
+			}
+		}
+	}
+	pick_host(s);
+}
+
+static bool id_in_use(const struct ivs_server *s, uint16_t id)
+{
+	for (int i = 0; i < IVS_MAX_CLIENTS; i++)
+		if (s->clients[i].used && s->clients[i].id == id)
+			return true;
+	return false;
+}
+
+static uint16_t alloc_id(struct ivs_server *s)
+{
+	/* At most IVS_MAX_CLIENTS ids are in use, so this ends quickly. */
+	for (;;) {
+		uint16_t id = s->next_id;
+
+		s->next_id = s->next_id >= IVS_MAX_ID ? 1 : (uint16_t)(s->next_id + 1);
+		if (!id_in_use(s, id))
+			return id;
+	}
+}
+
+static int setup_client(struct ivs_server *s, struct ivs_peer *p)
+{
+	int r;
+
+	r = send_msg(p->sock, IVS_PROTOCOL_VERSION, -1);
+	if (r == 0)
+		r = send_msg(p->sock, p->id, -1);
+	if (r == 0)
+		r = send_msg(p->sock, -1, s->shm_fd);
+	/* Other peers, the card first, then the client itself. */
+	if (r == 0)
+		r = send_peer_vectors(s, p->sock, &s->card);
+	for (int i = 0; r == 0 && i < IVS_MAX_CLIENTS; i++) {
+		const struct ivs_peer *o = &s->clients[i];
+
+		if (o != p && o->used && !o->dead)
+			r = send_peer_vectors(s, p->sock, o);
+	}
+	if (r == 0)
+		r = send_peer_vectors(s, p->sock, p);
+	return r;
+}
+
+static void accept_client(struct ivs_server *s)
+{
+	struct ivs_peer *p = NULL;
+	int sock, r;
+
+	sock = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (sock < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED)
+			card_warn("ivshmem: accept on %s: %s", s->path, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < IVS_MAX_CLIENTS; i++) {
+		if (!s->clients[i].used) {
+			p = &s->clients[i];
+			break;
+		}
+	}
+	if (!p) {
+		card_warn("ivshmem: refusing a client on %s: already %d clients", s->path,
+			  IVS_MAX_CLIENTS);
+		close(sock);
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	p->sock = sock;
+	p->id = alloc_id(s);
+	p->seq = ++s->seq;
+	r = peer_make_eventfds(p, s->vectors);
+	if (r == 0)
+		r = setup_client(s, p);
+	if (r < 0) {
+		card_warn("ivshmem: setting up peer %u failed: %s; closing it", p->id,
+			  strerror(-r));
+		peer_close_fds(p, s->vectors);
+		return;
+	}
+	p->used = true;
+	card_info("ivshmem: peer %u connected (%u vectors)", p->id, s->vectors);
+	/* Tell the others about the newcomer. */
+	for (int j = 0; j < IVS_MAX_CLIENTS; j++) {
+		struct ivs_peer *o = &s->clients[j];
+
+		if (o == p || !o->used || o->dead)
+			continue;
+		r = send_peer_vectors(s, o->sock, p);
+		if (r < 0) {
+			card_warn("ivshmem: peer %u: cannot announce peer %u: %s; dropping it",
+				  o->id, p->id, strerror(-r));
+			o->dead = true;
+		}
+	}
+	if (s->host >= 0 && &s->clients[s->host] != p)
+		card_info("ivshmem: several clients connected; the most recent (peer %u) "
+			  "replaces peer %u as the host",
+			  p->id, s->clients[s->host].id);
+	reap(s);
+}
+
+/* A client has something for us: clients never speak, so discard it (a
+ * bounded amount per wakeup) and notice EOF or errors. */
+static void client_input(struct ivs_peer *p, short revents)
+{
+	char buf[512];
+	size_t total = 0;
+
+	if (revents & POLLIN) {
+		while (total < IVS_DISCARD_MAX) {
+			ssize_t n = recv(p->sock, buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (n > 0) {
+				total += (size_t)n;
+				continue;
+			}
+			if (n == 0) {
+				p->dead = true;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				card_dbg("ivshmem: peer %u: recv: %s", p->id, strerror(errno));
+				p->dead = true;
+			}
+			break;
+		}
+		if (total)
+			card_dbg("ivshmem: peer %u sent %zu unexpected bytes, ignored", p->id,
+				 total);
+	} else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		p->dead = true;
+	}
+}
+
+static bool drain_eventfd(int fd)
+{
+	uint64_t v;
+	ssize_t n = read(fd, &v, sizeof(v));
+
+	return n == (ssize_t)sizeof(v) && v != 0;
+}
+
+struct ivs_server *ivs_server_create(const char *sock_path, int shm_fd, uint32_t vectors)
+{
+	struct sockaddr_un sa;
+	struct ivs_server *s;
+
+	if (vectors == 0 || vectors > IVS_MAX_VECTORS) {
+		card_err("ivshmem: %u vectors: must be 1..%d", vectors, IVS_MAX_VECTORS);
+		return NULL;
+	}
+	if (strlen(sock_path) >= sizeof(sa.sun_path)) {
+		card_err("ivshmem: socket path %s is too long (max %zu bytes)", sock_path,
+			 sizeof(sa.sun_path) - 1);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		card_err("ivshmem: out of memory");
+		return NULL;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", sock_path);
+	s->listen_fd = -1;
+	s->shm_fd = shm_fd;
+	s->vectors = vectors;
+	s->next_id = 1;
+	s->host = -1;
+	s->card.id = IVS_CARD_PEER_ID;
+	s->card.sock = -1;
+	s->card.used = true;
+	for (int i = 0; i < IVS_MAX_CLIENTS; i++) {
+		s->clients[i].sock = -1;
+		for (int v = 0; v < IVS_MAX_VECTORS; v++)
+			s->clients[i].efd[v] = -1;
+	}
+	if (peer_make_eventfds(&s->card, vectors) < 0)
+		goto fail;
+
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->listen_fd < 0) {
+		card_err("ivshmem: socket: %s", strerror(errno));
+		goto fail;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	if (unlink(sock_path) < 0 && errno != ENOENT) {
+		card_err("ivshmem: cannot remove stale %s: %s", sock_path, strerror(errno));
+		goto fail;
+	}
+	if (bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		card_err("ivshmem: bind %s: %s", sock_path, strerror(errno));
+		goto fail;
+	}
+	if (listen(s->listen_fd, 8) < 0) {
+		card_err("ivshmem: listen %s: %s", sock_path, strerror(errno));
+		unlink(sock_path);
+		goto fail;
+	}
+	card_info("ivshmem: listening on %s (%u vectors, card is peer %d)", sock_path, vectors,
+		  IVS_CARD_PEER_ID);
+	return s;
+fail:
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	peer_close_fds(&s->card, vectors);
+	free(s);
+	return NULL;
+}
+
+void ivs_server_destroy(struct ivs_server *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < IVS_MAX_CLIENTS; i++)
+		if (s->clients[i].used)
+			peer_close_fds(&s->clients[i], s->vectors);
+	peer_close_fds(&s->card, s->vectors);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (unlink(s->path) < 0 && errno != ENOENT)
+		card_warn("ivshmem: cannot remove %s: %s", s->path, strerror(errno));
+	free(s);
+}
+
+int ivs_server_max_pollfds(const struct ivs_server *s)
+{
+	return 1 + (int)s->vectors + IVS_MAX_CLIENTS;
+}
+
+int ivs_server_pollfds(const struct ivs_server *s, struct pollfd *pfd, int max)
+{
+	int n = 0;
+
+	if (max < ivs_server_max_pollfds(s))
+		return 0;
+	pfd[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+	for (uint32_t v = 0; v < s->vectors; v++)
+		pfd[n++] = (struct pollfd){.fd = s->card.efd[v], .events = POLLIN};
+	for (int i = 0; i < IVS_MAX_CLIENTS; i++)
+		if (s->clients[i].used && !s->clients[i].dead)
+			pfd[n++] = (struct pollfd){.fd = s->clients[i].sock, .events = POLLIN};
+	return n;
+}
+
+uint32_t ivs_server_handle(struct ivs_server *s, const struct pollfd *pfd, int n)
+{
+	uint32_t rang = 0;
+	bool any_dead = false;
+
+	for (int k = 1 + (int)s->vectors; k < n; k++) {
+		if (!pfd[k].revents)
+			continue;
+		/* Match by fd: the table is unchanged since pollfds() was called. */
+		for (int i = 0; i < IVS_MAX_CLIENTS; i++) {
+			struct ivs_peer *p = &s->clients[i];
+
+			if (p->used && !p->dead && p->sock == pfd[k].fd) {
+				client_input(p, pfd[k].revents);
+				any_dead |= p->dead;
+				break;
+			}
+		}
+	}
+	if (any_dead)
+		reap(s);
+	for (uint32_t v = 0; v < s->vectors && 1 + (int)v < n; v++)
+		if (pfd[1 + v].revents && drain_eventfd(s->card.efd[v]))
+			rang |= 1u << v;
+	if (n > 0 && (pfd[0].revents & POLLIN))
+		accept_client(s);
+	return rang;
+}
+
+int ivs_server_notify_host(struct ivs_server *s, uint32_t vector)
+{
+	const uint64_t one = 1;
+	ssize_t n;
+
+	if (vector >= s->vectors)
+		return -EINVAL;
+	if (s->host < 0)
+		return -ENOTCONN;
+	n = write(s->clients[s->host].efd[vector], &one, sizeof(one));
+	if (n == (ssize_t)sizeof(one))
+		return 0;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0; /* counter saturated: an interrupt is pending anyway */
+	return n < 0 ? -errno : -EIO;
+}
+
+int ivs_server_host_id(const struct ivs_server *s)
+{
+	return s->host >= 0 ? s->clients[s->host].id : -1;
+}
+
+unsigned int ivs_server_num_clients(const struct ivs_server *s)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < IVS_MAX_CLIENTS; i++)
+		n += s->clients[i].used && !s->clients[i].dead;
+	return n;
+}
+
+uint64_t ivs_server_host_generation(const struct ivs_server *s)
+{
+	return s->host_gen;
+}

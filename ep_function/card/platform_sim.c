@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
+/*
+ * platform_sim.c - the emulated PCIe link (BAR0 file + ivshmem server +
+ * host RAM file) as a vmsg_card_platform.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "card_log.h"
+#include "ivshmem_server.h"
+#include "platform_sim.h"
+#include "sim_hostmem.h"
+
+struct sim_link {
+	struct sim_opts o;
+	char bar0_path[PATH_MAX];
+	int bar0_fd;
+	volatile uint8_t *bar0;
+	size_t bar0_size;
+	struct ivs_server *ivs;
+	struct sim_hostmem hm;
+	uint32_t last_host_ctrl;
+	uint64_t last_host_gen;
+	uint64_t irqs, irqs_lost, irq_errors, doorbells;
+	bool warned_no_host;
+};
+
+/* ---- platform ops for the engine ---- */
+
+static int sim_host_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+	struct sim_link *l = ctx;
+	const uint8_t *p;
+
+	if (len == 0)
+		return 0;
+	p = sim_hostmem_ptr(&l->hm, addr, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+static int sim_host_write(void *ctx, uint64_t addr, const void *src, size_t len)
+{
+	struct sim_link *l = ctx;
+	uint8_t *p;
+
+	if (len == 0)
+		return 0;
+	p = sim_hostmem_ptr(&l->hm, addr, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}
+
+static volatile void *sim_host_map(void *ctx, uint64_t addr, size_t len)
+{
+	struct sim_link *l = ctx;
+
+	return sim_hostmem_ptr(&l->hm, addr, len);
+}
+
+static int sim_raise_irq(void *ctx, uint32_t vector)
+{
+	struct sim_link *l = ctx;
+	int r = ivs_server_notify_host(l->ivs, vector);
+
+	if (r == 0) {
+		l->irqs++;
+		l->warned_no_host = false;
+		return 0;
+	}
+	if (r == -ENOTCONN) {
+		/* Like MSI-X with nobody listening: the interrupt is lost. */
+		l->irqs_lost++;
+		if (!l->warned_no_host)
+			card_warn("sim: interrupt on vector %u lost: no host connected", vector);
+		l->warned_no_host = true;
+		return 0;
+	}
+	l->irq_errors++;
+	card_warn("sim: raising vector %u failed: %s", vector, strerror(-r));
+	return r;
+}
+
+static uint64_t sim_now_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sim_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	card_log(level, "%s", msg);
+}
+
+/* ---- event loop hooks ---- */
+
+static int sim_max_pollfds(void *priv)
+{
+	struct sim_link *l = priv;
+
+	return ivs_server_max_pollfds(l->ivs);
+}
+
+static int sim_pollfds(void *priv, struct pollfd *pfd, int max)
+{
+	struct sim_link *l = priv;
+
+	return ivs_server_pollfds(l->ivs, pfd, max);
+}
+
+static bool sim_rang(struct sim_link *l, uint32_t rang)
+{
+	if (!rang)
+		return false;
+	if (rang & (1u << VMSG_DB_CTRL))
+		sim_hostmem_invalidate(&l->hm);
+	l->doorbells += (uint64_t)__builtin_popcount(rang);
+	return true;
+}
+
+static bool sim_handle(void *priv, const struct pollfd *pfd, int n)
+{
+	struct sim_link *l = priv;
+
+	return sim_rang(l, ivs_server_handle(l->ivs, pfd, n));
+}
+
+/* Notice an ATTACH (or a new host) before the engine handles it, so that
+ * the host RAM file is re-opened at the first access that follows. */
+static void sim_before_card_poll(void *priv)
+{
+	struct sim_link *l = priv;
+	volatile struct vmsg_pcie_regs *regs = (volatile struct vmsg_pcie_regs *)l->bar0;
+	uint32_t ctrl = vmsg_le32_to_cpu(regs->host_ctrl);
+	uint64_t gen = ivs_server_host_generation(l->ivs);
+
+	if (ctrl != l->last_host_ctrl) {
+		l->last_host_ctrl = ctrl;
+		if (ctrl == VMSG_HOST_CTRL_ATTACH)
+			sim_hostmem_invalidate(&l->hm);
+	}
+	if (gen != l->last_host_gen) {
+		l->last_host_gen = gen;
+		sim_hostmem_invalidate(&l->hm);
+	}
+}
+
+static size_t sim_describe(void *priv, char *buf, size_t len)
+{
+	struct sim_link *l = priv;
+	int host = ivs_server_host_id(l->ivs);
+	char hostbuf[16];
+	int n;
+
+	if (host >= 0)
+		snprintf(hostbuf, sizeof(hostbuf), "%d", host);
+	else
+		snprintf(hostbuf, sizeof(hostbuf), "none");
+	n = snprintf(buf, len,
+		     "platform sim\n"
+		     "link_dir %s\n"
+		     "bar0 %s %zu\n"
+		     "vectors %u\n"
+		     "clients %u\n"
+		     "host_peer %s\n"
+		     "host_mem %s\n"
+		     "host_mem_mapped %zu\n"
+		     "host_mem_maps %llu\n"
+		     "host_mem_refused %llu\n"
+		     "doorbells %llu\n"
+		     "irqs_raised %llu\n"
+		     "irqs_lost %llu\n"
+		     "irq_errors %llu\n",
+		     l->o.dir, l->bar0_path, l->bar0_size, l->o.vectors,
+		     ivs_server_num_clients(l->ivs), hostbuf, l->o.host_mem ? l->o.host_mem : "none",
+		     l->hm.map ? l->hm.size : 0, (unsigned long long)l->hm.maps,
+		     (unsigned long long)l->hm.refused, (unsigned long long)l->doorbells,
+		     (unsigned long long)l->irqs, (unsigned long long)l->irqs_lost,
+		     (unsigned long long)l->irq_errors);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : (len ? len - 1 : 0);
+}
+
+static void sim_destroy(void *priv)
+{
+	struct sim_link *l = priv;
+
+	if (!l)
+		return;
+	ivs_server_destroy(l->ivs);
+	sim_hostmem_fini(&l->hm);
+	if (l->bar0)
+		munmap((void *)l->bar0, l->bar0_size);
+	if (l->bar0_fd >= 0)
+		close(l->bar0_fd);
+	if (l->bar0_path[0] && unlink(l->bar0_path) < 0 && errno != ENOENT)
+		card_warn("sim: cannot remove %s: %s", l->bar0_path, strerror(errno));
+	free(l);
+}
+
+static const struct card_link_ops sim_link_ops = {
+	.name = "sim",
+	.max_pollfds = sim_max_pollfds,
+	.pollfds = sim_pollfds,
+	.handle = sim_handle,
+	.before_card_poll = sim_before_card_poll,
+	.describe = sim_describe,
+	.destroy = sim_destroy,
+};
+
+/* A fresh BAR0 file every run: a QEMU still holding the previous one keeps
+ * its own (dead) copy instead of seeing this card's registers change under
+ * it. */
+static int make_bar0(struct sim_link *l)
+{
+	void *m;
+	int n;
+
+	n = snprintf(l->bar0_path, sizeof(l->bar0_path), "%s/%s", l->o.dir, SIM_BAR0_NAME);
+	if (n < 0 || (size_t)n >= sizeof(l->bar0_path)) {
+		card_err("sim: link directory path %s is too long", l->o.dir);
+		l->bar0_path[0] = '\0';
+		return -1;
+	}
+	if (unlink(l->bar0_path) < 0 && errno != ENOENT) {
+		card_err("sim: cannot remove stale %s: %s", l->bar0_path, strerror(errno));
+		l->bar0_path[0] = '\0';
+		return -1;
+	}
+	l->bar0_fd = open(l->bar0_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (l->bar0_fd < 0) {
+		card_err("sim: create %s: %s", l->bar0_path, strerror(errno));
+		l->bar0_path[0] = '\0';
+		return -1;
+	}
+	if (ftruncate(l->bar0_fd, (off_t)l->o.bar0_size) < 0) {
+		card_err("sim: size %s to %llu bytes: %s", l->bar0_path,
+			 (unsigned long long)l->o.bar0_size, strerror(errno));
+		return -1;
+	}
+	m = mmap(NULL, (size_t)l->o.bar0_size, PROT_READ | PROT_WRITE, MAP_SHARED, l->bar0_fd, 0);
+	if (m == MAP_FAILED) {
+		card_err("sim: mmap %s: %s", l->bar0_path, strerror(errno));
+		return -1;
+	}
+	l->bar0 = m;
+	l->bar0_size = (size_t)l->o.bar0_size;
+	return 0;
+}
+
+int sim_link_create(const struct sim_opts *o, struct card_link *link)
+{
+	char sock_path[PATH_MAX];
+	struct sim_link *l;
+	int n;
+
+	if (o->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE || o->bar0_size > SIM_MAX_BAR0_SIZE ||
+	    (o->bar0_size & (o->bar0_size - 1))) {
+		card_err("sim: BAR0 size %llu: must be a power of two in [%u, %llu] (QEMU "
+			 "ivshmem needs a power of two)",
+			 (unsigned long long)o->bar0_size, VMSG_PCIE_BAR0_MIN_SIZE,
+			 (unsigned long long)SIM_MAX_BAR0_SIZE);
+		return -1;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		card_err("sim: out of memory");
+		return -1;
+	}
+	l->o = *o;
+	l->bar0_fd = -1;
+	sim_hostmem_init(&l->hm, o->host_mem, o->host_mem_lowmem, o->dma_addr_bits);
+	if (make_bar0(l) < 0)
+		goto fail;
+	n = snprintf(sock_path, sizeof(sock_path), "%s/%s", o->dir, SIM_SOCK_NAME);
+	if (n < 0 || (size_t)n >= sizeof(sock_path)) {
+		card_err("sim: link directory path %s is too long", o->dir);
+		goto fail;
+	}
+	l->ivs = ivs_server_create(sock_path, l->bar0_fd, o->vectors);
+	if (!l->ivs)
+		goto fail;
+	l->last_host_gen = ivs_server_host_generation(l->ivs);
+
+	memset(link, 0, sizeof(*link));
+	link->ops = &sim_link_ops;
+	link->priv = l;
+	link->plat.ctx = l;
+	link->plat.bar0 = l->bar0;
+	link->plat.bar0_size = l->bar0_size;
+	link->plat.host_read = sim_host_read;
+	link->plat.host_write = sim_host_write;
+	link->plat.host_map = sim_host_map;
+	link->plat.raise_irq = sim_raise_irq;
+	link->plat.now_ns = sim_now_ns;
+	link->plat.log = sim_log;
+	link->num_vectors = o->vectors;
+	link->dma_addr_bits = o->dma_addr_bits;
+	link->card_features = VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG;
+	if (o->host_mem)
+		link->card_features |= VMSG_PCIE_F_C2H_HOST_MEM;
+	card_info("sim: BAR0 %s (%zu bytes), host memory %s", l->bar0_path, l->bar0_size,
+		  o->host_mem ? o->host_mem : "none (BAR-only rings)");
+	return 0;
+fail:
+	sim_destroy(l);
+	return -1;
+}

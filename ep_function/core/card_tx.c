@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/*
+ * card_tx.c - card-to-host messages: the c2h ring, a small FIFO for
+ * messages that found the ring full, and the c2h interrupt.
+ *
+ * Order is preserved: while the FIFO holds anything, new messages queue
+ * behind it. An event identical to one already queued is coalesced (an
+ * EVENT_USED for the same queue says nothing new). If the FIFO itself is
+ * full the message is lost: counted in pending_overflow, and the device it
+ * belonged to gets DEVICE_NEEDS_RESET (its event follows when room frees),
+ * so nothing is lost silently. card_rx_drain() keeps CARD_PENDING_HEADROOM
+ * entries free before it takes a request, so responses do not get there.
+ */
+#include <string.h>
+
+#include "core_priv.h"
+#include "vmsg_bytes.h"
+
+static uint8_t *pend_entry(const struct vmsg_card *c, uint32_t i)
+{
+	return c->pend.buf + (size_t)(i % CARD_PENDING_SLOTS) * CARD_MSG_MAX;
+}
+
+uint32_t card_pending_free(const struct vmsg_card *c)
+{
+	return CARD_PENDING_SLOTS - c->pend.count;
+}
+
+void card_pending_clear(struct vmsg_card *c)
+{
+	c->pend.head = 0;
+	c->pend.count = 0;
+}
+
+static bool msg_is_event(const uint8_t *m)
+{
+	return !(m[0] & VIRTIO_MSG_TYPE_RESPONSE) && (m[1] & VIRTIO_MSG_ID_EVENT_BIT);
+}
+
+static bool pend_has_copy(const struct vmsg_card *c, const uint8_t *m, size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->pend.count; i++) {
+		uint32_t at = c->pend.head + i;
+
+		if (c->pend.len[at % CARD_PENDING_SLOTS] == len &&
+		    memcmp(pend_entry(c, at), m, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The device a lost message belonged to: transport dev_num, or the failed
+ * request's dev_num for a bus ERROR. */
+static vmsg_dev_num_t msg_owner(const uint8_t *m, size_t len)
+{
+	if (!(m[0] & VIRTIO_MSG_TYPE_BUS))
+		return vmsg_get_le16(m + 2);
+	if (m[1] == VMSG_PCIE_BUS_MSG_ERROR && len >= VIRTIO_MSG_SIZE(4u))
+		return vmsg_get_le16(m + VIRTIO_MSG_HEADER_SIZE + 2);
+	return 0;
+}
+
+static void pend_overflow(struct vmsg_card *c, const uint8_t *m, size_t len)
+{
+	struct card_slot *sl = card_slot_of(c, msg_owner(m, len));
+
+	c->stats.pending_overflow++;
+	card_log(c, VMSG_LOG_ERR, "c2h queue overflow: message 0x%02x lost", m[1]);
+	if (!sl || !sl->dev)
+		return;
+	sl->dev->status |= VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET;
+	sl->reset_event_due = true;
+}
+
+static void pend_push(struct vmsg_card *c, const uint8_t *m, size_t len)
+{
+	uint32_t at;
+
+	if (msg_is_event(m) && pend_has_copy(c, m, len))
+		return;
+	if (c->pend.count == CARD_PENDING_SLOTS) {
+		pend_overflow(c, m, len);
+		return;
+	}
+	at = (c->pend.head + c->pend.count) % CARD_PENDING_SLOTS;
+	memcpy(pend_entry(c, at), m, len);
+	c->pend.len[at] = (uint16_t)len;
+	c->pend.count++;
+}
+
+/* 0 sent, 1 ring full, -1 dropped (cannot ever be sent). */
+static int ring_put(struct vmsg_card *c, const void *m, size_t len)
+{
+	int r = vmsg_ring_produce(&c->s.c2h, m, (uint32_t)len, c->epoch);
+
+	if (r == 0) {
+		c->stats.tx_msgs++;
+		c->irq_due = true;
+		return 0;
+	}
+	if (r == -VMSG_RING_EAGAIN)
+		return 1;
+	card_log(c, VMSG_LOG_ERR, "c2h produce failed (%d)", r);
+	return -1;
+}
+
+void card_send(struct vmsg_card *c, const void *msg, size_t len)
+{
+	if (!card_attached(c) || len == 0 || len > CARD_MSG_MAX)
+		return;
+	if (c->pend.count == 0) {
+		int r = ring_put(c, msg, len);
+
+		if (r <= 0)
+			goto out;
+		c->stats.ring_full++;
+	}
+	pend_push(c, msg, len);
+out:
+	if (!c->in_poll)
+		card_irq_flush(c);
+}
+
+/* Resend NEEDS_RESET events that an overflow swallowed. */
+static void flush_reset_events(struct vmsg_card *c)
+{
+	uint32_t n;
+
+	for (n = 1; n <= c->cfg.max_devices && c->pend.count == 0; n++) {
+		struct card_slot *sl = &c->slots[n];
+
+		if (!sl->reset_event_due)
+			continue;
+		sl->reset_event_due = false;
+		if (sl->dev)
+			dev_send_event_config(sl->dev, 0, 0);
+	}
+}
+
+void card_flush(struct vmsg_card *c)
+{
+	uint32_t budget = CARD_PENDING_SLOTS;
+
+	if (!card_attached(c))
+		return;
+	while (c->pend.count && budget--) {
+		uint32_t at = c->pend.head % CARD_PENDING_SLOTS;
+
+		if (ring_put(c, pend_entry(c, at), c->pend.len[at]) > 0)
+			return;
+		c->pend.head = (c->pend.head + 1u) % CARD_PENDING_SLOTS;
+		c->pend.count--;
+	}
+	flush_reset_events(c);
+}
+
+static void raise_c2h(struct vmsg_card *c)
+{
+	if (c->plat.raise_irq(c->plat.ctx, c->s.vec_c2h) == 0)
+		c->stats.irqs++;
+	else
+		card_log(c, VMSG_LOG_WARN, "raise_irq(%u) failed", (unsigned int)c->s.vec_c2h);
+}
+
+/* Interrupt for ring traffic: only if the host asked (NEED_NOTIFY). */
+void card_irq_flush(struct vmsg_card *c)
+{
+	if (!c->irq_due || !card_attached(c))
+		return;
+	c->irq_due = false;
+	if (c->s.irq_mode == VMSG_IRQ_POLL)
+		return;
+	if (vmsg_ring_consumer_wants_notify(&c->s.c2h))
+		raise_c2h(c);
+}
+
+/* Interrupt for a link change (RUN, SHUTDOWN): unconditional unless POLL. */
+void card_irq_force(struct vmsg_card *c)
+{
+	c->irq_due = false;
+	if (card_attached(c) && c->s.irq_mode != VMSG_IRQ_POLL)
+		raise_c2h(c);
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/*
+ * dev_api.c - what device backends call: host memory access, EVENT_USED
+ * with the driver's suppression respected, logging.
+ *
+ * vmsg_dev_notify_used() decides on its own, from host memory, so that it
+ * does not depend on how a backend keeps its ring progress: without
+ * EVENT_IDX it reads the avail flags (VRING_AVAIL_F_NO_INTERRUPT); with it,
+ * it reads used_event and the used idx the backend published, and applies
+ * the event index rule against the used idx of its last decision. A failed
+ * read sends the event (a spurious notification beats a hang). Backends that
+ * already decided with vmsg_vq_dev_need_notify() call vmsg_dev_send_used()
+ * and save those reads.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core_priv.h"
+#include "virtio_msg_build.h"
+#include "vmsg_bytes.h"
+#include "vmsg_virtq.h"
+
+int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len)
+{
+	struct vmsg_card *c = d ? d->card : NULL;
+
+	if (!c || (!dst && len) || !card_dma_range_ok(c, addr, len))
+		return -1;
+	if (len == 0)
+		return 0;
+	return c->plat.host_read(c->plat.ctx, addr, dst, len) < 0 ? -1 : 0;
+}
+
+int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size_t len)
+{
+	struct vmsg_card *c = d ? d->card : NULL;
+
+	if (!c || (!src && len) || !card_dma_range_ok(c, addr, len))
+		return -1;
+	if (len == 0)
+		return 0;
+	return c->plat.host_write(c->plat.ctx, addr, src, len) < 0 ? -1 : 0;
+}
+
+static bool host_le16(struct vmsg_dev *d, uint64_t addr, uint16_t *v)
+{
+	uint8_t b[2];
+
+	if (vmsg_dev_host_read(d, addr, b, sizeof(b)))
+		return false;
+	*v = vmsg_get_le16(b);
+	return true;
+}
+
+static bool used_wanted(struct vmsg_dev *d, uint32_t vq)
+{
+	struct card_slot *sl = card_slot_of(d->card, d->dev_num);
+	const struct vmsg_dev_queue *q = &d->queues[vq];
+	uint16_t flags, event, used;
+	bool need;
+
+	vmsg_mb(); /* the backend's used idx write goes before our reads */
+	if (!vmsg_dev_has_feature(d, VMSG_VIRTIO_F_RING_EVENT_IDX)) {
+		if (!host_le16(d, q->driver_addr, &flags))
+			return true;
+		return !(flags & VMSG_VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	if (!host_le16(d, q->driver_addr + vmsg_vring_used_event_off(q->size), &event) ||
+	    !host_le16(d, q->device_addr + 2u, &used))
+		return true;
+	need = vmsg_vring_need_event(event, used, sl->used_signalled[vq]);
+	sl->used_signalled[vq] = used;
+	return need;
+}
+
+static bool used_queue_live(const struct vmsg_dev *d, uint32_t vq)
+{
+	return d && d->card && !d->removed && vq < d->num_queues && d->queues[vq].ready &&
+	       d->card->link == VMSG_LINK_RUN;
+}
+
+void vmsg_dev_send_used(struct vmsg_dev *d, uint32_t vq)
+{
+	uint8_t out[VIRTIO_MSG_SIZE(sizeof(struct virtio_msg_event_used))];
+
+	if (!used_queue_live(d, vq))
+		return;
+	dev_reply(d, out, vmsg_build_event_used(out, sizeof(out), d->dev_num, vq));
+}
+
+void vmsg_dev_notify_used(struct vmsg_dev *d, uint32_t vq)
+{
+	if (used_queue_live(d, vq) && used_wanted(d, vq))
+		vmsg_dev_send_used(d, vq);
+}
+
+static int fmt_prefix(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fmt_prefix(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void vmsg_dev_log(struct vmsg_dev *d, int level, const char *fmt, ...)
+{
+	const struct vmsg_card_platform *p;
+	char line[200];
+	int n;
+	va_list ap;
+
+	if (!d || !d->card || !d->card->plat.log)
+		return;
+	p = &d->card->plat;
+	n = fmt_prefix(line, sizeof(line), "%s%u: ", d->ops && d->ops->name ? d->ops->name : "dev",
+		       (unsigned int)d->dev_num);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	p->log(p->ctx, level, line);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/* devq.c - a backend's virtqueue over fw_shared vmsg_virtq and the engine. */
+#include "devq.h"
+
+#include <string.h>
+
+#include "dev_common.h"
+#include "virtio_msg.h"
+
+static int devq_mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+	return vmsg_dev_host_read((struct vmsg_dev *)ctx, addr, dst, len);
+}
+
+static int devq_mem_write(void *ctx, uint64_t addr, const void *src, size_t len)
+{
+	return vmsg_dev_host_write((struct vmsg_dev *)ctx, addr, src, len);
+}
+
+uint64_t devq_ring_features(void)
+{
+	return DEV_BIT(VMSG_VIRTIO_F_RING_INDIRECT_DESC) | DEV_BIT(VMSG_VIRTIO_F_RING_EVENT_IDX);
+}
+
+void devq_init(struct devq *q, struct vmsg_dev *d, uint32_t idx)
+{
+	memset(q, 0, sizeof(*q));
+	q->dev = d;
+	q->idx = idx;
+	q->mem.ctx = d;
+	q->mem.read = devq_mem_read;
+	q->mem.write = devq_mem_write;
+}
+
+void devq_reset(struct devq *q)
+{
+	q->live = false;
+	q->broken = false;
+	q->pushed = false;
+}
+
+static struct vmsg_dev_queue *devq_regs(const struct devq *q)
+{
+	return q->idx < VMSG_DEV_MAX_QUEUES ? &q->dev->queues[q->idx] : NULL;
+}
+
+bool devq_ready(const struct devq *q)
+{
+	const struct vmsg_dev_queue *r = devq_regs(q);
+
+	return r && q->idx < q->dev->num_queues && r->ready && r->size &&
+	       (q->dev->status & VIRTIO_MSG_STATUS_DRIVER_OK) && !q->dev->removed;
+}
+
+/* Bring q->vq in line with the engine's registers; false if unusable. */
+static bool devq_sync(struct devq *q)
+{
+	struct vmsg_dev_queue *r = devq_regs(q);
+
+	if (q->broken || !devq_ready(q))
+		return false;
+	if (q->live && q->vq.desc_addr == r->desc_addr && q->vq.avail_addr == r->driver_addr &&
+	    q->vq.used_addr == r->device_addr && (uint32_t)q->vq.mask + 1u == r->size)
+		return true;
+	if (vmsg_vq_dev_init(&q->vq, &q->mem, r->size, r->desc_addr, r->driver_addr,
+			     r->device_addr,
+			     vmsg_dev_has_feature(q->dev, VMSG_VIRTIO_F_RING_EVENT_IDX),
+			     vmsg_dev_has_feature(q->dev, VMSG_VIRTIO_F_RING_INDIRECT_DESC)) < 0) {
+		vmsg_dev_log(q->dev, VMSG_LOG_WARN, "%s: queue %u: bad geometry (size %u)",
+			     q->dev->ops->name, q->idx, r->size);
+		q->broken = true;
+		vmsg_dev_needs_reset(q->dev);
+		return false;
+	}
+	/* Progress is the engine's (0 after a reset; kept across a restore). */
+	q->vq.last_avail = r->last_avail;
+	q->vq.used_idx = r->used_idx;
+	q->live = true;
+	return true;
+}
+
+static int devq_fail(struct devq *q, int rc, uint16_t before)
+{
+	struct vmsg_dev_queue *r = devq_regs(q);
+
+	r->last_avail = q->vq.last_avail;
+	if (q->vq.last_avail != before) {
+		/* A bad chain: consumed, never returned (vmsg_virtq's rule). */
+		q->bad_chains++;
+		vmsg_dev_log(q->dev, VMSG_LOG_DEBUG, "%s: queue %u: malformed chain dropped (%d)",
+			     q->dev->ops->name, q->idx, rc);
+		return DEVQ_BAD;
+	}
+	vmsg_dev_log(q->dev, VMSG_LOG_ERR, "%s: queue %u: ring unusable (%d), needs reset",
+		     q->dev->ops->name, q->idx, rc);
+	q->broken = true;
+	vmsg_dev_needs_reset(q->dev);
+	return DEVQ_BROKEN;
+}
+
+int devq_pop(struct devq *q, struct devq_req *req)
+{
+	uint16_t before;
+	int rc;
+
+	if (!devq_sync(q))
+		return q->broken ? DEVQ_BROKEN : 0;
+	before = q->vq.last_avail;
+	rc = vmsg_vq_dev_pop(&q->vq, &req->chain);
+	if (rc == 0) {
+		/* Empty: ask for a kick (event idx / flags), then look again so
+		 * that a buffer added meanwhile is not missed. */
+		rc = vmsg_vq_dev_enable_kicks(&q->vq);
+		if (rc < 0)
+			return devq_fail(q, rc, before);
+		if (rc == 0)
+			return 0;
+		rc = vmsg_vq_dev_pop(&q->vq, &req->chain);
+		if (rc == 0)
+			return 0;
+	}
+	if (rc < 0)
+		return devq_fail(q, rc, before);
+	devq_regs(q)->last_avail = q->vq.last_avail;
+	req->rlen = req->chain.out_bytes;
+	req->wlen = req->chain.in_bytes;
+	return 1;
+}
+
+int devq_read(struct devq *q, struct devq_req *r, uint32_t off, void *buf, uint32_t len)
+{
+	return vmsg_vq_chain_read(&q->mem, &r->chain, off, buf, len);
+}
+
+int devq_write(struct devq *q, struct devq_req *r, uint32_t off, const void *buf, uint32_t len)
+{
+	return vmsg_vq_chain_write(&q->mem, &r->chain, off, buf, len);
+}
+
+int devq_push(struct devq *q, struct devq_req *r, uint32_t len)
+{
+	int rc;
+
+	if (!q->live || q->broken)
+		return -1;
+	if (len > r->wlen)
+		len = r->wlen;
+	rc = vmsg_vq_dev_push(&q->vq, r->chain.head, len);
+	if (rc < 0) {
+		vmsg_dev_log(q->dev, VMSG_LOG_ERR, "%s: queue %u: cannot write used ring (%d)",
+			     q->dev->ops->name, q->idx, rc);
+		q->broken = true;
+		vmsg_dev_needs_reset(q->dev);
+		return rc;
+	}
+	devq_regs(q)->used_idx = q->vq.used_idx;
+	q->pushed = true;
+	return 0;
+}
+
+void devq_notify(struct devq *q)
+{
+	if (!q->pushed)
+		return;
+	q->pushed = false;
+	/* The engine applies NO_INTERRUPT / used_event suppression. */
+	vmsg_dev_notify_used(q->dev, q->idx);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/* net_tap.c - /dev/net/tun in tap mode, without packet information. */
+#include "net_tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "dev_common.h"
+
+int net_tap_open(const char *ifname, char *name, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd, e;
+
+	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ) {
+		dev_err(err, errlen, "net: bad tap interface name '%s'", ifname ? ifname : "");
+		return -1;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		dev_err(err, errlen, "net: cannot open /dev/net/tun: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		e = errno;
+		close(fd);
+		dev_err(err, errlen, "net: cannot attach tap %s: %s%s", ifname, strerror(e),
+			e == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+		return -1;
+	}
+	memcpy(name, ifr.ifr_name, IFNAMSIZ);
+	name[IFNAMSIZ - 1] = '\0';
+	return fd;
+}
+
+int net_tap_send(int fd, const void *frame, size_t len)
+{
+	ssize_t n;
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		n = write(fd, frame, len);
+		if (n == (ssize_t)len)
+			return 0;
+		if (n >= 0)
+			return -EIO; /* tap writes are whole frames */
+		if (errno != EINTR)
+			return -errno;
+	}
+	return -EINTR;
+}
+
+ssize_t net_tap_recv(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		n = read(fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/* net_tap.h - the tap side of virtio-net: open, send a frame, receive one. */
+#ifndef NET_TAP_H
+#define NET_TAP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Open /dev/net/tun as IFF_TAP | IFF_NO_PI, non-blocking, close-on-exec.
+ * The kernel's interface name goes to name (IFNAMSIZ bytes). fd or -1. */
+int net_tap_open(const char *ifname, char *name, char *err, size_t errlen);
+
+/* Write one frame: 0, or -errno (-EAGAIN when the tap queue is full). */
+int net_tap_send(int fd, const void *frame, size_t len);
+
+/* Read one frame: its length, 0 if none is waiting, or -errno. */
+ssize_t net_tap_recv(int fd, void *buf, size_t len);
+
+#endif /* NET_TAP_H */

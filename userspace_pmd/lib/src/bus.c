@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
+/*
+ * bus.c - bus lifecycle: create, attach per the binding, detach, re-attach.
+ */
+#include "bus_priv.h"
+#include "vmsg_barrier.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUS_CONNECT_TIMEOUT_MS 5000u
+#define BUS_HOST_AREA_MAX (16u << 20)
+
+#define RD32(bus, f) vmsg_le32_to_cpu(VMSG_READ_ONCE32(&(bus)->regs->f))
+#define WR32(bus, f, v) VMSG_WRITE_ONCE32(&(bus)->regs->f, vmsg_cpu_to_le32(v))
+
+uint64_t bus_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void bus_log(struct vmsg_host_bus *bus, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (bus->opts.quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("vmsg host bus: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int vmsg_host_bus_create(struct vmsg_link *link, const struct vmsg_host_bus_opts *opts,
+			 struct vmsg_host_bus **out)
+{
+	struct vmsg_host_bus *bus;
+
+	*out = NULL;
+	if (!link || !link->ops)
+		return -EINVAL;
+	bus = calloc(1, sizeof(*bus));
+	if (!bus)
+		return -ENOMEM;
+	if (opts)
+		bus->opts = *opts;
+	if (!bus->opts.request_timeout_ms)
+		bus->opts.request_timeout_ms = VMSG_PCIE_REQUEST_TIMEOUT_MS;
+	if (!bus->opts.attach_timeout_ms)
+		bus->opts.attach_timeout_ms = VMSG_PCIE_ATTACH_TIMEOUT_MS;
+	if (!bus->opts.reset_timeout_ms)
+		bus->opts.reset_timeout_ms = VMSG_PCIE_RESET_TIMEOUT_MS;
+	if (!bus->opts.ping_interval_ms)
+		bus->opts.ping_interval_ms = VMSG_PCIE_PING_INTERVAL_MS;
+	if (!bus->opts.ping_misses)
+		bus->opts.ping_misses = VMSG_PCIE_PING_MISSES;
+	if (!bus->opts.connect_timeout_ms)
+		bus->opts.connect_timeout_ms = BUS_CONNECT_TIMEOUT_MS;
+	if (!bus->opts.features_mask)
+		bus->opts.features_mask = VMSG_HOST_BUS_FEATURES;
+	pthread_mutex_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->dispatch_lock, NULL);
+	bus->link = link;
+	bus->state = VMSG_HOST_DETACHED;
+	bus->next_token = (uint16_t)(bus_now_ns() >> 10);
+	*out = bus;
+	return 0;
+}
+
+void vmsg_host_bus_destroy(struct vmsg_host_bus *bus)
+{
+	if (!bus)
+		return;
+	vmsg_host_bus_detach(bus);
+	pthread_mutex_lock(&bus->lock);
+	if (bus->ha)
+		vmsg_link_free(bus->link, bus->ha);
+	bus->ha = NULL;
+	pthread_mutex_unlock(&bus->lock);
+	pthread_mutex_destroy(&bus->lock);
+	pthread_mutex_destroy(&bus->dispatch_lock);
+	free(bus);
+}
+
+/* ---- attach ---- */
+
+static void bus_sleep_slice(struct vmsg_host_bus *bus)
+{
+	if (bus->irq_mode != VMSG_IRQ_POLL && bus->link->ops->num_vectors(bus->link) > 0)
+		bus->link->ops->wait_irq(bus->link, 0, 2);
+	else
+		usleep(200);
+}
+
+static bool ring_region_ok(uint64_t off, uint64_t size, uint64_t bar_size)
+{
+	return off >= VMSG_PCIE_REGS_SIZE && off % VMSG_RING_LINE == 0 && size >= VMSG_RING_HDR_SIZE &&
+	       off + size <= bar_size;
+}
+
+/* Read and check what the card publishes. Lock held. */
+static int bus_read_identity(struct vmsg_host_bus *bus)
+{
+	uint32_t v, bits, min_area;
+
+	if (RD32(bus, magic) != VMSG_PCIE_MAGIC) {
+		bus_log(bus, "BAR0 magic %#x is not VMSG", RD32(bus, magic));
+		return -ENODEV;
+	}
+	v = RD32(bus, version);
+	if (VMSG_PCIE_VERSION_GET_MAJOR(v) != VMSG_PCIE_VERSION_MAJOR) {
+		bus_log(bus, "binding version %u.%u not supported (want %u.x)", v >> 16, v & 0xffff,
+			VMSG_PCIE_VERSION_MAJOR);
+		return -EPROTONOSUPPORT;
+	}
+	if (RD32(bus, transport_rev) < VIRTIO_MSG_REVISION) {
+		bus_log(bus, "transport revision %u < %u", RD32(bus, transport_rev),
+			VIRTIO_MSG_REVISION);
+		return -EPROTONOSUPPORT;
+	}
+	bus->max_msg_size = RD32(bus, max_msg_size);
+	if (bus->max_msg_size < VIRTIO_MSG_MIN_MAX_SIZE ||
+	    bus->max_msg_size > VMSG_PCIE_MAX_MSG_SIZE) {
+		bus_log(bus, "max_msg_size %u outside [%u, %u]", bus->max_msg_size,
+			VIRTIO_MSG_MIN_MAX_SIZE, VMSG_PCIE_MAX_MSG_SIZE);
+		return -EPROTO;
+	}
+	bus->card_features = RD32(bus, card_features);
+	bits = RD32(bus, dma_addr_bits);
+	if (bits < 12 || bits > 64) {
+		bus_log(bus, "dma_addr_bits %u unusable", bits);
+		return -EPROTO;
+	}
+	if (bus->link->ops->set_dma_bits(bus->link, bits)) {
+		bus_log(bus, "host memory is not reachable below 2^%u", bits);
+		return -ERANGE;
+	}
+	if (RD32(bus, num_doorbells) <= VMSG_DB_CTRL ||
+	    RD32(bus, num_doorbells) > VMSG_PCIE_MAX_DOORBELLS) {
+		bus_log(bus, "num_doorbells %u unusable", RD32(bus, num_doorbells));
+		return -EPROTO;
+	}
+	bus->h2c_off = RD32(bus, h2c_ring_offset);
+	bus->h2c_size = RD32(bus, h2c_ring_size);
+	if (!ring_region_ok(bus->h2c_off, bus->h2c_size, bus->bar0_size)) {
+		bus_log(bus, "h2c ring [%#x +%#x] outside BAR0", bus->h2c_off, bus->h2c_size);
+		return -EPROTO;
+	}
+	bus->c2h_cons_off = RD32(bus, c2h_cons_offset);
+	if (bus->c2h_cons_off % VMSG_RING_LINE ||
+	    bus->c2h_cons_off < offsetof(struct vmsg_pcie_regs, reserved3) ||
+	    (uint64_t)bus->c2h_cons_off + VMSG_RING_LINE > bus->bar0_size ||
+	    ((uint64_t)bus->c2h_cons_off + VMSG_RING_LINE > bus->h2c_off &&
+	     bus->c2h_cons_off < (uint64_t)bus->h2c_off + bus->h2c_size)) {
+		bus_log(bus, "c2h consumer line %#x unusable", bus->c2h_cons_off);
+		return -EPROTO;
+	}
+	min_area = RD32(bus, host_area_min);
+	if (min_area > BUS_HOST_AREA_MAX) {
+		bus_log(bus, "host_area_min %u too large", min_area);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int bus_alloc_area(struct vmsg_host_bus *bus)
+{
+	uint64_t want = RD32(bus, host_area_min);
+	uint64_t ring = VMSG_HOST_AREA_C2H_RING_OFFSET +
+			VMSG_RING_BYTES(VMSG_RING_DEFAULT_SLOT_SIZE, VMSG_RING_DEFAULT_SLOTS);
+
+	if (want < ring)
+		want = ring;
+	want = (want + VMSG_HOST_AREA_ALIGN - 1) & ~(uint64_t)(VMSG_HOST_AREA_ALIGN - 1);
+	if (bus->ha && bus->ha_size >= want) {
+		memset(bus->ha, 0, bus->ha_size);
+		return 0;
+	}
+	if (bus->ha)
+		vmsg_link_free(bus->link, bus->ha);
+	bus->ha = vmsg_link_alloc(bus->link, want, VMSG_HOST_AREA_ALIGN, &bus->ha_dma);
+	if (!bus->ha) {
+		bus->ha_size = 0;
+		return -ENOMEM;
+	}
+	bus->ha_size = want;
+	return 0;
+}
+
+/* host_ctrl = DETACH and wait for the card to leave RUN. Lock held. */
+static int bus_ctrl_detach(struct vmsg_host_bus *bus, uint64_t deadline)
+{
+	WR32(bus, host_ctrl, VMSG_HOST_CTRL_DETACH);
+	vmsg_mb();
+	bus->link->ops->doorbell(bus->link, VMSG_DB_CTRL, VMSG_HOST_CTRL_DETACH);
+	while (RD32(bus, link_state) == VMSG_LINK_RUN) {
+		if (bus_now_ns() >= deadline)
+			return -ETIMEDOUT;
+		bus_sleep_slice(bus);
+	}
+	return 0;
+}
+
+static int bus_attach_rings(struct vmsg_host_bus *bus)
+{
+	volatile uint8_t *bar = (volatile uint8_t *)bus->regs;
+	int ret;
+
+	ret = vmsg_ring_attach_producer(
+		&bus->h2c, bar + bus->h2c_off, bus->h2c_size,
+		(volatile struct vmsg_ring_idx *)(bus->ha + VMSG_HOST_AREA_H2C_CONS_OFFSET));
+	if (ret) {
+		bus_log(bus, "h2c ring header in BAR0 is invalid");
+		return -EPROTO;
+	}
+	if (bus->h2c.slot_size < sizeof(struct vmsg_slot_hdr) + bus->max_msg_size) {
+		bus_log(bus, "h2c slot size %u cannot carry %u-byte messages", bus->h2c.slot_size,
+			bus->max_msg_size);
+		return -EPROTO;
+	}
+	ret = vmsg_ring_attach_consumer(
+		&bus->c2h, bus->ha + VMSG_HOST_AREA_C2H_RING_OFFSET,
+		bus->ha_size - VMSG_HOST_AREA_C2H_RING_OFFSET,
+		(volatile struct vmsg_ring_idx *)(bar + bus->c2h_cons_off));
+	if (ret) {
+		bus_log(bus, "c2h ring header in the host area is invalid");
+		return -EPROTO;
+	}
+	if (bus->c2h.slot_size > VMSG_RING_MAX_SLOT_SIZE) {
+		bus_log(bus, "c2h slot size %u too large", bus->c2h.slot_size);
+		return -EPROTO;
+	}
+	bus->c2h_bad_seen = bus->c2h.bad;
+	return 0;
+}
+
+/* Lock held. Returns 0 with the link RUN, or a negative error. */
+static int bus_attach_locked(struct vmsg_host_bus *bus)
+{
+	struct vmsg_link *l = bus->link;
+	uint64_t deadline = bus_now_ns() + (uint64_t)bus->opts.attach_timeout_ms * 1000000u;
+	uint32_t st, prev_err, err, feat, irq;
+	int ret;
+
+	if (bus->state == VMSG_HOST_RUN)
+		return 0;
+	bus->regs = l->ops->bar0(l, &bus->bar0_size);
+	if (!bus->regs) {
+		ret = l->ops->connect(l, (int)bus->opts.connect_timeout_ms);
+		if (ret)
+			return ret;
+		bus->regs = l->ops->bar0(l, &bus->bar0_size);
+		if (!bus->regs)
+			return -ENOTCONN;
+	}
+	if (bus->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE)
+		return -EPROTO;
+	/* the card may still be publishing its registers */
+	while (RD32(bus, magic) != VMSG_PCIE_MAGIC || RD32(bus, link_state) == VMSG_LINK_INIT) {
+		if (bus_now_ns() >= deadline) {
+			bus_log(bus, "card not ready (magic %#x, link_state %u)", RD32(bus, magic),
+				RD32(bus, link_state));
+			return -ETIMEDOUT;
+		}
+		usleep(1000);
+	}
+	vmsg_rmb();
+	ret = bus_read_identity(bus);
+	if (ret)
+		return ret;
+
+	feat = bus->card_features & bus->opts.features_mask & VMSG_HOST_BUS_FEATURES;
+	if (!(feat & VMSG_PCIE_F_C2H_HOST_MEM)) {
+		bus_log(bus, "card does not offer the c2h ring in host memory (BAR-only "
+			     "fallback not implemented)");
+		return -EOPNOTSUPP;
+	}
+	irq = VMSG_IRQ_POLL;
+	if (!bus->opts.poll_mode && l->ops->num_vectors(l) > 0 && RD32(bus, num_vectors) > 0) {
+		if (feat & VMSG_PCIE_F_MSIX)
+			irq = VMSG_IRQ_MSIX;
+		else if (feat & VMSG_PCIE_F_MSI)
+			irq = VMSG_IRQ_MSI;
+	}
+	feat &= ~(VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI);
+	if (irq == VMSG_IRQ_MSIX)
+		feat |= VMSG_PCIE_F_MSIX;
+	else if (irq == VMSG_IRQ_MSI)
+		feat |= VMSG_PCIE_F_MSI;
+
+	st = RD32(bus, link_state);
+	if (st == VMSG_LINK_RUN) {
+		/* a previous host left it attached */
+		bus_log(bus, "card still attached to a previous host: detaching first");
+		ret = bus_ctrl_detach(bus, deadline);
+		if (ret)
+			return ret;
+		st = RD32(bus, link_state);
+	}
+	if (st != VMSG_LINK_READY) {
+		bus_log(bus, "card link_state %u is not READY", st);
+		return -ENOTCONN;
+	}
+	ret = bus_alloc_area(bus);
+	if (ret)
+		return ret;
+
+	bus->epoch = RD32(bus, epoch);
+	prev_err = RD32(bus, attach_error);
+	bus->host_features = feat;
+	bus->irq_mode = irq;
+	WR32(bus, host_ctrl, VMSG_HOST_CTRL_NONE);
+	WR32(bus, host_version, VMSG_PCIE_VERSION);
+	WR32(bus, host_features, feat);
+	VMSG_WRITE_ONCE64(&bus->regs->host_area_addr, vmsg_cpu_to_le64(bus->ha_dma));
+	WR32(bus, host_area_size, (uint32_t)bus->ha_size);
+	WR32(bus, irq_mode, irq);
+	WR32(bus, vec_c2h, 0);
+	WR32(bus, host_epoch, bus->epoch);
+	vmsg_wmb();
+	WR32(bus, host_ctrl, VMSG_HOST_CTRL_ATTACH);
+	vmsg_mb();
+	ret = l->ops->doorbell(l, VMSG_DB_CTRL, VMSG_HOST_CTRL_ATTACH);
+	if (ret)
+		return ret;
+
+	for (;;) {
+		st = RD32(bus, link_state);
+		if (st == VMSG_LINK_RUN)
+			break;
+		err = RD32(bus, attach_error);
+		if (err != VMSG_ATTACH_OK &&
+		    (prev_err == VMSG_ATTACH_OK || err != prev_err ||
+		     RD32(bus, host_ctrl) == VMSG_HOST_CTRL_NONE)) {
+			bus->attach_error = err;
+			bus_log(bus, "card refused ATTACH: %s", vmsg_host_attach_error_str(err));
+			WR32(bus, host_ctrl, VMSG_HOST_CTRL_NONE);
+			return -ECONNREFUSED;
+		}
+		if (bus_now_ns() >= deadline) {
+			bus_log(bus, "ATTACH not answered in %u ms (link_state %u, attach_error %s)",
+				bus->opts.attach_timeout_ms, st, vmsg_host_attach_error_str(err));
+			WR32(bus, host_ctrl, VMSG_HOST_CTRL_NONE);
+			return -ETIMEDOUT;
+		}
+		bus_sleep_slice(bus);
+	}
+	vmsg_rmb();
+	bus->attach_error = VMSG_ATTACH_OK;
+	bus->epoch = RD32(bus, epoch); /* the epoch of this attachment */
+	if (bus->epoch == 0) {
+		bus_log(bus, "card published epoch 0");
+		return -EPROTO;
+	}
+	ret = bus_attach_rings(bus);
+	if (ret) {
+		bus_ctrl_detach(bus, bus_now_ns() + 100000000u);
+		return ret;
+	}
+	bus->vopts.max_msg_size = (uint16_t)bus->max_msg_size;
+	bus->vopts.strict_reserved = false;
+	bus->vopts.allow_impl_ids = false;
+	bus->sleepers = 0;
+	bus->ping_misses = 0;
+	bus->ping_req = NULL;
+	bus->last_ping_ns = bus_now_ns();
+	bus->attach_gen++;
+	bus->st.attaches++;
+	bus->state = VMSG_HOST_RUN;
+	{
+		struct vmsg_host_event ev = { .kind = VMSG_HOST_EV_LINK_UP, .epoch = bus->epoch };
+
+		bus_queue_event(bus, &ev);
+	}
+	return 0;
+}
+
+int vmsg_host_bus_attach(struct vmsg_host_bus *bus)
+{
+	size_t n;
+	int ret;
+
+	pthread_mutex_lock(&bus->lock);
+	ret = bus_attach_locked(bus);
+	pthread_mutex_unlock(&bus->lock);
+	if (ret == 0)
+		ret = vmsg_host_bus_get_devices(bus, NULL, 0, &n);
+	bus_dispatch(bus);
+	return ret;
+}
+
+void vmsg_host_bus_detach(struct vmsg_host_bus *bus)
+{
+	pthread_mutex_lock(&bus->lock);
+	if (bus->state == VMSG_HOST_RUN && bus->regs) {
+		uint64_t deadline = bus_now_ns() + (uint64_t)bus->opts.attach_timeout_ms * 1000000u;
+
+		if (bus_ctrl_detach(bus, deadline))
+			bus_log(bus, "card did not acknowledge DETACH");
+		WR32(bus, host_ctrl, VMSG_HOST_CTRL_NONE);
+	}
+	bus_link_down_locked(bus, VMSG_HOST_DETACHED, -ENOTCONN);
+	pthread_mutex_unlock(&bus->lock);
+	bus_dispatch(bus);
+}
+
+int vmsg_host_bus_reattach(struct vmsg_host_bus *bus)
+{
+	pthread_mutex_lock(&bus->lock);
+	if (bus->state == VMSG_HOST_RUN)
+		bus_link_down_locked(bus, VMSG_HOST_GONE, -ECONNRESET);
+	bus->link->ops->disconnect(bus->link);
+	bus->regs = NULL;
+	pthread_mutex_unlock(&bus->lock);
+	bus_dispatch(bus);
+	return vmsg_host_bus_attach(bus);
+}
+
+/* ---- accessors ---- */
+
+enum vmsg_host_state vmsg_host_bus_state(struct vmsg_host_bus *bus)
+{
+	enum vmsg_host_state st;
+
+	pthread_mutex_lock(&bus->lock);
+	st = bus->state;
+	pthread_mutex_unlock(&bus->lock);
+	return st;
+}
+
+uint32_t vmsg_host_bus_epoch(struct vmsg_host_bus *bus)
+{
+	return bus->epoch;
+}
+
+uint32_t vmsg_host_bus_attach_error(struct vmsg_host_bus *bus)
+{
+	return bus->attach_error;
+}
+
+uint32_t vmsg_host_bus_max_msg_size(struct vmsg_host_bus *bus)
+{
+	return bus->max_msg_size;
+}
+
+uint32_t vmsg_host_bus_host_features(struct vmsg_host_bus *bus)
+{
+	return bus->host_features;
+}
+
+uint32_t vmsg_host_bus_generation(struct vmsg_host_bus *bus)
+{
+	return bus->attach_gen;
+}
+
+struct vmsg_link *vmsg_host_bus_link(struct vmsg_host_bus *bus)
+{
+	return bus->link;
+}
+
+volatile const struct vmsg_pcie_regs *vmsg_host_bus_regs(struct vmsg_host_bus *bus)
+{
+	return bus->regs;
+}
+
+void vmsg_host_bus_get_stats(struct vmsg_host_bus *bus, struct vmsg_host_bus_stats *st)
+{
+	pthread_mutex_lock(&bus->lock);
+	*st = bus->st;
+	pthread_mutex_unlock(&bus->lock);
+}
+
+uint32_t vmsg_host_bus_timeout_ms(struct vmsg_host_bus *bus, int which)
+{
+	return which == VMSG_HOST_TMO_RESET ? bus->opts.reset_timeout_ms
+					    : bus->opts.request_timeout_ms;
+}
