@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "card_daemon.h"
-#include "card_log.h"
+#include "vcard_log.h"
 #include "platform_sim.h"
 
 /* Create DIR (one level, 0700) if missing and lock it for this daemon. */
@@ -177,7 +177,7 @@ int card_daemon_run(const struct card_opts *opts)
 	d.sigfd = -1;
 	d.lockfd = -1;
 	d.exit_code = CARD_EXIT_OK;
-	card_log_set_level(opts->log_level);
+	vcard_log_set_level(opts->log_level);
 
 	switch (opts->platform) {
 	case CARD_PLATFORM_SIM:

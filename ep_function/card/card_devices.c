@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "card_daemon.h"
-#include "card_log.h"
+#include "vcard_log.h"
 #include "vmsg_devices.h"
 
 int card_add_device_spec(struct card_daemon *d, const char *spec, bool from_cli, char *err,

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "card_daemon.h"
-#include "card_log.h"
+#include "vcard_log.h"
 #include "vmsg_dev.h"
 
 /* Never sleep longer than this, whatever the engine says (housekeeping). */

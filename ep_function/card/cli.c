@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card_log.h"
+#include "vcard_log.h"
 #include "cli.h"
 #include "platform_sim.h"
 #include "sim_hostmem.h"
@@ -269,7 +269,7 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 		}
 		return 0;
 	case OPT_LOG_LEVEL:
-		o->log_level = card_log_parse_level(arg);
+		o->log_level = vcard_log_parse_level(arg);
 		if (o->log_level < 0) {
 			usage_error("--log-level '%s': expected err, warn, info, debug or 0..7", arg);
 			return -1;

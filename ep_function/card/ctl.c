@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "card_log.h"
+#include "vcard_log.h"
 #include "ctl.h"
 
 struct ctl_conn {

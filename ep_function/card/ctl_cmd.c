@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "card_daemon.h"
-#include "card_log.h"
+#include "vcard_log.h"
 #include "virtio_msg_validate.h"
 #include "vmsg_dev.h"
 

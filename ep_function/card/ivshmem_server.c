@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "card_log.h"
+#include "vcard_log.h"
 #include "ivshmem_server.h"
 
 #define IVS_MAX_ID 65535 /* the ivshmem doorbell register has 16 bits of peer id */

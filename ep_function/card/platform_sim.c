@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "card_log.h"
+#include "vcard_log.h"
 #include "ivshmem_server.h"
 #include "platform_sim.h"
 #include "sim_hostmem.h"
@@ -104,7 +104,7 @@ static uint64_t sim_now_ns(void *ctx)
 static void sim_log(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
-	card_log(level, "%s", msg);
+	vcard_log(level, "%s", msg);
 }
 
 /* ---- event loop hooks ---- */

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "card_log.h"
+#include "vcard_log.h"
 #include "sim_hostmem.h"
 
 void sim_hostmem_init(struct sim_hostmem *h, const char *path, uint64_t lowmem,

@@ -163,6 +163,7 @@ void devq_notify(struct devq *q)
 	if (!q->pushed)
 		return;
 	q->pushed = false;
-	/* The engine applies NO_INTERRUPT / used_event suppression. */
-	vmsg_dev_notify_used(q->dev, q->idx);
+	/* NO_INTERRUPT / used_event decided here, against our own used idx. */
+	if (q->live && vmsg_vq_dev_need_notify(&q->vq))
+		vmsg_dev_send_used(q->dev, q->idx);
 }

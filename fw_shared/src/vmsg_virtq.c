@@ -23,10 +23,10 @@ static bool is_pow2_size(uint32_t size)
 	return size >= 1 && size <= VMSG_VRING_MAX_SIZE && (size & (size - 1)) == 0;
 }
 
-/* [addr, addr + len) does not wrap the 64-bit address space. */
+/* addr + len does not wrap: the end of the range is representable. */
 static bool range_ok(uint64_t addr, uint64_t len)
 {
-	return len == 0 || addr <= VQ_U64_MAX - (len - 1);
+	return addr <= VQ_U64_MAX - len;
 }
 
 /* ---- Device side: accessor helpers ---- */

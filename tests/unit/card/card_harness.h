@@ -19,6 +19,7 @@
 #include "vmsg_ring.h"
 #include "virtio_msg_build.h"
 #include "virtio_msg_validate.h"
+#include "vmsg_bytes.h"
 
 #define FAKE_BAR0_SIZE 0x10000u
 #define FAKE_HOST_BASE 0x10000000ull
@@ -129,6 +130,8 @@ struct fdev *fdev_new(struct vmsg_card *card, uint64_t features, uint32_t config
 
 /* ---- message helpers (through the real builders) ---- */
 #define MSGBUF 512
+#define HDR_DEV(m) vmsg_get_le16((const uint8_t *)(m) + 2)
+#define HDR_TOKEN(m) vmsg_get_le16((const uint8_t *)(m) + 4)
 uint32_t msg_u32(const uint8_t *m, size_t payload_off); /* le32 at 8 + off */
 uint16_t msg_u16(const uint8_t *m, size_t payload_off);
 uint64_t msg_u64(const uint8_t *m, size_t payload_off);

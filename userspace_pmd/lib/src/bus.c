@@ -196,18 +196,42 @@ static int bus_alloc_area(struct vmsg_host_bus *bus)
 	return 0;
 }
 
-/* host_ctrl = DETACH and wait for the card to leave RUN. Lock held. */
-static int bus_ctrl_detach(struct vmsg_host_bus *bus, uint64_t deadline)
+/*
+ * The host_ctrl mailbox: wait until the previous command is acknowledged
+ * (the card writes host_ctrl back to NONE once the outcome is published),
+ * write the command last, ring VMSG_DB_CTRL, wait for the acknowledgement.
+ * Lock held.
+ */
+static int bus_ctrl_cmd(struct vmsg_host_bus *bus, uint32_t cmd, uint64_t deadline)
 {
-	WR32(bus, host_ctrl, VMSG_HOST_CTRL_DETACH);
+	while (RD32(bus, host_ctrl) != VMSG_HOST_CTRL_NONE) {
+		if (bus_now_ns() >= deadline) {
+			bus_log(bus, "card does not acknowledge host_ctrl %u", RD32(bus, host_ctrl));
+			return -ETIMEDOUT;
+		}
+		bus_sleep_slice(bus);
+	}
+	vmsg_wmb();
+	WR32(bus, host_ctrl, cmd);
 	vmsg_mb();
-	bus->link->ops->doorbell(bus->link, VMSG_DB_CTRL, VMSG_HOST_CTRL_DETACH);
-	while (RD32(bus, link_state) == VMSG_LINK_RUN) {
+	bus->link->ops->doorbell(bus->link, VMSG_DB_CTRL, cmd);
+	while (RD32(bus, host_ctrl) != VMSG_HOST_CTRL_NONE) {
 		if (bus_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		bus_sleep_slice(bus);
 	}
+	vmsg_rmb();
 	return 0;
+}
+
+/* host_ctrl = DETACH; the card leaves RUN. Lock held. */
+static int bus_ctrl_detach(struct vmsg_host_bus *bus, uint64_t deadline)
+{
+	int ret = bus_ctrl_cmd(bus, VMSG_HOST_CTRL_DETACH, deadline);
+
+	if (ret == 0 && RD32(bus, link_state) == VMSG_LINK_RUN)
+		ret = -EPROTO;
+	return ret;
 }
 
 static int bus_attach_rings(struct vmsg_host_bus *bus)
@@ -248,8 +272,8 @@ static int bus_attach_locked(struct vmsg_host_bus *bus)
 {
 	struct vmsg_link *l = bus->link;
 	uint64_t deadline = bus_now_ns() + (uint64_t)bus->opts.attach_timeout_ms * 1000000u;
-	uint32_t st, prev_err, err, feat, irq;
-	int ret;
+	uint32_t st, err, feat, irq;
+	int ret, attempt;
 
 	if (bus->state == VMSG_HOST_RUN)
 		return 0;
@@ -313,46 +337,37 @@ static int bus_attach_locked(struct vmsg_host_bus *bus)
 	ret = bus_alloc_area(bus);
 	if (ret)
 		return ret;
-
-	bus->epoch = RD32(bus, epoch);
-	prev_err = RD32(bus, attach_error);
 	bus->host_features = feat;
 	bus->irq_mode = irq;
-	WR32(bus, host_ctrl, VMSG_HOST_CTRL_NONE);
-	WR32(bus, host_version, VMSG_PCIE_VERSION);
-	WR32(bus, host_features, feat);
-	VMSG_WRITE_ONCE64(&bus->regs->host_area_addr, vmsg_cpu_to_le64(bus->ha_dma));
-	WR32(bus, host_area_size, (uint32_t)bus->ha_size);
-	WR32(bus, irq_mode, irq);
-	WR32(bus, vec_c2h, 0);
-	WR32(bus, host_epoch, bus->epoch);
-	vmsg_wmb();
-	WR32(bus, host_ctrl, VMSG_HOST_CTRL_ATTACH);
-	vmsg_mb();
-	ret = l->ops->doorbell(l, VMSG_DB_CTRL, VMSG_HOST_CTRL_ATTACH);
-	if (ret)
-		return ret;
 
-	for (;;) {
-		st = RD32(bus, link_state);
-		if (st == VMSG_LINK_RUN)
-			break;
+	/* EEPOCH means the card moved to a new epoch meanwhile: re-read, retry */
+	for (attempt = 0;; attempt++) {
+		bus->epoch = RD32(bus, epoch);
+		WR32(bus, host_version, VMSG_PCIE_VERSION);
+		WR32(bus, host_features, feat);
+		VMSG_WRITE_ONCE64(&bus->regs->host_area_addr, vmsg_cpu_to_le64(bus->ha_dma));
+		WR32(bus, host_area_size, (uint32_t)bus->ha_size);
+		WR32(bus, irq_mode, irq);
+		WR32(bus, vec_c2h, 0);
+		WR32(bus, host_epoch, bus->epoch);
+		ret = bus_ctrl_cmd(bus, VMSG_HOST_CTRL_ATTACH, deadline);
+		if (ret) {
+			bus_log(bus, "ATTACH not acknowledged in %u ms (link_state %u)",
+				bus->opts.attach_timeout_ms, RD32(bus, link_state));
+			return ret;
+		}
 		err = RD32(bus, attach_error);
-		if (err != VMSG_ATTACH_OK &&
-		    (prev_err == VMSG_ATTACH_OK || err != prev_err ||
-		     RD32(bus, host_ctrl) == VMSG_HOST_CTRL_NONE)) {
-			bus->attach_error = err;
+		st = RD32(bus, link_state);
+		if (err == VMSG_ATTACH_OK && st == VMSG_LINK_RUN)
+			break;
+		bus->attach_error = err;
+		if (err == VMSG_ATTACH_EEPOCH && attempt < 3)
+			continue;
+		if (err == VMSG_ATTACH_OK)
+			bus_log(bus, "card acknowledged ATTACH but link_state is %u", st);
+		else
 			bus_log(bus, "card refused ATTACH: %s", vmsg_host_attach_error_str(err));
-			WR32(bus, host_ctrl, VMSG_HOST_CTRL_NONE);
-			return -ECONNREFUSED;
-		}
-		if (bus_now_ns() >= deadline) {
-			bus_log(bus, "ATTACH not answered in %u ms (link_state %u, attach_error %s)",
-				bus->opts.attach_timeout_ms, st, vmsg_host_attach_error_str(err));
-			WR32(bus, host_ctrl, VMSG_HOST_CTRL_NONE);
-			return -ETIMEDOUT;
-		}
-		bus_sleep_slice(bus);
+		return err == VMSG_ATTACH_OK ? -EPROTO : -ECONNREFUSED;
 	}
 	vmsg_rmb();
 	bus->attach_error = VMSG_ATTACH_OK;
@@ -406,23 +421,32 @@ void vmsg_host_bus_detach(struct vmsg_host_bus *bus)
 
 		if (bus_ctrl_detach(bus, deadline))
 			bus_log(bus, "card did not acknowledge DETACH");
-		WR32(bus, host_ctrl, VMSG_HOST_CTRL_NONE);
 	}
 	bus_link_down_locked(bus, VMSG_HOST_DETACHED, -ENOTCONN);
 	pthread_mutex_unlock(&bus->lock);
 	bus_dispatch(bus);
 }
 
-int vmsg_host_bus_reattach(struct vmsg_host_bus *bus)
+int bus_reattach(struct vmsg_host_bus *bus, int connect_timeout_ms)
 {
+	int ret;
+
 	pthread_mutex_lock(&bus->lock);
 	if (bus->state == VMSG_HOST_RUN)
 		bus_link_down_locked(bus, VMSG_HOST_GONE, -ECONNRESET);
 	bus->link->ops->disconnect(bus->link);
 	bus->regs = NULL;
+	ret = bus->link->ops->connect(bus->link, connect_timeout_ms);
 	pthread_mutex_unlock(&bus->lock);
 	bus_dispatch(bus);
+	if (ret)
+		return ret;
 	return vmsg_host_bus_attach(bus);
+}
+
+int vmsg_host_bus_reattach(struct vmsg_host_bus *bus)
+{
+	return bus_reattach(bus, (int)bus->opts.connect_timeout_ms);
 }
 
 /* ---- accessors ---- */

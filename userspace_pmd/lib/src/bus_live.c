@@ -123,7 +123,7 @@ void bus_link_down_locked(struct vmsg_host_bus *bus, enum vmsg_host_state st, in
 int vmsg_host_bus_get_devices(struct vmsg_host_bus *bus, vmsg_dev_num_t *devs, size_t cap,
 			      size_t *n)
 {
-	static uint8_t seen[BUS_DEV_BITMAP_BYTES];
+	uint8_t seen[BUS_DEV_BITMAP_BYTES];
 	uint8_t req[16], resp[BUS_MSG_MAX];
 	uint32_t offset = 0, rounds = 0, max_count;
 	size_t found = 0;
@@ -314,7 +314,7 @@ enum vmsg_host_state vmsg_host_bus_liveness(struct vmsg_host_bus *bus)
 	pthread_mutex_unlock(&bus->lock);
 	bus_dispatch(bus);
 	if (try_reattach)
-		vmsg_host_bus_reattach(bus);
+		bus_reattach(bus, (int)bus->opts.ping_interval_ms);
 	pthread_mutex_lock(&bus->lock);
 	st = bus->state;
 	pthread_mutex_unlock(&bus->lock);

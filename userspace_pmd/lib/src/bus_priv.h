@@ -119,6 +119,9 @@ void bus_req_release_locked(struct vmsg_host_bus *bus, struct vmsg_host_req *req
 void bus_fail_all_locked(struct vmsg_host_bus *bus, int err);
 void bus_fail_dev_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, int err);
 
+/* bus.c */
+int bus_reattach(struct vmsg_host_bus *bus, int connect_timeout_ms);
+
 /* bus_live.c */
 void bus_link_down_locked(struct vmsg_host_bus *bus, enum vmsg_host_state st, int reason);
 void bus_set_present_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool present,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
 /*
- * card_log.c - leveled diagnostics on stderr.
+ * vcard_log.c - leveled diagnostics on stderr.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,21 +8,21 @@
 #include <string.h>
 #include <time.h>
 
-#include "card_log.h"
+#include "vcard_log.h"
 
 static int log_level = VMSG_LOG_INFO;
 
-void card_log_set_level(int level)
+void vcard_log_set_level(int level)
 {
 	log_level = level;
 }
 
-int card_log_get_level(void)
+int vcard_log_get_level(void)
 {
 	return log_level;
 }
 
-int card_log_parse_level(const char *s)
+int vcard_log_parse_level(const char *s)
 {
 	static const struct {
 		const char *name;
@@ -54,7 +54,7 @@ static const char *level_tag(int level)
 	return "debug";
 }
 
-void card_log(int level, const char *fmt, ...)
+void vcard_log(int level, const char *fmt, ...)
 {
 	char line[1024];
 	struct timespec ts;

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/* test_blk.c - virtio-blk backend against the fake engine. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake_engine.h"
+#include "vmsg_bytes.h"
+
+#define T_IN 0u
+#define T_OUT 1u
+#define T_FLUSH 4u
+#define T_GET_ID 8u
+#define S_OK 0
+#define S_IOERR 1
+#define S_UNSUPP 2
+#define F_RO 5
+#define F_SEG_MAX 2
+#define F_BLK_SIZE 6
+#define F_FLUSH 9
+
+#define DISK_BYTES (8u * 1024u * 1024u)
+#define DISK_SECTORS (DISK_BYTES / 512u)
+
+struct blk_fixture {
+	char path[64];
+	int fd;
+	struct tdev t;
+};
+
+static int setup_disk(struct blk_fixture *f, bool ro)
+{
+	char err[256] = "";
+
+	host_reset();
+	snprintf(f->path, sizeof(f->path), "/tmp/vmsg-blk-test-XXXXXX");
+	f->fd = mkstemp(f->path);
+	if (f->fd < 0 || ftruncate(f->fd, DISK_BYTES) < 0)
+		return -1;
+	tdev_start(&f->t, vmsg_blk_create(f->path, ro, err, sizeof(err)), 0, 0);
+	return 0;
+}
+
+static int setup_rw(void **state)
+{
+	struct blk_fixture *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	return f ? setup_disk(f, false) : -1;
+}
+
+static int setup_ro(void **state)
+{
+	struct blk_fixture *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	return f ? setup_disk(f, true) : -1;
+}
+
+static int teardown(void **state)
+{
+	struct blk_fixture *f = *state;
+
+	tdev_destroy(&f->t);
+	close(f->fd);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+/* One request with its data in nseg host buffers; returns the status byte,
+ * or -1 if the device gave the chain back without a status. */
+static int blk_req(struct tdev *t, uint32_t type, uint64_t sector, const uint64_t *seg,
+		   const uint32_t *len, uint32_t nseg, bool data_in, uint32_t *used_len)
+{
+	struct vmsg_vq_buf out[20], in[20];
+	uint32_t nout = 0, nin = 0, i, ulen = 0;
+	uint64_t hdr = host_alloc(16, 16), st = host_alloc(1, 1);
+	uint8_t *h = host_ptr(hdr, 16);
+	uint16_t id;
+	int head;
+
+	vmsg_put_le32(h, type);
+	vmsg_put_le32(h + 4, 0);
+	vmsg_put_le64(h + 8, sector);
+	*(uint8_t *)host_ptr(st, 1) = 0xee;
+	out[nout++] = (struct vmsg_vq_buf){hdr, 16};
+	for (i = 0; i < nseg; i++) {
+		if (data_in)
+			in[nin++] = (struct vmsg_vq_buf){seg[i], len[i]};
+		else
+			out[nout++] = (struct vmsg_vq_buf){seg[i], len[i]};
+	}
+	in[nin++] = (struct vmsg_vq_buf){st, 1};
+	head = tq_add(&t->q[0], out, nout, in, nin);
+	assert_true(head >= 0);
+	tdev_kick(t, 0);
+	assert_int_equal(tq_used(&t->q[0], &id, &ulen), 1);
+	assert_int_equal(id, head);
+	if (used_len)
+		*used_len = ulen;
+	if (ulen == 0)
+		return -1;
+	return *(uint8_t *)host_ptr(st, 1);
+}
+
+static void test_features_and_config(void **state)
+{
+	struct blk_fixture *f = *state;
+	struct vmsg_dev *d = f->t.d;
+	uint8_t cfg[24];
+	char line[256];
+
+	assert_int_equal(d->ops->device_id, 2);
+	assert_true(d->features & (1ull << F_SEG_MAX));
+	assert_true(d->features & (1ull << F_BLK_SIZE));
+	assert_true(d->features & (1ull << F_FLUSH));
+	assert_false(d->features & (1ull << F_RO));
+	assert_true(d->features & (1ull << VMSG_VIRTIO_F_RING_RESET));
+	d->ops->config_read(d, 0, cfg, sizeof(cfg));
+	assert_int_equal(vmsg_get_le64(cfg), DISK_SECTORS);
+	assert_true(vmsg_get_le32(cfg + 12) >= 1 && vmsg_get_le32(cfg + 12) + 2 <= 64);
+	assert_int_equal(vmsg_get_le32(cfg + 20), 512);
+	d->ops->describe(d, line, sizeof(line));
+	assert_non_null(strstr(line, f->path));
+	/* Without VERSION_1 the device refuses FEATURES_OK. */
+	assert_true(d->ops->set_features(d, 1ull << F_FLUSH) < 0);
+}
+
+static void test_write_read_random(void **state)
+{
+	struct blk_fixture *f = *state;
+	uint8_t *shadow = calloc(1, DISK_BYTES), *disk = malloc(DISK_BYTES);
+	uint64_t seed = 0x1234abcd9876ull, seg[8];
+	uint32_t len[8], nseg, total, i, iter, off, ulen;
+	uint64_t sector;
+	size_t mark = host_mark();
+
+	assert_non_null(shadow);
+	assert_non_null(disk);
+	for (iter = 0; iter < 200; iter++) {
+		nseg = 1 + rnd(&seed, 8);
+		total = 0;
+		for (i = 0; i < nseg; i++) {
+			len[i] = 512u * (1 + rnd(&seed, 40));
+			seg[i] = host_alloc(len[i], 8);
+			total += len[i];
+		}
+		sector = rnd(&seed, DISK_SECTORS - total / 512u + 1);
+		for (i = 0, off = 0; i < nseg; i++) {
+			fill_random(host_ptr(seg[i], len[i]), len[i], &seed);
+			memcpy(shadow + sector * 512 + off, host_ptr(seg[i], len[i]), len[i]);
+			off += len[i];
+		}
+		assert_int_equal(blk_req(&f->t, T_OUT, sector, seg, len, nseg, false, NULL), S_OK);
+
+		/* Read the same range back in a different segmentation. */
+		len[0] = total / 2 / 512 * 512;
+		len[1] = total - len[0];
+		nseg = len[0] ? 2 : 1;
+		if (!len[0])
+			len[0] = len[1];
+		for (i = 0; i < nseg; i++) {
+			seg[i] = host_alloc(len[i], 8);
+			memset(host_ptr(seg[i], len[i]), 0xa5, len[i]);
+		}
+		assert_int_equal(blk_req(&f->t, T_IN, sector, seg, len, nseg, true, &ulen), S_OK);
+		assert_int_equal(ulen, total + 1);
+		for (i = 0, off = 0; i < nseg; i++) {
+			assert_memory_equal(host_ptr(seg[i], len[i]), shadow + sector * 512 + off,
+					    len[i]);
+			off += len[i];
+		}
+		host_release(mark);
+	}
+	assert_int_equal(pread(f->fd, disk, DISK_BYTES, 0), (ssize_t)DISK_BYTES);
+	assert_memory_equal(disk, shadow, DISK_BYTES);
+	free(shadow);
+	free(disk);
+}
+
+static void test_out_of_range(void **state)
+{
+	struct blk_fixture *f = *state;
+	uint64_t seg = host_alloc(4096, 8);
+	uint32_t one = 512, two = 1024, odd = 700;
+
+	assert_int_equal(blk_req(&f->t, T_IN, DISK_SECTORS - 1, &seg, &one, 1, true, NULL), S_OK);
+	assert_int_equal(blk_req(&f->t, T_OUT, DISK_SECTORS - 1, &seg, &one, 1, false, NULL),
+			 S_OK);
+	assert_int_equal(blk_req(&f->t, T_IN, DISK_SECTORS, &seg, &one, 1, true, NULL), S_IOERR);
+	assert_int_equal(blk_req(&f->t, T_OUT, DISK_SECTORS, &seg, &one, 1, false, NULL),
+			 S_IOERR);
+	assert_int_equal(blk_req(&f->t, T_IN, DISK_SECTORS - 1, &seg, &two, 1, true, NULL),
+			 S_IOERR);
+	/* sector * 512 overflows 64 bits */
+	assert_int_equal(blk_req(&f->t, T_IN, UINT64_MAX, &seg, &one, 1, true, NULL), S_IOERR);
+	assert_int_equal(blk_req(&f->t, T_OUT, UINT64_MAX / 512 + 1, &seg, &one, 1, false, NULL),
+			 S_IOERR);
+	/* not a whole number of sectors */
+	assert_int_equal(blk_req(&f->t, T_IN, 0, &seg, &odd, 1, true, NULL), S_IOERR);
+	assert_int_equal(blk_req(&f->t, T_OUT, 0, &seg, &odd, 1, false, NULL), S_IOERR);
+	/* still fine afterwards */
+	assert_int_equal(blk_req(&f->t, T_IN, 0, &seg, &one, 1, true, NULL), S_OK);
+}
+
+static void test_unsupported_flush_get_id(void **state)
+{
+	struct blk_fixture *f = *state;
+	struct vmsg_blk_stats st0, st1;
+	uint64_t seg = host_alloc(64, 8);
+	uint32_t idlen = 20, ulen;
+	char *id;
+
+	assert_int_equal(vmsg_blk_get_stats(f->t.d, &st0), 0);
+	assert_int_equal(blk_req(&f->t, 11 /* DISCARD */, 0, &seg, &idlen, 1, false, NULL),
+			 S_UNSUPP);
+	assert_int_equal(blk_req(&f->t, 0xdeadbeefu, 0, NULL, NULL, 0, false, NULL), S_UNSUPP);
+	assert_int_equal(blk_req(&f->t, T_FLUSH, 0, NULL, NULL, 0, false, NULL), S_OK);
+	assert_int_equal(vmsg_blk_get_stats(f->t.d, &st1), 0);
+	assert_int_equal(st1.flushes, st0.flushes + 1);
+	assert_int_equal(st1.unsupp, st0.unsupp + 2);
+
+	memset(host_ptr(seg, 64), 0, 64);
+	assert_int_equal(blk_req(&f->t, T_GET_ID, 0, &seg, &idlen, 1, true, &ulen), S_OK);
+	id = host_ptr(seg, 64);
+	assert_int_equal(strnlen(id, 20), 20);
+	assert_memory_equal(id, "vmsg", 4);
+	assert_int_equal(id[20], 0); /* nothing beyond the 20 bytes */
+	/* a short id buffer gets what fits */
+	idlen = 8;
+	memset(host_ptr(seg, 64), 0, 64);
+	assert_int_equal(blk_req(&f->t, T_GET_ID, 0, &seg, &idlen, 1, true, NULL), S_OK);
+	assert_int_equal(strnlen(id, 20), 8);
+}
+
+static void test_read_only(void **state)
+{
+	struct blk_fixture *f = *state;
+	uint64_t seg = host_alloc(1024, 8);
+	uint32_t len = 1024;
+	uint8_t disk[1024];
+
+	assert_true(f->t.d->features & (1ull << F_RO));
+	memset(host_ptr(seg, len), 0x77, len);
+	assert_int_equal(blk_req(&f->t, T_OUT, 0, &seg, &len, 1, false, NULL), S_IOERR);
+	assert_int_equal(pread(f->fd, disk, sizeof(disk), 0), (ssize_t)sizeof(disk));
+	for (len = 0; len < sizeof(disk); len++)
+		assert_int_equal(disk[len], 0);
+	len = 1024;
+	assert_int_equal(blk_req(&f->t, T_IN, 2, &seg, &len, 1, true, NULL), S_OK);
+	assert_int_equal(*(uint8_t *)host_ptr(seg, 1), 0);
+	assert_int_equal(blk_req(&f->t, T_FLUSH, 0, NULL, NULL, 0, false, NULL), S_OK);
+}
+
+/* Add a raw chain of descriptors (flags as given) and kick. */
+static int raw_chain(struct tdev *t, const struct vmsg_vq_buf *b, const uint16_t *wflags,
+		     uint32_t n)
+{
+	struct vmsg_vq_buf out[8], in[8];
+	uint32_t nout = 0, nin = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (wflags[i])
+			in[nin++] = b[i];
+		else
+			out[nout++] = b[i];
+	}
+	return tq_add(&t->q[0], out, nout, in, nin);
+}
+
+static void test_hostile_chains(void **state)
+{
+	struct blk_fixture *f = *state;
+	struct tdev *t = &f->t;
+	uint64_t hdr = host_alloc(16, 16), st = host_alloc(1, 1), data = host_alloc(512, 8);
+	struct vmsg_vq_buf b[4];
+	uint16_t w[4], id;
+	uint32_t ulen, one = 512;
+	int head;
+
+	memset(host_ptr(hdr, 16), 0, 16);
+	/* header too short (8 bytes) */
+	b[0] = (struct vmsg_vq_buf){hdr, 8};
+	b[1] = (struct vmsg_vq_buf){st, 1};
+	w[0] = 0;
+	w[1] = 1;
+	*(uint8_t *)host_ptr(st, 1) = 0xee;
+	head = raw_chain(t, b, w, 2);
+	tdev_kick(t, 0);
+	assert_int_equal(tq_used(&t->q[0], &id, &ulen), 1);
+	assert_int_equal(id, head);
+	assert_int_equal(*(uint8_t *)host_ptr(st, 1), S_IOERR);
+
+	/* header in a writable descriptor */
+	b[0] = (struct vmsg_vq_buf){hdr, 16};
+	w[0] = 1;
+	*(uint8_t *)host_ptr(st, 1) = 0xee;
+	head = raw_chain(t, b, w, 2);
+	tdev_kick(t, 0);
+	assert_int_equal(tq_used(&t->q[0], &id, &ulen), 1);
+	assert_int_equal(id, head);
+	assert_int_equal(*(uint8_t *)host_ptr(st, 1), S_IOERR);
+
+	/* no writable byte at all: dropped (used, length 0) */
+	w[0] = 0;
+	head = raw_chain(t, b, w, 1);
+	tdev_kick(t, 0);
+	assert_int_equal(tq_used(&t->q[0], &id, &ulen), 1);
+	assert_int_equal(id, head);
+	assert_int_equal(ulen, 0);
+
+	/* zero-length descriptors in the middle are harmless */
+	b[0] = (struct vmsg_vq_buf){hdr, 16};
+	b[1] = (struct vmsg_vq_buf){data, 0};
+	b[2] = (struct vmsg_vq_buf){data, 512};
+	b[3] = (struct vmsg_vq_buf){st, 1};
+	w[0] = 0;
+	w[1] = 1;
+	w[2] = 1;
+	w[3] = 1;
+	*(uint8_t *)host_ptr(st, 1) = 0xee;
+	head = raw_chain(t, b, w, 4);
+	tdev_kick(t, 0);
+	assert_int_equal(tq_used(&t->q[0], &id, &ulen), 1);
+	assert_int_equal(*(uint8_t *)host_ptr(st, 1), S_OK);
+
+	/* a data buffer outside host memory: IOERR, nothing touched */
+	b[0] = (struct vmsg_vq_buf){hdr, 16};
+	b[1] = (struct vmsg_vq_buf){HOST_BASE - 4096, 512};
+	b[2] = (struct vmsg_vq_buf){st, 1};
+	w[0] = 0;
+	w[1] = 1;
+	w[2] = 1;
+	*(uint8_t *)host_ptr(st, 1) = 0xee;
+	head = raw_chain(t, b, w, 3);
+	tdev_kick(t, 0);
+	assert_int_equal(tq_used(&t->q[0], &id, &ulen), 1);
+	assert_int_equal(*(uint8_t *)host_ptr(st, 1), S_IOERR);
+
+	/* a descriptor loop: consumed and never returned; the queue goes on */
+	b[0] = (struct vmsg_vq_buf){hdr, 16};
+	b[1] = (struct vmsg_vq_buf){st, 1};
+	w[0] = 0;
+	w[1] = 1;
+	head = raw_chain(t, b, w, 2);
+	{
+		struct vmsg_vring_desc *dt = t->q[0].drv.desc;
+		uint16_t second = vmsg_le16_to_cpu(dt[head].next);
+
+		dt[second].flags = vmsg_cpu_to_le16(VMSG_VRING_DESC_F_WRITE | VMSG_VRING_DESC_F_NEXT);
+		dt[second].next = vmsg_cpu_to_le16((uint16_t)head);
+	}
+	tdev_kick(t, 0);
+	assert_int_equal(tq_used(&t->q[0], &id, &ulen), 0);
+	assert_int_equal(fake.needs_reset, 0);
+	assert_int_equal(blk_req(t, T_IN, 0, &data, &one, 1, true, NULL), S_OK);
+}
+
+static void test_broken_ring_needs_reset(void **state)
+{
+	struct blk_fixture *f = *state;
+	struct tdev *t = &f->t;
+	uint64_t data = host_alloc(512, 8);
+	uint32_t one = 512;
+
+	/* avail idx far ahead of anything the driver could have posted */
+	t->q[0].drv.avail->idx = vmsg_cpu_to_le16(t->q[0].drv.avail_idx + 1000);
+	tdev_kick(t, 0);
+	assert_int_equal(fake.needs_reset, 1);
+	assert_true(t->d->status & 0x40);
+	tdev_kick(t, 0);
+	assert_int_equal(fake.needs_reset, 1); /* reported once */
+	tdev_restart(t, 0, 0);
+	assert_int_equal(blk_req(t, T_IN, 0, &data, &one, 1, true, NULL), S_OK);
+}
+
+static void test_budget_and_wait_fd(void **state)
+{
+	struct blk_fixture *f = *state;
+	struct tdev *t = &f->t;
+	uint64_t hdr, st[100];
+	struct vmsg_vq_buf out, in;
+	uint16_t id;
+	uint32_t ulen, i, done = 0;
+
+	tdev_run(t);
+	assert_false(tdev_waitable(t));
+	for (i = 0; i < 100; i++) {
+		hdr = host_alloc(16, 16);
+		vmsg_put_le32(host_ptr(hdr, 16), T_FLUSH);
+		st[i] = host_alloc(1, 1);
+		*(uint8_t *)host_ptr(st[i], 1) = 0xee;
+		out = (struct vmsg_vq_buf){hdr, 16};
+		in = (struct vmsg_vq_buf){st[i], 1};
+		assert_true(tq_add(&t->q[0], &out, 1, &in, 1) >= 0);
+	}
+	tdev_kick(t, 0);
+	while (tq_used(&t->q[0], &id, &ulen) == 1)
+		done++;
+	assert_true(done > 0 && done < 100); /* bounded work per notify */
+	assert_true(tdev_waitable(t));        /* ... and it asks to come back */
+	assert_true(tdev_run(t) > 0);
+	while (tq_used(&t->q[0], &id, &ulen) == 1)
+		done++;
+	assert_int_equal(done, 100);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(*(uint8_t *)host_ptr(st[i], 1), S_OK);
+	assert_false(tdev_waitable(t));
+	assert_true(fake.used_events[0] > 0);
+}
+
+static void test_queue_reset(void **state)
+{
+	struct blk_fixture *f = *state;
+	uint64_t data = host_alloc(512, 8);
+	uint32_t one = 512;
+
+	assert_int_equal(blk_req(&f->t, T_IN, 0, &data, &one, 1, true, NULL), S_OK);
+	tdev_reset_queue(&f->t, 0);
+	assert_int_equal(blk_req(&f->t, T_IN, 0, &data, &one, 1, true, NULL), S_OK);
+	/* and without EVENT_IDX / INDIRECT on a small ring */
+	tdev_restart(&f->t, (1ull << VMSG_VIRTIO_F_RING_EVENT_IDX), 8);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(blk_req(&f->t, T_IN, (uint64_t)i, &data, &one, 1, true, NULL),
+				 S_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_features_and_config, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_random, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_range, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_flush_get_id, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_chains, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_broken_ring_needs_reset, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_and_wait_fd, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_reset, setup_rw, teardown),
+	};
+
+	return cmocka_run_group_tests_name("devices_blk", tests, NULL, NULL);
+}
