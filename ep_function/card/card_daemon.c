@@ -86,12 +86,12 @@ static int setup_link(struct card_daemon *d)
 {
 	const struct card_opts *o = d->opts;
 	struct sim_opts so = {
-		.dir = o->link_dir,
-		.bar0_size = o->bar0_size,
-		.vectors = o->vectors,
-		.host_mem = o->host_mem,
-		.host_mem_lowmem = o->host_mem_lowmem,
-		.dma_addr_bits = o->dma_addr_bits,
+	    .dir = o->link_dir,
+	    .bar0_size = o->bar0_size,
+	    .vectors = o->vectors,
+	    .host_mem = o->host_mem,
+	    .host_mem_lowmem = o->host_mem_lowmem,
+	    .dma_addr_bits = o->dma_addr_bits,
 	};
 
 	if (sim_link_create(&so, &d->link) < 0)
@@ -104,12 +104,12 @@ static int setup_card(struct card_daemon *d)
 {
 	const struct card_opts *o = d->opts;
 	struct vmsg_card_config cfg = {
-		.card_features = d->link.card_features,
-		.max_msg_size = o->max_msg_size,
-		.dma_addr_bits = d->link.dma_addr_bits,
-		.num_vectors = d->link.num_vectors,
-		.max_devices = o->max_devices,
-		.strict_config_generation = true,
+	    .card_features = d->link.card_features,
+	    .max_msg_size = o->max_msg_size,
+	    .dma_addr_bits = d->link.dma_addr_bits,
+	    .num_vectors = d->link.num_vectors,
+	    .max_devices = o->max_devices,
+	    .strict_config_generation = true,
 	};
 
 	d->card = vmsg_card_create(&d->link.plat, &cfg);
@@ -205,8 +205,8 @@ int card_daemon_run(const struct card_opts *opts)
 		}
 		pidfile_written = true;
 	}
-	card_info("ready: platform %s, link %s, %u device(s), %s", d.link.ops->name,
-		  opts->link_dir, opts->n_devs, opts->busy_poll ? "busy-polling" : "interrupt mode");
+	card_info("ready: platform %s, link %s, %u device(s), %s", d.link.ops->name, opts->link_dir,
+		  opts->n_devs, opts->busy_poll ? "busy-polling" : "interrupt mode");
 	card_loop_run(&d);
 out:
 	teardown(&d);

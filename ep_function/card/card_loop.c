@@ -23,7 +23,7 @@
 
 /* Never sleep longer than this, whatever the engine says (housekeeping). */
 #define LOOP_MAX_SLEEP_MS 1000u
-#define BUSY_FD_CHECK_NS 1000000ull
+#define BUSY_FD_CHECK_NS  1000000ull
 
 struct loop_fds {
 	struct pollfd *pfd;
@@ -69,7 +69,8 @@ static void read_signals(struct card_daemon *d)
 
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (!d->stop)
-			card_info("signal %s received: shutting down", strsignal((int)si.ssi_signo));
+			card_info("signal %s received: shutting down",
+				  strsignal((int)si.ssi_signo));
 		d->stop = true;
 		d->stop_signal = (int)si.ssi_signo;
 	}

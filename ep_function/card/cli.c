@@ -15,9 +15,9 @@
 #include "sim_hostmem.h"
 
 #define DEFAULT_DMA_ADDR_BITS 48u
-#define DEFAULT_MAX_DEVICES 32u
-#define MAX_MAX_DEVICES 256u
-#define TAP_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+#define DEFAULT_MAX_DEVICES   32u
+#define MAX_MAX_DEVICES	      256u
+#define TAP_IFNAME_MAX	      15 /* IFNAMSIZ - 1 */
 
 int cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
@@ -141,25 +141,25 @@ enum {
 };
 
 static const struct option daemon_longopts[] = {
-	{"platform", required_argument, NULL, OPT_PLATFORM},
-	{"link", required_argument, NULL, OPT_LINK},
-	{"host-mem", required_argument, NULL, OPT_HOST_MEM},
-	{"host-mem-lowmem", required_argument, NULL, OPT_HOST_MEM_LOWMEM},
-	{"bar0-size", required_argument, NULL, OPT_BAR0_SIZE},
-	{"vectors", required_argument, NULL, OPT_VECTORS},
-	{"dma-addr-bits", required_argument, NULL, OPT_DMA_BITS},
-	{"net", required_argument, NULL, OPT_NET},
-	{"blk", required_argument, NULL, OPT_BLK},
-	{"rng", no_argument, NULL, OPT_RNG},
-	{"console", required_argument, NULL, OPT_CONSOLE},
-	{"poll", no_argument, NULL, OPT_POLL},
-	{"max-msg-size", required_argument, NULL, OPT_MAX_MSG},
-	{"max-devices", required_argument, NULL, OPT_MAX_DEVICES},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"pidfile", required_argument, NULL, OPT_PIDFILE},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"link", required_argument, NULL, OPT_LINK},
+    {"host-mem", required_argument, NULL, OPT_HOST_MEM},
+    {"host-mem-lowmem", required_argument, NULL, OPT_HOST_MEM_LOWMEM},
+    {"bar0-size", required_argument, NULL, OPT_BAR0_SIZE},
+    {"vectors", required_argument, NULL, OPT_VECTORS},
+    {"dma-addr-bits", required_argument, NULL, OPT_DMA_BITS},
+    {"net", required_argument, NULL, OPT_NET},
+    {"blk", required_argument, NULL, OPT_BLK},
+    {"rng", no_argument, NULL, OPT_RNG},
+    {"console", required_argument, NULL, OPT_CONSOLE},
+    {"poll", no_argument, NULL, OPT_POLL},
+    {"max-msg-size", required_argument, NULL, OPT_MAX_MSG},
+    {"max-devices", required_argument, NULL, OPT_MAX_DEVICES},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"pidfile", required_argument, NULL, OPT_PIDFILE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 /* One option; returns 0, CLI_DONE or -1 (error printed). */
@@ -198,7 +198,8 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 		if (cli_parse_size(arg, &o->host_mem_lowmem) < 0 || o->host_mem_lowmem == 0 ||
 		    o->host_mem_lowmem > SIM_4G || (o->host_mem_lowmem & 0xfffff)) {
 			usage_error("--host-mem-lowmem '%s': expected a size in (0, 4G], a "
-				    "multiple of 1M (q35: 2G)", arg);
+				    "multiple of 1M (q35: 2G)",
+				    arg);
 			return -1;
 		}
 		return 0;
@@ -207,7 +208,8 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 		    o->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE || o->bar0_size > SIM_MAX_BAR0_SIZE ||
 		    (o->bar0_size & (o->bar0_size - 1))) {
 			usage_error("--bar0-size '%s': expected a power of two from 64K to 1G "
-				    "(QEMU ivshmem needs a power of two)", arg);
+				    "(QEMU ivshmem needs a power of two)",
+				    arg);
 			return -1;
 		}
 		return 0;
@@ -229,7 +231,8 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 		if (strncmp(arg, "tap:", 4) == 0 && valid_tap_name(arg + 4))
 			return add_dev(o, "net:", arg);
 		usage_error("--net '%s': expected loopback or tap:IFNAME (IFNAME 1..15 "
-			    "printable characters)", arg);
+			    "printable characters)",
+			    arg);
 		return -1;
 	case OPT_BLK:
 		if (!*arg || arg[0] == ',') {
@@ -271,7 +274,8 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 	case OPT_LOG_LEVEL:
 		o->log_level = vcard_log_parse_level(arg);
 		if (o->log_level < 0) {
-			usage_error("--log-level '%s': expected err, warn, info, debug or 0..7", arg);
+			usage_error("--log-level '%s': expected err, warn, info, debug or 0..7",
+				    arg);
 			return -1;
 		}
 		return 0;
@@ -355,10 +359,10 @@ void cli_free_daemon(struct card_opts *o)
 }
 
 static const struct option ctl_longopts[] = {
-	{"link", required_argument, NULL, OPT_LINK},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"link", required_argument, NULL, OPT_LINK},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static bool ctl_command_known(int argc, char **argv)
@@ -411,7 +415,8 @@ enum cli_result cli_parse_ctl(int argc, char **argv, struct ctl_opts *o)
 	}
 	if (!ctl_command_known(argc - optind, argv + optind)) {
 		usage_error("ctl: bad command '%s': expected add SPEC, remove DEVNUM, list or "
-			    "stats", argv[optind]);
+			    "stats",
+			    argv[optind]);
 		return CLI_USAGE;
 	}
 	if (!o->link_dir || !*o->link_dir) {

@@ -13,13 +13,13 @@
 #define VMSG_CARD_VERSION "unknown"
 #endif
 
-#define CARD_EXIT_OK 0
-#define CARD_EXIT_FAIL 1   /* runtime failure, or the daemon answered "error" */
-#define CARD_EXIT_USAGE 2  /* bad arguments, unimplemented platform */
+#define CARD_EXIT_OK	   0
+#define CARD_EXIT_FAIL	   1 /* runtime failure, or the daemon answered "error" */
+#define CARD_EXIT_USAGE	   2 /* bad arguments, unimplemented platform */
 #define CARD_EXIT_NODAEMON 3 /* ctl: daemon not reachable or not answering */
 
-#define CARD_MAX_DEV_ARGS 32
-#define CARD_LINK_ENV "VMSG_CARD_LINK"
+#define CARD_MAX_DEV_ARGS	    32
+#define CARD_LINK_ENV		    "VMSG_CARD_LINK"
 #define CARD_CTL_DEFAULT_TIMEOUT_MS 5000u
 
 enum card_platform_kind {

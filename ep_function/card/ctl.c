@@ -291,8 +291,8 @@ int ctl_server_pollfds(struct ctl_server *s, struct pollfd *pfd, int max)
 		if (c->fd < 0)
 			continue;
 		pfd[n++] = (struct pollfd){
-			.fd = c->fd,
-			.events = c->out->len ? POLLOUT : (c->eof ? 0 : POLLIN),
+		    .fd = c->fd,
+		    .events = c->out->len ? POLLOUT : (c->eof ? 0 : POLLIN),
 		};
 	}
 	return n;

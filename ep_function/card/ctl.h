@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_SOCK_NAME "ctl.sock"
+#define CTL_SOCK_NAME	"ctl.sock"
 #define CTL_MAX_CLIENTS 8
-#define CTL_LINE_MAX 512
-#define CTL_OUT_MAX 65536
-#define CTL_IDLE_MS 10000u
+#define CTL_LINE_MAX	512
+#define CTL_OUT_MAX	65536
+#define CTL_IDLE_MS	10000u
 
 /* A response being built. */
 struct ctl_out {

@@ -48,7 +48,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 static int connect_ctl(const char *path, int64_t deadline)
 {
 	struct sockaddr_un sa;
-	int fd, err;
+	int fd, err = 0;
 	socklen_t el = sizeof(err);
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -66,8 +66,9 @@ static int connect_ctl(const char *path, int64_t deadline)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		return fd;
 	if (errno != EAGAIN && errno != EINPROGRESS) {
-		fprintf(stderr, "vmsg-card: ctl: cannot connect to %s: %s (is vmsg-card running "
-				"with this --link?)\n",
+		fprintf(stderr,
+			"vmsg-card: ctl: cannot connect to %s: %s (is vmsg-card running "
+			"with this --link?)\n",
 			path, strerror(errno));
 		close(fd);
 		return -1;
@@ -162,8 +163,9 @@ int ctl_client_run(const struct ctl_opts *o)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "vmsg-card: ctl: %s closed the connection before the end "
-					"of the answer%s%s\n",
+			fprintf(stderr,
+				"vmsg-card: ctl: %s closed the connection before the end "
+				"of the answer%s%s\n",
 				path, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			break;
 		}

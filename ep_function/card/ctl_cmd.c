@@ -12,11 +12,11 @@
 
 /* virtio device status bits */
 #define ST_ACKNOWLEDGE 0x01u
-#define ST_DRIVER 0x02u
-#define ST_DRIVER_OK 0x04u
+#define ST_DRIVER      0x02u
+#define ST_DRIVER_OK   0x04u
 #define ST_FEATURES_OK 0x08u
 #define ST_NEEDS_RESET 0x40u
-#define ST_FAILED 0x80u
+#define ST_FAILED      0x80u
 
 static const char *status_name(uint32_t st)
 {
@@ -165,8 +165,9 @@ void card_ctl_exec(void *ctx, const char *line, struct ctl_out *out)
 	} else if (strcmp(verb, "stats") == 0 && !*arg) {
 		cmd_stats(d, out);
 	} else {
-		ctl_printf(out, "error: unknown command '%s' (add SPEC, remove DEVNUM, list, "
-				"stats)\n",
+		ctl_printf(out,
+			   "error: unknown command '%s' (add SPEC, remove DEVNUM, list, "
+			   "stats)\n",
 			   verb);
 	}
 }

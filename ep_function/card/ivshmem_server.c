@@ -15,14 +15,14 @@
 #include "vcard_log.h"
 #include "ivshmem_server.h"
 
-#define IVS_MAX_ID 65535 /* the ivshmem doorbell register has 16 bits of peer id */
+#define IVS_MAX_ID	65535 /* the ivshmem doorbell register has 16 bits of peer id */
 #define IVS_DISCARD_MAX 4096
 
 struct ivs_peer {
 	bool used;
 	bool dead;
 	uint16_t id;
-	int sock; /* -1 for the card itself */
+	int sock;     /* -1 for the card itself */
 	uint64_t seq; /* connection order: larger is more recent */
 	int efd[IVS_MAX_VECTORS];
 };

@@ -24,9 +24,9 @@
 #include <stdint.h>
 
 #define IVS_PROTOCOL_VERSION 0
-#define IVS_MAX_CLIENTS 16
-#define IVS_MAX_VECTORS 32
-#define IVS_CARD_PEER_ID 0
+#define IVS_MAX_CLIENTS	     16
+#define IVS_MAX_VECTORS	     32
+#define IVS_CARD_PEER_ID     0
 
 struct ivs_server;
 

@@ -187,11 +187,11 @@ static size_t sim_describe(void *priv, char *buf, size_t len)
 		     "irqs_lost %llu\n"
 		     "irq_errors %llu\n",
 		     l->o.dir, l->bar0_path, l->bar0_size, l->o.vectors,
-		     ivs_server_num_clients(l->ivs), hostbuf, l->o.host_mem ? l->o.host_mem : "none",
-		     l->hm.map ? l->hm.size : 0, (unsigned long long)l->hm.maps,
-		     (unsigned long long)l->hm.refused, (unsigned long long)l->doorbells,
-		     (unsigned long long)l->irqs, (unsigned long long)l->irqs_lost,
-		     (unsigned long long)l->irq_errors);
+		     ivs_server_num_clients(l->ivs), hostbuf,
+		     l->o.host_mem ? l->o.host_mem : "none", l->hm.map ? l->hm.size : 0,
+		     (unsigned long long)l->hm.maps, (unsigned long long)l->hm.refused,
+		     (unsigned long long)l->doorbells, (unsigned long long)l->irqs,
+		     (unsigned long long)l->irqs_lost, (unsigned long long)l->irq_errors);
 	if (n < 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : (len ? len - 1 : 0);
@@ -215,13 +215,13 @@ static void sim_destroy(void *priv)
 }
 
 static const struct card_link_ops sim_link_ops = {
-	.name = "sim",
-	.max_pollfds = sim_max_pollfds,
-	.pollfds = sim_pollfds,
-	.handle = sim_handle,
-	.before_card_poll = sim_before_card_poll,
-	.describe = sim_describe,
-	.destroy = sim_destroy,
+    .name = "sim",
+    .max_pollfds = sim_max_pollfds,
+    .pollfds = sim_pollfds,
+    .handle = sim_handle,
+    .before_card_poll = sim_before_card_poll,
+    .describe = sim_describe,
+    .destroy = sim_destroy,
 };
 
 /* A fresh BAR0 file every run: a QEMU still holding the previous one keeps
@@ -316,7 +316,10 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	if (o->host_mem)
 		link->card_features |= VMSG_PCIE_F_C2H_HOST_MEM;
 	card_info("sim: BAR0 %s (%zu bytes), host memory %s", l->bar0_path, l->bar0_size,
-		  o->host_mem ? o->host_mem : "none (BAR-only rings)");
+		  o->host_mem ? o->host_mem : "none");
+	if (!o->host_mem)
+		card_warn("sim: no --host-mem: the card cannot reach host memory, so a host "
+			  "cannot ATTACH (its c2h ring lives in host memory)");
 	return 0;
 fail:
 	sim_destroy(l);

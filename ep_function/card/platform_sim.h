@@ -13,16 +13,16 @@
 
 #include "card_link.h"
 
-#define SIM_SOCK_NAME "ivshmem.sock"
-#define SIM_BAR0_NAME "bar0"
+#define SIM_SOCK_NAME	    "ivshmem.sock"
+#define SIM_BAR0_NAME	    "bar0"
 #define SIM_DEFAULT_VECTORS 8u
-#define SIM_MAX_BAR0_SIZE (1ull << 30)
+#define SIM_MAX_BAR0_SIZE   (1ull << 30)
 
 struct sim_opts {
-	const char *dir;      /* link directory (exists, locked by the caller) */
-	uint64_t bar0_size;   /* power of two >= VMSG_PCIE_BAR0_MIN_SIZE */
-	uint32_t vectors;     /* 1..32 */
-	const char *host_mem; /* NULL: no host memory */
+	const char *dir;	  /* link directory (exists, locked by the caller) */
+	uint64_t bar0_size;	  /* power of two >= VMSG_PCIE_BAR0_MIN_SIZE */
+	uint32_t vectors;	  /* 1..32 */
+	const char *host_mem;	  /* NULL: no host memory */
 	uint64_t host_mem_lowmem; /* 0: flat */
 	uint32_t dma_addr_bits;
 };

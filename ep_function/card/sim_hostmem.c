@@ -42,11 +42,11 @@ void sim_hostmem_invalidate(struct sim_hostmem *h)
 	h->warned = false;
 }
 
-#define hm_fail(h, ...)                                                        \
-	do {                                                                   \
-		if (!(h)->warned)                                              \
-			card_err(__VA_ARGS__);                                 \
-		(h)->warned = true;                                            \
+#define hm_fail(h, ...)                                                                            \
+	do {                                                                                       \
+		if (!(h)->warned)                                                                  \
+			card_err(__VA_ARGS__);                                                     \
+		(h)->warned = true;                                                                \
 	} while (0)
 
 static int remap(struct sim_hostmem *h)

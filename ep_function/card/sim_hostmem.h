@@ -21,7 +21,7 @@
 
 /* QEMU q35 splits guest RAM at 2 GiB when it is at least this big. */
 #define SIM_Q35_SPLIT_THRESHOLD 0xb0000000ull
-#define SIM_4G 0x100000000ull
+#define SIM_4G			0x100000000ull
 
 struct sim_hostmem {
 	const char *path;   /* NULL: no host memory (every access fails) */

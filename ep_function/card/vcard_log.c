@@ -28,8 +28,8 @@ int vcard_log_parse_level(const char *s)
 		const char *name;
 		int level;
 	} names[] = {
-		{"err", VMSG_LOG_ERR},     {"error", VMSG_LOG_ERR},  {"warn", VMSG_LOG_WARN},
-		{"warning", VMSG_LOG_WARN}, {"info", VMSG_LOG_INFO}, {"debug", VMSG_LOG_DEBUG},
+	    {"err", VMSG_LOG_ERR},	{"error", VMSG_LOG_ERR}, {"warn", VMSG_LOG_WARN},
+	    {"warning", VMSG_LOG_WARN}, {"info", VMSG_LOG_INFO}, {"debug", VMSG_LOG_DEBUG},
 	};
 	char *end;
 	long v;

@@ -16,9 +16,9 @@ int vcard_log_parse_level(const char *s);
 
 void vcard_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define card_err(...) vcard_log(VMSG_LOG_ERR, __VA_ARGS__)
+#define card_err(...)  vcard_log(VMSG_LOG_ERR, __VA_ARGS__)
 #define card_warn(...) vcard_log(VMSG_LOG_WARN, __VA_ARGS__)
 #define card_info(...) vcard_log(VMSG_LOG_INFO, __VA_ARGS__)
-#define card_dbg(...) vcard_log(VMSG_LOG_DEBUG, __VA_ARGS__)
+#define card_dbg(...)  vcard_log(VMSG_LOG_DEBUG, __VA_ARGS__)
 
 #endif /* VCARD_LOG_H */

@@ -108,17 +108,17 @@ static int ring_put(struct vmsg_card *c, const void *m, size_t len)
 
 void card_send(struct vmsg_card *c, const void *msg, size_t len)
 {
+	int r = 1;
+
 	if (!card_attached(c) || len == 0 || len > CARD_MSG_MAX)
 		return;
-	if (c->pend.count == 0) {
-		int r = ring_put(c, msg, len);
-
-		if (r <= 0)
-			goto out;
+	if (c->pend.count == 0)
+		r = ring_put(c, msg, len);
+	if (r > 0) {
+		/* The ring is full (or others wait already): this one waits. */
 		c->stats.ring_full++;
+		pend_push(c, msg, len);
 	}
-	pend_push(c, msg, len);
-out:
 	if (!c->in_poll)
 		card_irq_flush(c);
 }

@@ -27,35 +27,35 @@
 #include "vmsg_devices.h"
 
 /* virtio-blk device bits (virtio 1.2, 5.2.3) */
-#define VIRTIO_BLK_F_SEG_MAX 2
-#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_SEG_MAX  2
+#define VIRTIO_BLK_F_RO	      5
 #define VIRTIO_BLK_F_BLK_SIZE 6
-#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_FLUSH    9
 
 /* struct virtio_blk_config, up to num_queues */
 #define BLK_CFG_CAPACITY 0u
 #define BLK_CFG_SIZE_MAX 8u
-#define BLK_CFG_SEG_MAX 12u
+#define BLK_CFG_SEG_MAX	 12u
 #define BLK_CFG_BLK_SIZE 20u
-#define BLK_CFG_SIZE 36u
+#define BLK_CFG_SIZE	 36u
 
 /* struct virtio_blk_outhdr: le32 type, le32 reserved, le64 sector */
-#define BLK_HDR_SIZE 16u
-#define VIRTIO_BLK_T_IN 0u
-#define VIRTIO_BLK_T_OUT 1u
-#define VIRTIO_BLK_T_FLUSH 4u
+#define BLK_HDR_SIZE	    16u
+#define VIRTIO_BLK_T_IN	    0u
+#define VIRTIO_BLK_T_OUT    1u
+#define VIRTIO_BLK_T_FLUSH  4u
 #define VIRTIO_BLK_T_GET_ID 8u
-#define VIRTIO_BLK_S_OK 0u
-#define VIRTIO_BLK_S_IOERR 1u
+#define VIRTIO_BLK_S_OK	    0u
+#define VIRTIO_BLK_S_IOERR  1u
 #define VIRTIO_BLK_S_UNSUPP 2u
 #define VIRTIO_BLK_ID_BYTES 20u
 
-#define BLK_SECTOR 512u
+#define BLK_SECTOR     512u
 #define BLK_QUEUE_SIZE 256u
 /* Data segments per request: header and status must fit in one chain too. */
-#define BLK_SEG_MAX (VMSG_VQ_MAX_SEGS - 2u)
+#define BLK_SEG_MAX	  (VMSG_VQ_MAX_SEGS - 2u)
 #define BLK_MAX_REQ_BYTES (32u * 1024u * 1024u)
-#define BLK_BUDGET_BYTES (16u * 1024u * 1024u)
+#define BLK_BUDGET_BYTES  (16u * 1024u * 1024u)
 #define BLK_EINTR_RETRIES 16
 
 struct vmsg_blk {
@@ -64,7 +64,7 @@ struct vmsg_blk {
 	struct dev_waker waker;
 	int fd;
 	bool ro;
-	bool more; /* stopped on a budget */
+	bool more;	   /* stopped on a budget */
 	uint64_t capacity; /* sectors */
 	uint8_t config[BLK_CFG_SIZE];
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
@@ -346,19 +346,19 @@ static void blk_describe(struct vmsg_dev *d, char *buf, size_t len)
 }
 
 static const struct vmsg_dev_ops blk_ops = {
-	.name = "blk",
-	.device_id = VMSG_VIRTIO_ID_BLOCK,
-	.config_read = blk_config_read,
-	.config_write = NULL,
-	.set_features = blk_set_features,
-	.start = blk_start,
-	.reset = blk_reset,
-	.queue_notify = blk_queue_notify,
-	.poll = blk_poll,
-	.wait_fd = blk_wait_fd,
-	.get_shm = NULL,
-	.destroy = blk_destroy,
-	.describe = blk_describe,
+    .name = "blk",
+    .device_id = VMSG_VIRTIO_ID_BLOCK,
+    .config_read = blk_config_read,
+    .config_write = NULL,
+    .set_features = blk_set_features,
+    .start = blk_start,
+    .reset = blk_reset,
+    .queue_notify = blk_queue_notify,
+    .poll = blk_poll,
+    .wait_fd = blk_wait_fd,
+    .get_shm = NULL,
+    .destroy = blk_destroy,
+    .describe = blk_describe,
 };
 
 int vmsg_blk_get_stats(struct vmsg_dev *d, struct vmsg_blk_stats *st)

@@ -29,13 +29,13 @@
  * le32 emerg_wr; all zero (no SIZE, MULTIPORT or EMERG_WRITE). */
 #define CON_CFG_SIZE 12u
 
-#define CON_RXQ 0u
-#define CON_TXQ 1u
-#define CON_QUEUE_SIZE 128u
-#define CON_IN_BUF 4096u
-#define CON_OUT_BUF (64u * 1024u)
+#define CON_RXQ		   0u
+#define CON_TXQ		   1u
+#define CON_QUEUE_SIZE	   128u
+#define CON_IN_BUF	   4096u
+#define CON_OUT_BUF	   (64u * 1024u)
 #define CON_BLOCKING_CHUNK 256u /* per write on a descriptor we could not make non-blocking */
-#define CON_EINTR_RETRIES 8
+#define CON_EINTR_RETRIES  8
 
 enum con_kind { CON_STDIO, CON_PTY, CON_FD };
 
@@ -349,25 +349,25 @@ static void con_describe(struct vmsg_dev *d, char *buf, size_t len)
 	struct vmsg_console *c = to_con(d);
 	const char *what = c->kind == CON_PTY ? c->pty_path : c->kind == CON_STDIO ? "stdio" : "fd";
 
-	snprintf(buf, len,
-		 "console %s%s out %" PRIu64 " in %" PRIu64 " bytes, dropped %" PRIu64, c->kind == CON_PTY ? "pty " : "",
-		 what, c->st.tx_bytes, c->st.rx_bytes, c->st.tx_dropped);
+	snprintf(buf, len, "console %s%s out %" PRIu64 " in %" PRIu64 " bytes, dropped %" PRIu64,
+		 c->kind == CON_PTY ? "pty " : "", what, c->st.tx_bytes, c->st.rx_bytes,
+		 c->st.tx_dropped);
 }
 
 static const struct vmsg_dev_ops con_ops = {
-	.name = "console",
-	.device_id = VMSG_VIRTIO_ID_CONSOLE,
-	.config_read = con_config_read,
-	.config_write = NULL,
-	.set_features = con_set_features,
-	.start = con_start,
-	.reset = con_reset,
-	.queue_notify = con_queue_notify,
-	.poll = con_poll,
-	.wait_fd = con_wait_fd,
-	.get_shm = NULL,
-	.destroy = con_destroy,
-	.describe = con_describe,
+    .name = "console",
+    .device_id = VMSG_VIRTIO_ID_CONSOLE,
+    .config_read = con_config_read,
+    .config_write = NULL,
+    .set_features = con_set_features,
+    .start = con_start,
+    .reset = con_reset,
+    .queue_notify = con_queue_notify,
+    .poll = con_poll,
+    .wait_fd = con_wait_fd,
+    .get_shm = NULL,
+    .destroy = con_destroy,
+    .describe = con_describe,
 };
 
 int vmsg_console_get_stats(struct vmsg_dev *d, struct vmsg_console_stats *st)

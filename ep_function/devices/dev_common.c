@@ -15,8 +15,7 @@ uint64_t dev_transport_features(void)
 int dev_check_features(struct vmsg_dev *d, uint64_t features)
 {
 	if (!(features & DEV_BIT(VMSG_VIRTIO_F_VERSION_1))) {
-		vmsg_dev_log(d, VMSG_LOG_WARN, "%s: driver did not accept VERSION_1",
-			     d->ops->name);
+		vmsg_dev_log(d, VMSG_LOG_WARN, "%s: driver did not accept VERSION_1", d->ops->name);
 		return -1;
 	}
 	if (features & ~d->features) {

@@ -62,8 +62,7 @@ static bool devq_sync(struct devq *q)
 	if (q->live && q->vq.desc_addr == r->desc_addr && q->vq.avail_addr == r->driver_addr &&
 	    q->vq.used_addr == r->device_addr && (uint32_t)q->vq.mask + 1u == r->size)
 		return true;
-	if (vmsg_vq_dev_init(&q->vq, &q->mem, r->size, r->desc_addr, r->driver_addr,
-			     r->device_addr,
+	if (vmsg_vq_dev_init(&q->vq, &q->mem, r->size, r->desc_addr, r->driver_addr, r->device_addr,
 			     vmsg_dev_has_feature(q->dev, VMSG_VIRTIO_F_RING_EVENT_IDX),
 			     vmsg_dev_has_feature(q->dev, VMSG_VIRTIO_F_RING_INDIRECT_DESC)) < 0) {
 		vmsg_dev_log(q->dev, VMSG_LOG_WARN, "%s: queue %u: bad geometry (size %u)",

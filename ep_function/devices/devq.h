@@ -19,15 +19,15 @@
 #include "vmsg_virtq.h"
 
 /* devq_pop results besides 1 (got a chain) and 0 (nothing available). */
-#define DEVQ_BAD -1    /* a malformed chain was consumed (used, length 0) */
+#define DEVQ_BAD    -1 /* a malformed chain was consumed (used, length 0) */
 #define DEVQ_BROKEN -2 /* the ring itself is impossible: needs reset */
 
 struct devq {
 	struct vmsg_dev *dev;
 	uint32_t idx;
-	bool pushed;  /* used entries added since the last devq_notify() */
-	bool broken;  /* ring state impossible: stop until reset */
-	bool live;    /* vq below matches the engine's queue registers */
+	bool pushed; /* used entries added since the last devq_notify() */
+	bool broken; /* ring state impossible: stop until reset */
+	bool live;   /* vq below matches the engine's queue registers */
 	uint64_t bad_chains;
 	struct vmsg_mem_ops mem;
 	struct vmsg_vq_dev vq;

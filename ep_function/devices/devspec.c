@@ -145,7 +145,8 @@ struct vmsg_dev *vmsg_device_from_spec(const char *spec, char *err, size_t errle
 		*arg++ = '\0';
 	if (!strcmp(s, "net")) {
 		if (!arg || !*arg)
-			dev_err(err, errlen, "net: missing mode (want net:loopback or net:tap:IFNAME)");
+			dev_err(err, errlen,
+				"net: missing mode (want net:loopback or net:tap:IFNAME)");
 		else
 			d = spec_net(arg, err, errlen);
 	} else if (!strcmp(s, "blk")) {
@@ -160,7 +161,8 @@ struct vmsg_dev *vmsg_device_from_spec(const char *spec, char *err, size_t errle
 			d = vmsg_rng_create(err, errlen);
 	} else if (!strcmp(s, "console")) {
 		if (!arg || !*arg)
-			dev_err(err, errlen, "console: missing backend (want console:stdio or console:pty)");
+			dev_err(err, errlen,
+				"console: missing backend (want console:stdio or console:pty)");
 		else
 			d = spec_console(arg, err, errlen);
 	} else {

@@ -27,32 +27,32 @@
 #include "vmsg_devices.h"
 
 /* virtio-net device bits (virtio 1.2, 5.1.3) */
-#define VIRTIO_NET_F_MTU 3
-#define VIRTIO_NET_F_MAC 5
-#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_MTU     3
+#define VIRTIO_NET_F_MAC     5
+#define VIRTIO_NET_F_STATUS  16
 #define VIRTIO_NET_S_LINK_UP 1u
 
 /* struct virtio_net_config: mac[6], le16 status, le16 max_virtqueue_pairs,
  * le16 mtu. */
-#define NET_CFG_MAC 0u
-#define NET_CFG_STATUS 6u
+#define NET_CFG_MAC	     0u
+#define NET_CFG_STATUS	     6u
 #define NET_CFG_MAX_VQ_PAIRS 8u
-#define NET_CFG_MTU 10u
-#define NET_CFG_SIZE 12u
+#define NET_CFG_MTU	     10u
+#define NET_CFG_SIZE	     12u
 
 /* struct virtio_net_hdr_v1: flags, gso_type, le16 hdr_len, gso_size,
  * csum_start, csum_offset, num_buffers. */
-#define NET_HDR_SIZE 12u
+#define NET_HDR_SIZE	    12u
 #define NET_HDR_NUM_BUFFERS 10u
 
-#define NET_RXQ 0u
-#define NET_TXQ 1u
-#define NET_QUEUE_SIZE 256u
-#define NET_MTU 1500u
-#define NET_MIN_FRAME 14u       /* an Ethernet header */
-#define NET_MAX_FRAME 16384u    /* no offloads: anything larger is hostile */
-#define NET_PENDING_MAX 256u    /* frames held for the driver */
-#define NET_TAP_BATCH 64u       /* frames read from the tap per poll */
+#define NET_RXQ		0u
+#define NET_TXQ		1u
+#define NET_QUEUE_SIZE	256u
+#define NET_MTU		1500u
+#define NET_MIN_FRAME	14u    /* an Ethernet header */
+#define NET_MAX_FRAME	16384u /* no offloads: anything larger is hostile */
+#define NET_PENDING_MAX 256u   /* frames held for the driver */
+#define NET_TAP_BATCH	64u    /* frames read from the tap per poll */
 
 enum net_mode { NET_LOOPBACK, NET_TAP };
 
@@ -72,8 +72,8 @@ struct vmsg_net {
 	char ifname[IFNAMSIZ];
 	struct net_frame *pending[NET_PENDING_MAX];
 	uint32_t p_head, p_count;
-	bool tx_more; /* transmit stopped on its budget */
-	bool rx_more; /* receive stopped on its budget */
+	bool tx_more;	 /* transmit stopped on its budget */
+	bool rx_more;	 /* receive stopped on its budget */
 	uint8_t *bounce; /* NET_MAX_FRAME bytes */
 	struct vmsg_net_stats st;
 };
@@ -386,19 +386,19 @@ static void net_describe(struct vmsg_dev *d, char *buf, size_t len)
 }
 
 static const struct vmsg_dev_ops net_ops = {
-	.name = "net",
-	.device_id = VMSG_VIRTIO_ID_NET,
-	.config_read = net_config_read,
-	.config_write = NULL,
-	.set_features = net_set_features,
-	.start = net_start,
-	.reset = net_reset,
-	.queue_notify = net_queue_notify,
-	.poll = net_poll,
-	.wait_fd = net_wait_fd,
-	.get_shm = NULL,
-	.destroy = net_destroy,
-	.describe = net_describe,
+    .name = "net",
+    .device_id = VMSG_VIRTIO_ID_NET,
+    .config_read = net_config_read,
+    .config_write = NULL,
+    .set_features = net_set_features,
+    .start = net_start,
+    .reset = net_reset,
+    .queue_notify = net_queue_notify,
+    .poll = net_poll,
+    .wait_fd = net_wait_fd,
+    .get_shm = NULL,
+    .destroy = net_destroy,
+    .describe = net_describe,
 };
 
 int vmsg_net_get_stats(struct vmsg_dev *d, struct vmsg_net_stats *st)

@@ -15,8 +15,8 @@
 #include "devq.h"
 #include "vmsg_devices.h"
 
-#define RNG_QUEUE_SIZE 64u
-#define RNG_MAX_PER_REQ 4096u
+#define RNG_QUEUE_SIZE	  64u
+#define RNG_MAX_PER_REQ	  4096u
 #define RNG_EINTR_RETRIES 16
 
 struct vmsg_rng {
@@ -66,7 +66,8 @@ static void rng_process(struct vmsg_rng *g)
 		if (rc < 0)
 			continue;
 		len = r.wlen < RNG_MAX_PER_REQ ? r.wlen : RNG_MAX_PER_REQ;
-		if (len && (rng_fill(g->buf, len) < 0 || devq_write(&g->q, &r, 0, g->buf, len) < 0)) {
+		if (len &&
+		    (rng_fill(g->buf, len) < 0 || devq_write(&g->q, &r, 0, g->buf, len) < 0)) {
 			g->failures++;
 			len = 0;
 		}
@@ -147,19 +148,19 @@ static void rng_describe(struct vmsg_dev *d, char *buf, size_t len)
 }
 
 static const struct vmsg_dev_ops rng_ops = {
-	.name = "rng",
-	.device_id = VMSG_VIRTIO_ID_RNG,
-	.config_read = rng_config_read,
-	.config_write = NULL,
-	.set_features = rng_set_features,
-	.start = rng_start,
-	.reset = rng_reset,
-	.queue_notify = rng_queue_notify,
-	.poll = rng_poll,
-	.wait_fd = rng_wait_fd,
-	.get_shm = NULL,
-	.destroy = rng_destroy,
-	.describe = rng_describe,
+    .name = "rng",
+    .device_id = VMSG_VIRTIO_ID_RNG,
+    .config_read = rng_config_read,
+    .config_write = NULL,
+    .set_features = rng_set_features,
+    .start = rng_start,
+    .reset = rng_reset,
+    .queue_notify = rng_queue_notify,
+    .poll = rng_poll,
+    .wait_fd = rng_wait_fd,
+    .get_shm = NULL,
+    .destroy = rng_destroy,
+    .describe = rng_describe,
 };
 
 struct vmsg_dev *vmsg_rng_create(char *err, size_t errlen)

@@ -19,10 +19,10 @@
 #include "vmsg_dev.h"
 
 /* virtio device ids */
-#define VMSG_VIRTIO_ID_NET 1u
-#define VMSG_VIRTIO_ID_BLOCK 2u
+#define VMSG_VIRTIO_ID_NET     1u
+#define VMSG_VIRTIO_ID_BLOCK   2u
 #define VMSG_VIRTIO_ID_CONSOLE 3u
-#define VMSG_VIRTIO_ID_RNG 4u
+#define VMSG_VIRTIO_ID_RNG     4u
 
 /*
  * Parse a device spec and build the device:
@@ -83,7 +83,7 @@ const char *vmsg_console_pty_path(struct vmsg_dev *d);
 
 struct vmsg_console_stats {
 	uint64_t tx_bytes, tx_dropped; /* host -> backend */
-	uint64_t rx_bytes;             /* backend -> host */
+	uint64_t rx_bytes;	       /* backend -> host */
 };
 int vmsg_console_get_stats(struct vmsg_dev *d, struct vmsg_console_stats *st);
 

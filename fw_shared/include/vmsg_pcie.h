@@ -27,10 +27,18 @@
 #define VMSG_PCIE_CLASS 0xff0000u /* unassigned class: no stock driver binds */
 
 /* The emulated link is QEMU's ivshmem-doorbell; it is claimed only when BAR
- * memory carries VMSG_PCIE_MAGIC (see docs/pcie-binding.md, Emulated link). */
+ * memory carries VMSG_PCIE_MAGIC (see docs/pcie-binding.md, Emulated link).
+ */
 #define VMSG_EMU_VENDOR_ID 0x1af4u
 #define VMSG_EMU_DEVICE_ID 0x1110u
 #define VMSG_EMU_SHMEM_BAR 2u /* ivshmem: BAR0 regs, BAR1 MSI-X, BAR2 memory */
+/* ivshmem BAR0 registers the host uses, and the card's ivshmem peer id: the
+ * host rings card doorbell i by writing (VMSG_EMU_CARD_PEER_ID << 16 | i) to
+ * VMSG_EMU_REG_DOORBELL, after writing doorbell[i] in the control block.
+ */
+#define VMSG_EMU_REG_IVPOSITION 0x08u
+#define VMSG_EMU_REG_DOORBELL 0x0cu
+#define VMSG_EMU_CARD_PEER_ID 0u
 
 /* ---- Versions and limits ---- */
 #define VMSG_PCIE_MAGIC 0x47534d56u /* "VMSG" little-endian */
@@ -40,6 +48,13 @@
 #define VMSG_PCIE_VERSION_GET_MAJOR(v) ((uint32_t)(v) >> 16)
 
 #define VMSG_PCIE_MAX_MSG_SIZE VIRTIO_MSG_REC_MAX_SIZE /* 264 */
+/* Smallest max_msg_size the binding allows: SET_VQUEUE request and
+ * GET_VQUEUE response are 8 + 40 bytes (docs errata E-1; v1 says 44).
+ */
+#define VMSG_PCIE_MIN_MSG_SIZE 48u
+/* Range of dma_addr_bits a card may publish (a host refuses others). */
+#define VMSG_PCIE_DMA_ADDR_BITS_MIN 32u
+#define VMSG_PCIE_DMA_ADDR_BITS_MAX 64u
 #define VMSG_PCIE_REGS_SIZE 0x1000u                   /* control block */
 #define VMSG_PCIE_BAR0_MIN_SIZE 0x10000u              /* 64 KiB */
 #define VMSG_PCIE_MAX_DOORBELLS 32u
@@ -75,7 +90,7 @@ enum vmsg_link_state {
 #define VMSG_IRQ_MSIX 1u
 #define VMSG_IRQ_MSI 2u
 
-/* attach_error values (written by the card when it refuses an ATTACH). */
+/* attach_error values (written by the card for every ATTACH it handles). */
 #define VMSG_ATTACH_OK 0u
 #define VMSG_ATTACH_EFEATURES 1u /* host_features not a subset of card_features */
 #define VMSG_ATTACH_EEPOCH 2u    /* host_epoch does not match epoch */
@@ -93,15 +108,15 @@ struct vmsg_pcie_regs {
 	vmsg_le32 magic;           /* VMSG_PCIE_MAGIC */
 	vmsg_le32 version;         /* VMSG_PCIE_VERSION */
 	vmsg_le32 transport_rev;   /* virtio-msg revision (1) */
-	vmsg_le32 max_msg_size;    /* bytes, header included, 44..264 */
+	vmsg_le32 max_msg_size;    /* bytes, header included, 48..264 */
 	vmsg_le32 card_features;   /* VMSG_PCIE_F_* offered */
-	vmsg_le32 dma_addr_bits;   /* host addresses the card can reach: < 2^bits */
+	vmsg_le32 dma_addr_bits;   /* host addresses the card can reach: < 2^bits, 32..64 */
 	vmsg_le32 num_doorbells;   /* implemented doorbell registers */
 	vmsg_le32 num_vectors;     /* MSI-X (or MSI) vectors the card can raise */
 	/* 0x020: link, card-written */
 	vmsg_le32 link_state;      /* enum vmsg_link_state */
-	vmsg_le32 epoch;           /* non-zero, changes on every attach and restart */
-	vmsg_le32 attach_error;    /* VMSG_ATTACH_* for the last refused ATTACH */
+	vmsg_le32 epoch;           /* non-zero, new on every entry into READY */
+	vmsg_le32 attach_error;    /* VMSG_ATTACH_* outcome of the last ATTACH */
 	vmsg_le32 heartbeat;       /* incremented by the card while it runs */
 	/* 0x030: ring geometry, card-written */
 	vmsg_le32 h2c_ring_offset; /* BAR0 offset of the h2c ring */
@@ -119,7 +134,7 @@ struct vmsg_pcie_regs {
 	vmsg_le32 irq_mode;        /* VMSG_IRQ_* */
 	vmsg_le32 vec_c2h;         /* vector raised for c2h ring traffic and link changes */
 	vmsg_le32 host_epoch;      /* the epoch the host attaches to */
-	vmsg_le32 host_ctrl;       /* VMSG_HOST_CTRL_*: written last */
+	vmsg_le32 host_ctrl;       /* VMSG_HOST_CTRL_*: written last; card acks with NONE */
 	vmsg_le32 reserved1[3];
 	/* 0x080: card counters (card-written, informational, wrap) */
 	vmsg_le64 cnt_rx_msgs;
@@ -132,9 +147,11 @@ struct vmsg_pcie_regs {
 	vmsg_le64 cnt_doorbells;
 	/* 0x0c0 */
 	vmsg_le32 reserved2[16];
-	/* 0x100: doorbells, host-written (value: the producer index or any) */
+	/* 0x100: doorbells, host-written (h2c: new producer index; ctrl: command count) */
 	vmsg_le32 doorbell[VMSG_PCIE_MAX_DOORBELLS];
-	/* 0x180: rest of the 4 KiB block reserved, reads as zero */
+	/* 0x180: reserved, reads as zero, except the host-written c2h consumer
+	 * index line at c2h_cons_offset (default VMSG_BAR0_C2H_CONS_OFFSET).
+	 */
 	uint8_t reserved3[VMSG_PCIE_REGS_SIZE - 0x180];
 } VMSG_PACKED;
 
@@ -191,7 +208,8 @@ struct vmsg_ring_idx {
 } VMSG_PACKED;
 
 /* Consumer sets it before it sleeps; the producer then sends a doorbell
- * (h2c) or an interrupt (c2h). Cleared while the consumer polls. */
+ * (h2c) or an interrupt (c2h). Cleared while the consumer polls.
+ */
 #define VMSG_RING_F_NEED_NOTIFY 0x1u
 
 /* Every slot starts with this framing, then the virtio-msg message. */
@@ -237,8 +255,8 @@ VMSG_STATIC_ASSERT(sizeof(struct vmsg_pcie_bus_msg_error) == 8, "bus err");
 
 #define VMSG_PCIE_ERR_NO_DEVICE 1u   /* dev_num unknown or removed */
 #define VMSG_PCIE_ERR_SHUTDOWN 2u    /* card is shutting down */
-#define VMSG_PCIE_ERR_UNSUPPORTED 3u /* msg_id not implemented by the device */
-#define VMSG_PCIE_ERR_BUSY 4u        /* device cannot take the request now */
+#define VMSG_PCIE_ERR_UNSUPPORTED 3u /* reserved: a 1.0 card does not send it */
+#define VMSG_PCIE_ERR_BUSY 4u        /* reserved: a 1.0 card does not send it */
 
 /* ---- Timeouts the binding recommends (milliseconds) ---- */
 #define VMSG_PCIE_ATTACH_TIMEOUT_MS 5000u  /* ATTACH until link_state RUN */
@@ -246,5 +264,11 @@ VMSG_STATIC_ASSERT(sizeof(struct vmsg_pcie_bus_msg_error) == 8, "bus err");
 #define VMSG_PCIE_RESET_TIMEOUT_MS 5000u   /* SET_DEVICE_STATUS(0) until status 0 */
 #define VMSG_PCIE_PING_INTERVAL_MS 500u    /* liveness PING period */
 #define VMSG_PCIE_PING_MISSES 3u           /* missed PINGs before PEER_DEAD */
+/* The card re-checks host_ctrl, the h2c ring and a pending c2h interrupt at
+ * least this often while RUN; a polling host polls at least this often.
+ */
+#define VMSG_PCIE_NOTIFY_RECHECK_MS 100u
+/* SET_CONFIG attempts (first + retries after a generation mismatch). */
+#define VMSG_PCIE_SET_CONFIG_TRIES 3u
 
 #endif /* VMSG_PCIE_H */

@@ -54,7 +54,10 @@ int vmsg_ring_attach_consumer(struct vmsg_ring *r, volatile void *mem, size_t me
 			      volatile struct vmsg_ring_idx *cons_line);
 
 /* Producer: copy one message (len <= slot_size - 8) into the next slot with
- * the given epoch, then publish it. 0, -EAGAIN if full, -EMSGSIZE.
+ * the given epoch, then publish it. 0, -EAGAIN if full, -EMSGSIZE,
+ * -EINVAL (len 0 or msg NULL). An impossible consumer index (ahead of the
+ * producer, or more than slot_count behind) is counted in r->bad and reads
+ * as "full": a hostile consumer cannot make the producer overwrite slots.
  */
 int vmsg_ring_produce(struct vmsg_ring *r, const void *msg, uint32_t len, uint32_t epoch);
 

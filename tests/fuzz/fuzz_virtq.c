@@ -166,11 +166,13 @@ static void driver_round(uint32_t size, bool event_idx, const uint8_t *data, siz
 			       ? vmsg_vq_drv_add_indirect(&vq, table, 0x9000, b, 2, b + 2, 2)
 			       : vmsg_vq_drv_add(&vq, b, k & 1, b + 1, (k >> 1) % 3 + 1);
 
+		n = (k & 0x80) && i == 0 ? 1 : (k & 1) + (k >> 1) % 3 + 1;
 		if (head == -VMSG_VQ_EAGAIN)
 			break;
+		if (head == -VMSG_VQ_EINVAL && n > size)
+			continue;
 		if (head < 0 || head >= (int)size || ndesc[head])
 			abort();
-		n = (k & 0x80) && i == 0 ? 1 : (k & 1) + (k >> 1) % 3 + 1;
 		ndesc[head] = (uint16_t)n;
 		in_flight_desc += n;
 		(void)vmsg_vq_drv_kick_needed(&vq);

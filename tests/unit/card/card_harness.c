@@ -143,10 +143,11 @@ static void thost_rings(struct thost *th, const struct attach_args *a)
 	uint32_t h2c_size = bar_rd(fp, REG(h2c_ring_size));
 	uint8_t *area = fake_host_ptr(fp, a->area_addr);
 
-	assert_int_equal(vmsg_ring_attach_producer(
-			     &th->h2c, fp->bar0 + h2c_off, h2c_size,
-			     (volatile struct vmsg_ring_idx *)(area + VMSG_HOST_AREA_H2C_CONS_OFFSET)),
-			 0);
+	assert_int_equal(
+	    vmsg_ring_attach_producer(
+		&th->h2c, fp->bar0 + h2c_off, h2c_size,
+		(volatile struct vmsg_ring_idx *)(area + VMSG_HOST_AREA_H2C_CONS_OFFSET)),
+	    0);
 	assert_int_equal(
 	    vmsg_ring_attach_consumer(
 		&th->c2h, area + VMSG_HOST_AREA_C2H_RING_OFFSET,

@@ -21,12 +21,12 @@
 #include "virtio_msg_validate.h"
 #include "vmsg_bytes.h"
 
-#define FAKE_BAR0_SIZE 0x10000u
-#define FAKE_HOST_BASE 0x10000000ull
-#define FAKE_HOST_SIZE 0x100000u /* 1 MiB of host memory */
-#define FAKE_AREA_ADDR FAKE_HOST_BASE
-#define FAKE_AREA_SIZE 0x8000u
-#define FAKE_VQ_BASE (FAKE_HOST_BASE + 0x10000u) /* virtqueue memory */
+#define FAKE_BAR0_SIZE	 0x10000u
+#define FAKE_HOST_BASE	 0x10000000ull
+#define FAKE_HOST_SIZE	 0x100000u /* 1 MiB of host memory */
+#define FAKE_AREA_ADDR	 FAKE_HOST_BASE
+#define FAKE_AREA_SIZE	 0x10000u
+#define FAKE_VQ_BASE	 (FAKE_HOST_BASE + 0x10000u) /* virtqueue memory */
 #define FAKE_NUM_VECTORS 4u
 
 struct fake_plat {
@@ -129,8 +129,8 @@ struct fdev *fdev_new(struct vmsg_card *card, uint64_t features, uint32_t config
 		      uint32_t num_queues);
 
 /* ---- message helpers (through the real builders) ---- */
-#define MSGBUF 512
-#define HDR_DEV(m) vmsg_get_le16((const uint8_t *)(m) + 2)
+#define MSGBUF	     512
+#define HDR_DEV(m)   vmsg_get_le16((const uint8_t *)(m) + 2)
 #define HDR_TOKEN(m) vmsg_get_le16((const uint8_t *)(m) + 4)
 uint32_t msg_u32(const uint8_t *m, size_t payload_off); /* le32 at 8 + off */
 uint16_t msg_u16(const uint8_t *m, size_t payload_off);
@@ -147,6 +147,6 @@ void dev_vq_set(struct thost *th, vmsg_dev_num_t dev, uint32_t idx, uint32_t siz
 void dev_vq_get(struct thost *th, vmsg_dev_num_t dev, uint32_t idx, struct vmsg_vqueue_info *vi);
 
 #define BIT64(n) (1ull << (n))
-#define F_V1 BIT64(VMSG_VIRTIO_F_VERSION_1)
+#define F_V1	 BIT64(VMSG_VIRTIO_F_VERSION_1)
 
 #endif /* CARD_HARNESS_H */

@@ -35,7 +35,7 @@ static void test_get_devices_bitmap(void **state)
 	/* devices 1, 3..10 present: window 0..15 */
 	assert_int_equal(get_devices(&r, 0, 16, resp), VIRTIO_MSG_SIZE(6u + 2u));
 	assert_int_equal(msg_u16(resp, 2), 16);
-	assert_int_equal(msg_u16(resp, 4), 0); /* nothing beyond */
+	assert_int_equal(msg_u16(resp, 4), 0);			  /* nothing beyond */
 	assert_int_equal(resp[VIRTIO_MSG_HEADER_SIZE + 6], 0xfa); /* 1,3,4,5,6,7 */
 	assert_int_equal(resp[VIRTIO_MSG_HEADER_SIZE + 7], 0x07); /* 8,9,10 */
 

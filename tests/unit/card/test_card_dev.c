@@ -4,11 +4,11 @@
 
 #include <string.h>
 
-#define ST_A VIRTIO_MSG_STATUS_ACKNOWLEDGE
-#define ST_D VIRTIO_MSG_STATUS_DRIVER
+#define ST_A   VIRTIO_MSG_STATUS_ACKNOWLEDGE
+#define ST_D   VIRTIO_MSG_STATUS_DRIVER
 #define ST_FOK VIRTIO_MSG_STATUS_FEATURES_OK
 #define ST_DOK VIRTIO_MSG_STATUS_DRIVER_OK
-#define ST_NR VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET
+#define ST_NR  VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET
 
 struct dev_rig {
 	struct rig r;
@@ -50,8 +50,8 @@ static void test_device_info(void **state)
 static void get_features(struct thost *th, uint32_t first, uint32_t num, uint8_t *resp)
 {
 	uint8_t req[MSGBUF];
-	size_t n = vmsg_build_get_device_features_req(req, sizeof(req), 1, thost_token(th), first,
-						      num);
+	size_t n =
+	    vmsg_build_get_device_features_req(req, sizeof(req), 1, thost_token(th), first, num);
 
 	thost_call(th, req, n, resp);
 	assert_int_equal(resp[1], VIRTIO_MSG_GET_DEVICE_FEATURES);

@@ -15,9 +15,9 @@ static void test_bar0_published(void **state)
 	assert_int_equal(bar_rd(&r.fp, REG(version)), VMSG_PCIE_VERSION);
 	assert_int_equal(bar_rd(&r.fp, REG(transport_rev)), 1);
 	assert_int_equal(bar_rd(&r.fp, REG(max_msg_size)), 264);
-	assert_int_equal(bar_rd(&r.fp, REG(card_features)),
-			 VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_ERROR_MSG | VMSG_PCIE_F_MSIX |
-			     VMSG_PCIE_F_MSI);
+	assert_int_equal(bar_rd(&r.fp, REG(card_features)), VMSG_PCIE_F_C2H_HOST_MEM |
+								VMSG_PCIE_F_ERROR_MSG |
+								VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI);
 	assert_int_equal(bar_rd(&r.fp, REG(dma_addr_bits)), 40);
 	assert_int_equal(bar_rd(&r.fp, REG(num_doorbells)), 2);
 	assert_int_equal(bar_rd(&r.fp, REG(num_vectors)), FAKE_NUM_VECTORS);

@@ -227,10 +227,10 @@ int h_ivs_recv(int sock, int64_t *value, int *fd, int timeout_ms)
 	uint64_t le;
 	struct iovec iov = {.iov_base = &le, .iov_len = sizeof(le)};
 	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = ctl.buf,
+	    .msg_controllen = sizeof(ctl.buf),
 	};
 	ssize_t n;
 

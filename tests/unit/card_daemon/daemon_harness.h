@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define H_TIMEOUT_MS 5000
+#define H_TIMEOUT_MS  5000
 #define H_MAX_VECTORS 32
 
 /* Path of the vmsg-card binary: argv[1] of the test, or $VMSG_CARD_BIN. */

@@ -16,52 +16,48 @@
 #include "daemon_harness.h"
 
 struct bad_case {
-	const char *args[8];
+	const char *args[12];
 	const char *expect; /* substring of stderr */
 };
 
 static const struct bad_case bad_cases[] = {
-	{{NULL}, "--platform is required"},
-	{{"--platform", "foo", NULL}, "--platform 'foo': expected sim, epf or uio"},
-	{{"--platform", "epf", "--link", "/nonexistent", NULL},
-	 "platform epf: not implemented yet (needs pci-epf-vmsg.ko, see ep_function/README.md)"},
-	{{"--platform", "uio", NULL}, "platform uio: not implemented yet"},
-	{{"--platform", "sim", NULL}, "--link DIR is required"},
-	{{"--platform", "sim", "--link", "/x", "--vectors", "0", NULL}, "--vectors '0'"},
-	{{"--platform", "sim", "--link", "/x", "--vectors", "33", NULL}, "--vectors '33'"},
-	{{"--platform", "sim", "--link", "/x", "--vectors", "8x", NULL}, "--vectors '8x'"},
-	{{"--platform", "sim", "--link", "/x", "--bar0-size", "100000", NULL},
-	 "--bar0-size '100000'"},
-	{{"--platform", "sim", "--link", "/x", "--bar0-size", "32K", NULL}, "--bar0-size '32K'"},
-	{{"--platform", "sim", "--link", "/x", "--net", "foo", NULL}, "--net 'foo'"},
-	{{"--platform", "sim", "--link", "/x", "--net", "tap:", NULL}, "--net 'tap:'"},
-	{{"--platform", "sim", "--link", "/x", "--net", "tap:waytoolonginterfacename", NULL},
-	 "--net 'tap:waytoolonginterfacename'"},
-	{{"--platform", "sim", "--link", "/x", "--console", "tty", NULL}, "--console 'tty'"},
-	{{"--platform", "sim", "--link", "/x", "--console", "stdio", "--console", "stdio", NULL},
-	 "--console stdio given twice"},
-	{{"--platform", "sim", "--link", "/x", "--blk", "", NULL}, "--blk ''"},
-	{{"--platform", "sim", "--link", "/x", "--max-msg-size", "43", NULL},
-	 "--max-msg-size '43'"},
-	{{"--platform", "sim", "--link", "/x", "--max-msg-size", "265", NULL},
-	 "--max-msg-size '265'"},
-	{{"--platform", "sim", "--link", "/x", "--max-devices", "0", NULL}, "--max-devices '0'"},
-	{{"--platform", "sim", "--link", "/x", "--dma-addr-bits", "12", NULL},
-	 "--dma-addr-bits '12'"},
-	{{"--platform", "sim", "--link", "/x", "--log-level", "loud", NULL}, "--log-level 'loud'"},
-	{{"--platform", "sim", "--link", "/x", "--host-mem-lowmem", "2G", NULL},
-	 "--host-mem-lowmem needs --host-mem"},
-	{{"--platform", "sim", "--link", "/x", "--host-mem", "/m", "--host-mem-lowmem", "5G", NULL},
-	 "--host-mem-lowmem '5G'"},
-	{{"--platform", "sim", "--link", "/x", "--bogus", NULL}, "bogus"},
-	{{"--platform", "sim", "--link", "/x", "extra", NULL}, "unexpected argument 'extra'"},
-	{{"--platform", "sim", "--link", NULL}, "requires an argument"},
-	{{"ctl", NULL}, "ctl: missing command"},
-	{{"ctl", "--link", "/x", "frobnicate", NULL}, "ctl: bad command 'frobnicate'"},
-	{{"ctl", "--link", "/x", "remove", NULL}, "ctl: bad command 'remove'"},
-	{{"ctl", "--link", "/x", "list", "extra", NULL}, "ctl: bad command 'list'"},
-	{{"ctl", "--link", "/x", "--timeout", "0", "list", NULL}, "ctl --timeout '0'"},
-	{{"ctl", "list", NULL}, "ctl: no link directory"},
+    {{NULL}, "--platform is required"},
+    {{"--platform", "foo", NULL}, "--platform 'foo': expected sim, epf or uio"},
+    {{"--platform", "epf", "--link", "/nonexistent", NULL},
+     "platform epf: not implemented yet (needs pci-epf-vmsg.ko, see ep_function/README.md)"},
+    {{"--platform", "uio", NULL}, "platform uio: not implemented yet"},
+    {{"--platform", "sim", NULL}, "--link DIR is required"},
+    {{"--platform", "sim", "--link", "/x", "--vectors", "0", NULL}, "--vectors '0'"},
+    {{"--platform", "sim", "--link", "/x", "--vectors", "33", NULL}, "--vectors '33'"},
+    {{"--platform", "sim", "--link", "/x", "--vectors", "8x", NULL}, "--vectors '8x'"},
+    {{"--platform", "sim", "--link", "/x", "--bar0-size", "100000", NULL}, "--bar0-size '100000'"},
+    {{"--platform", "sim", "--link", "/x", "--bar0-size", "32K", NULL}, "--bar0-size '32K'"},
+    {{"--platform", "sim", "--link", "/x", "--net", "foo", NULL}, "--net 'foo'"},
+    {{"--platform", "sim", "--link", "/x", "--net", "tap:", NULL}, "--net 'tap:'"},
+    {{"--platform", "sim", "--link", "/x", "--net", "tap:waytoolonginterfacename", NULL},
+     "--net 'tap:waytoolonginterfacename'"},
+    {{"--platform", "sim", "--link", "/x", "--console", "tty", NULL}, "--console 'tty'"},
+    {{"--platform", "sim", "--link", "/x", "--console", "stdio", "--console", "stdio", NULL},
+     "--console stdio given twice"},
+    {{"--platform", "sim", "--link", "/x", "--blk", "", NULL}, "--blk ''"},
+    {{"--platform", "sim", "--link", "/x", "--max-msg-size", "43", NULL}, "--max-msg-size '43'"},
+    {{"--platform", "sim", "--link", "/x", "--max-msg-size", "265", NULL}, "--max-msg-size '265'"},
+    {{"--platform", "sim", "--link", "/x", "--max-devices", "0", NULL}, "--max-devices '0'"},
+    {{"--platform", "sim", "--link", "/x", "--dma-addr-bits", "12", NULL}, "--dma-addr-bits '12'"},
+    {{"--platform", "sim", "--link", "/x", "--log-level", "loud", NULL}, "--log-level 'loud'"},
+    {{"--platform", "sim", "--link", "/x", "--host-mem-lowmem", "2G", NULL},
+     "--host-mem-lowmem needs --host-mem"},
+    {{"--platform", "sim", "--link", "/x", "--host-mem", "/m", "--host-mem-lowmem", "5G", NULL},
+     "--host-mem-lowmem '5G'"},
+    {{"--platform", "sim", "--link", "/x", "--bogus", NULL}, "bogus"},
+    {{"--platform", "sim", "--link", "/x", "extra", NULL}, "unexpected argument 'extra'"},
+    {{"--platform", "sim", "--link", NULL}, "requires an argument"},
+    {{"ctl", NULL}, "ctl: missing command"},
+    {{"ctl", "--link", "/x", "frobnicate", NULL}, "ctl: bad command 'frobnicate'"},
+    {{"ctl", "--link", "/x", "remove", NULL}, "ctl: bad command 'remove'"},
+    {{"ctl", "--link", "/x", "list", "extra", NULL}, "ctl: bad command 'list'"},
+    {{"ctl", "--link", "/x", "--timeout", "0", "list", NULL}, "ctl --timeout '0'"},
+    {{"ctl", "list", NULL}, "ctl: no link directory"},
 };
 
 static void test_bad_arguments(void **state)
@@ -76,7 +72,8 @@ static void test_bad_arguments(void **state)
 		if (r.status != 2 || !strstr(r.err, c->expect)) {
 			print_error("case %zu (%s ...): status %d, stderr:\n%s\nexpected status 2 "
 				    "and '%s'\n",
-				    i, c->args[0] ? c->args[0] : "(none)", r.status, r.err, c->expect);
+				    i, c->args[0] ? c->args[0] : "(none)", r.status, r.err,
+				    c->expect);
 			fail();
 		}
 		/* One clear message, and a hint where that helps. */
@@ -87,8 +84,9 @@ static void test_bad_arguments(void **state)
 
 static void test_help_is_a_manual(void **state)
 {
-	static const char *sections[] = {"NAME",  "SYNOPSIS",    "DESCRIPTION", "OPTIONS",
-					 "CONTROL COMMANDS", "FILES", "EXIT STATUS", "EXAMPLES"};
+	static const char *sections[] = {"NAME",	"SYNOPSIS",	    "DESCRIPTION",
+					 "OPTIONS",	"CONTROL COMMANDS", "FILES",
+					 "EXIT STATUS", "EXAMPLES"};
 	static const char *args[] = {"--help", NULL};
 	static struct h_run r;
 
@@ -121,8 +119,8 @@ static void test_version(void **state)
 
 static void test_ctl_without_daemon(void **state)
 {
-	static const char *args[] = {"ctl", "--link", "/nonexistent/vmsg-card", "--timeout",
-				     "500", "list", NULL};
+	static const char *args[] = {"ctl",  "--link", "/nonexistent/vmsg-card", "--timeout", "500",
+				     "list", NULL};
 	static struct h_run r;
 
 	(void)state;
@@ -146,11 +144,9 @@ static void test_bad_link_dir(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_arguments),
-		cmocka_unit_test(test_help_is_a_manual),
-		cmocka_unit_test(test_version),
-		cmocka_unit_test(test_ctl_without_daemon),
-		cmocka_unit_test(test_bad_link_dir),
+	    cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_help_is_a_manual),
+	    cmocka_unit_test(test_version),	  cmocka_unit_test(test_ctl_without_daemon),
+	    cmocka_unit_test(test_bad_link_dir),
 	};
 
 	if (h_init(argc, argv) < 0)

@@ -24,7 +24,7 @@
 #include "daemon_harness.h"
 #include "vmsg_pcie.h"
 
-#define HOST_MEM_SIZE (1u << 20)
+#define HOST_MEM_SIZE  (1u << 20)
 #define HOST_AREA_ADDR 0x10000u
 
 struct env {
@@ -46,6 +46,7 @@ static struct env E;
 
 static volatile struct vmsg_pcie_regs *regs(void)
 {
+	assert_non_null(E.a.shm); /* the greeting test mapped BAR0 */
 	return (volatile struct vmsg_pcie_regs *)E.a.shm;
 }
 
@@ -67,9 +68,9 @@ static void dump_log(void)
 
 static int group_setup(void **state)
 {
-	const char *args[] = {"--platform", "sim",     "--link",      E.link, "--host-mem",
-			      E.host_mem,  "--pidfile", E.pidfile,     "--log-level",
-			      "debug",     NULL};
+	const char *args[] = {"--platform",  "sim",	 "--link",    E.link,
+			      "--host-mem",  E.host_mem, "--pidfile", E.pidfile,
+			      "--log-level", "debug",	 NULL};
 	int fd;
 
 	(void)state;
@@ -139,33 +140,52 @@ static void test_bar0_identity(void **state)
 	assert_true(r->card_features & VMSG_PCIE_F_MSIX);
 }
 
+static uint32_t host_area_size(void)
+{
+	uint32_t area = regs()->host_area_min;
+
+	area = (area + 4095u) & ~4095u;
+	return area < 0x4000u ? 0x4000u : area;
+}
+
+/* Write a host_ctrl command per the binding, ring doorbell 1 and wait for
+ * the card to acknowledge it (host_ctrl back to NONE). */
+static void host_ctrl(uint32_t cmd, uint64_t area_addr, uint32_t area_size)
+{
+	volatile struct vmsg_pcie_regs *r = regs();
+
+	if (cmd == VMSG_HOST_CTRL_ATTACH) {
+		r->host_version = VMSG_PCIE_VERSION;
+		r->host_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX;
+		r->host_area_addr = area_addr;
+		r->host_area_size = area_size;
+		r->irq_mode = VMSG_IRQ_MSIX;
+		r->vec_c2h = 0;
+		r->host_epoch = r->epoch;
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	r->host_ctrl = cmd;
+	h_ivs_ring(&E.a, VMSG_DB_CTRL);
+	if (!h_wait_reg(&E.a, REG(host_ctrl), VMSG_HOST_CTRL_NONE, H_TIMEOUT_MS)) {
+		dump_log();
+		fail_msg("host_ctrl %u not acknowledged", cmd);
+	}
+}
+
 static void test_attach_reaches_run(void **state)
 {
 	volatile struct vmsg_pcie_regs *r = regs();
-	uint32_t area = r->host_area_min;
+	uint32_t area = host_area_size();
 
 	(void)state;
-	area = (area + 4095u) & ~4095u;
-	if (area < 0x4000u)
-		area = 0x4000u;
 	assert_true(HOST_AREA_ADDR + area <= HOST_MEM_SIZE);
-	r->host_version = VMSG_PCIE_VERSION;
-	r->host_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX;
-	r->host_area_addr = HOST_AREA_ADDR;
-	r->host_area_size = area;
-	r->irq_mode = VMSG_IRQ_MSIX;
-	r->vec_c2h = 0;
-	r->host_epoch = r->epoch;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	r->host_ctrl = VMSG_HOST_CTRL_ATTACH;
-	h_ivs_ring(&E.a, VMSG_DB_CTRL);
+	host_ctrl(VMSG_HOST_CTRL_ATTACH, HOST_AREA_ADDR, area);
 	if (!h_wait_reg(&E.a, REG(link_state), VMSG_LINK_RUN, H_TIMEOUT_MS)) {
 		print_error("link_state %u attach_error %u host_ctrl %u\n", r->link_state,
 			    r->attach_error, r->host_ctrl);
 		dump_log();
 		fail();
 	}
-	assert_true(h_wait_reg(&E.a, REG(host_ctrl), VMSG_HOST_CTRL_NONE, H_TIMEOUT_MS));
 	assert_int_equal(r->attach_error, VMSG_ATTACH_OK);
 	/* The card tells the host about the link change on vec_c2h. */
 	assert_true(h_ivs_wait_irq(&E.a, 0, H_TIMEOUT_MS));
@@ -367,6 +387,53 @@ static void test_hostile_ivshmem_client(void **state)
 	assert_non_null(strstr(r.out, "host_peer 1\n"));
 }
 
+/* The host recreates its RAM file between sessions: the card maps the new
+ * one at the next ATTACH. */
+static void test_reattach_maps_new_host_mem(void **state)
+{
+	volatile struct vmsg_pcie_regs *r = regs();
+	static struct h_run run;
+	int fd;
+
+	(void)state;
+	host_ctrl(VMSG_HOST_CTRL_DETACH, 0, 0);
+	assert_true(h_wait_reg(&E.a, REG(link_state), VMSG_LINK_READY, H_TIMEOUT_MS));
+	assert_int_equal(unlink(E.host_mem), 0);
+	fd = open(E.host_mem, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, HOST_MEM_SIZE * 2), 0);
+	close(fd);
+	host_ctrl(VMSG_HOST_CTRL_ATTACH, HOST_MEM_SIZE + HOST_AREA_ADDR, host_area_size());
+	assert_int_equal(r->attach_error, VMSG_ATTACH_OK);
+	assert_int_equal(r->link_state, VMSG_LINK_RUN);
+	ctl(&run, "stats", NULL);
+	assert_int_equal(run.status, 0);
+	assert_non_null(strstr(run.out, "host_mem_maps 2\n"));
+	assert_non_null(strstr(run.out, "attaches 2\n"));
+}
+
+/* A host area outside the host memory file is refused, not faulted on. */
+static void test_attach_outside_host_mem_refused(void **state)
+{
+	volatile struct vmsg_pcie_regs *r = regs();
+	static struct h_run run;
+
+	(void)state;
+	host_ctrl(VMSG_HOST_CTRL_DETACH, 0, 0);
+	host_ctrl(VMSG_HOST_CTRL_ATTACH, 2 * HOST_MEM_SIZE - 4096, host_area_size());
+	assert_int_equal(r->attach_error, VMSG_ATTACH_EAREA);
+	assert_int_equal(r->link_state, VMSG_LINK_READY);
+	host_ctrl(VMSG_HOST_CTRL_ATTACH, UINT64_MAX & ~4095ull, host_area_size());
+	assert_int_equal(r->attach_error, VMSG_ATTACH_EAREA);
+	ctl(&run, "stats", NULL);
+	assert_int_equal(run.status, 0);
+	assert_null(strstr(run.out, "host_mem_refused 0\n"));
+	/* Back to a good session for the shutdown test. */
+	host_ctrl(VMSG_HOST_CTRL_ATTACH, HOST_AREA_ADDR, host_area_size());
+	assert_int_equal(r->attach_error, VMSG_ATTACH_OK);
+	assert_int_equal(r->link_state, VMSG_LINK_RUN);
+}
+
 static void test_second_daemon_refused(void **state)
 {
 	const char *args[] = {"--platform", "sim", "--link", E.link, NULL};
@@ -413,16 +480,18 @@ static void test_sigterm_clean_exit(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_files_and_greeting),
-		cmocka_unit_test(test_bar0_identity),
-		cmocka_unit_test(test_attach_reaches_run),
-		cmocka_unit_test(test_ctl_stats_and_list),
-		cmocka_unit_test(test_ctl_add_remove),
-		cmocka_unit_test(test_ctl_hostile_clients),
-		cmocka_unit_test(test_second_client_and_disconnect),
-		cmocka_unit_test(test_hostile_ivshmem_client),
-		cmocka_unit_test(test_second_daemon_refused),
-		cmocka_unit_test(test_sigterm_clean_exit),
+	    cmocka_unit_test(test_files_and_greeting),
+	    cmocka_unit_test(test_bar0_identity),
+	    cmocka_unit_test(test_attach_reaches_run),
+	    cmocka_unit_test(test_ctl_stats_and_list),
+	    cmocka_unit_test(test_ctl_add_remove),
+	    cmocka_unit_test(test_ctl_hostile_clients),
+	    cmocka_unit_test(test_second_client_and_disconnect),
+	    cmocka_unit_test(test_hostile_ivshmem_client),
+	    cmocka_unit_test(test_reattach_maps_new_host_mem),
+	    cmocka_unit_test(test_attach_outside_host_mem_refused),
+	    cmocka_unit_test(test_second_daemon_refused),
+	    cmocka_unit_test(test_sigterm_clean_exit),
 	};
 
 	if (h_init(argc, argv) < 0)

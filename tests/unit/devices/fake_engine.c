@@ -139,8 +139,8 @@ static void tq_setup(struct tdev *t, uint32_t idx, uint32_t size)
 	q->state = calloc(size, sizeof(*q->state));
 	assert_non_null(q->state);
 	q->size = size;
-	assert_int_equal(vmsg_vq_drv_init(&q->drv, host_ptr(dma, bytes), bytes, dma, size,
-					  q->state, t->event_idx),
+	assert_int_equal(vmsg_vq_drv_init(&q->drv, host_ptr(dma, bytes), bytes, dma, size, q->state,
+					  t->event_idx),
 			 0);
 	d->queues[idx].size = size;
 	d->queues[idx].desc_addr = q->drv.desc_addr;
@@ -254,8 +254,8 @@ void tdev_destroy(struct tdev *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int tq_add(struct tq *q, const struct vmsg_vq_buf *out, uint32_t nout,
-	   const struct vmsg_vq_buf *in, uint32_t nin)
+int tq_add(struct tq *q, const struct vmsg_vq_buf *out, uint32_t nout, const struct vmsg_vq_buf *in,
+	   uint32_t nin)
 {
 	return vmsg_vq_drv_add(&q->drv, out, nout, in, nin);
 }

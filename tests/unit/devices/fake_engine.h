@@ -68,8 +68,8 @@ int tdev_run(struct tdev *t);
 bool tdev_waitable(struct tdev *t);
 void tdev_destroy(struct tdev *t);
 
-int tq_add(struct tq *q, const struct vmsg_vq_buf *out, uint32_t nout,
-	   const struct vmsg_vq_buf *in, uint32_t nin);
+int tq_add(struct tq *q, const struct vmsg_vq_buf *out, uint32_t nout, const struct vmsg_vq_buf *in,
+	   uint32_t nin);
 /* 1 with id/len, 0 if nothing used, negative on a bad used entry. */
 int tq_used(struct tq *q, uint16_t *id, uint32_t *len);
 

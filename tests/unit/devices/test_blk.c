@@ -14,19 +14,19 @@
 #include "fake_engine.h"
 #include "vmsg_bytes.h"
 
-#define T_IN 0u
-#define T_OUT 1u
-#define T_FLUSH 4u
-#define T_GET_ID 8u
-#define S_OK 0
-#define S_IOERR 1
-#define S_UNSUPP 2
-#define F_RO 5
-#define F_SEG_MAX 2
+#define T_IN	   0u
+#define T_OUT	   1u
+#define T_FLUSH	   4u
+#define T_GET_ID   8u
+#define S_OK	   0
+#define S_IOERR	   1
+#define S_UNSUPP   2
+#define F_RO	   5
+#define F_SEG_MAX  2
 #define F_BLK_SIZE 6
-#define F_FLUSH 9
+#define F_FLUSH	   9
 
-#define DISK_BYTES (8u * 1024u * 1024u)
+#define DISK_BYTES   (8u * 1024u * 1024u)
 #define DISK_SECTORS (DISK_BYTES / 512u)
 
 struct blk_fixture {
@@ -193,11 +193,9 @@ static void test_out_of_range(void **state)
 	uint32_t one = 512, two = 1024, odd = 700;
 
 	assert_int_equal(blk_req(&f->t, T_IN, DISK_SECTORS - 1, &seg, &one, 1, true, NULL), S_OK);
-	assert_int_equal(blk_req(&f->t, T_OUT, DISK_SECTORS - 1, &seg, &one, 1, false, NULL),
-			 S_OK);
+	assert_int_equal(blk_req(&f->t, T_OUT, DISK_SECTORS - 1, &seg, &one, 1, false, NULL), S_OK);
 	assert_int_equal(blk_req(&f->t, T_IN, DISK_SECTORS, &seg, &one, 1, true, NULL), S_IOERR);
-	assert_int_equal(blk_req(&f->t, T_OUT, DISK_SECTORS, &seg, &one, 1, false, NULL),
-			 S_IOERR);
+	assert_int_equal(blk_req(&f->t, T_OUT, DISK_SECTORS, &seg, &one, 1, false, NULL), S_IOERR);
 	assert_int_equal(blk_req(&f->t, T_IN, DISK_SECTORS - 1, &seg, &two, 1, true, NULL),
 			 S_IOERR);
 	/* sector * 512 overflows 64 bits */
@@ -355,7 +353,8 @@ static void test_hostile_chains(void **state)
 		struct vmsg_vring_desc *dt = t->q[0].drv.desc;
 		uint16_t second = vmsg_le16_to_cpu(dt[head].next);
 
-		dt[second].flags = vmsg_cpu_to_le16(VMSG_VRING_DESC_F_WRITE | VMSG_VRING_DESC_F_NEXT);
+		dt[second].flags =
+		    vmsg_cpu_to_le16(VMSG_VRING_DESC_F_WRITE | VMSG_VRING_DESC_F_NEXT);
 		dt[second].next = vmsg_cpu_to_le16((uint16_t)head);
 	}
 	tdev_kick(t, 0);
@@ -406,7 +405,7 @@ static void test_budget_and_wait_fd(void **state)
 	while (tq_used(&t->q[0], &id, &ulen) == 1)
 		done++;
 	assert_true(done > 0 && done < 100); /* bounded work per notify */
-	assert_true(tdev_waitable(t));        /* ... and it asks to come back */
+	assert_true(tdev_waitable(t));	     /* ... and it asks to come back */
 	assert_true(tdev_run(t) > 0);
 	while (tq_used(&t->q[0], &id, &ulen) == 1)
 		done++;
@@ -436,15 +435,15 @@ static void test_queue_reset(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_features_and_config, setup_rw, teardown),
-		cmocka_unit_test_setup_teardown(test_write_read_random, setup_rw, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_range, setup_rw, teardown),
-		cmocka_unit_test_setup_teardown(test_unsupported_flush_get_id, setup_rw, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_chains, setup_rw, teardown),
-		cmocka_unit_test_setup_teardown(test_broken_ring_needs_reset, setup_rw, teardown),
-		cmocka_unit_test_setup_teardown(test_budget_and_wait_fd, setup_rw, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_reset, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_features_and_config, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_read_random, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_range, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_unsupported_flush_get_id, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_chains, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_broken_ring_needs_reset, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_budget_and_wait_fd, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_reset, setup_rw, teardown),
 	};
 
 	return cmocka_run_group_tests_name("devices_blk", tests, NULL, NULL);

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/*
+ * test_net_tap.c - virtio-net on a tap, in a private network namespace (so
+ * nothing leaves this process): frames the driver transmits show up on a
+ * packet socket bound to the tap; frames sent on that socket reach the
+ * driver's receive buffers. Skipped (with the reason) without CAP_SYS_ADMIN
+ * / CAP_NET_ADMIN or /dev/net/tun.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake_engine.h"
+#include "vmsg_bytes.h"
+
+#define IFN   "vmsgt0"
+#define ETYPE 0x88b5 /* local experimental ethertype: our test frames */
+#define HDR   12u
+
+static int packet_socket(void)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETYPE)};
+	struct ifreq ifr;
+	int s, ctl = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(ctl >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", IFN);
+	assert_int_equal(ioctl(ctl, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	assert_int_equal(ioctl(ctl, SIOCSIFFLAGS, &ifr), 0);
+	close(ctl);
+	s = socket(AF_PACKET, SOCK_RAW, htons(ETYPE));
+	assert_true(s >= 0);
+	sll.sll_ifindex = (int)if_nametoindex(IFN);
+	assert_true(sll.sll_ifindex > 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	return s;
+}
+
+static void make_frame(uint8_t *f, uint32_t len, uint32_t seq)
+{
+	uint32_t i;
+
+	memset(f, 0xff, 6);			      /* dst: broadcast */
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6); /* src */
+	f[12] = ETYPE >> 8;
+	f[13] = ETYPE & 0xff;
+	vmsg_put_le32(f + 14, seq);
+	for (i = 18; i < len; i++)
+		f[i] = (uint8_t)(i * 7 + seq);
+}
+
+static void test_tap(void **state)
+{
+	struct tdev t;
+	struct vmsg_net_stats st;
+	char err[256] = "";
+	uint8_t frame[1514], got[2048];
+	uint64_t rx_dma[256];
+	struct pollfd p;
+	uint16_t id;
+	uint32_t len, i, seq, found;
+	ssize_t n;
+	int s, head;
+
+	(void)state;
+	if (unshare(CLONE_NEWNET) < 0) {
+		print_message("skipped: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		skip();
+	}
+	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
+		print_message("skipped: /dev/net/tun: %s\n", strerror(errno));
+		skip();
+	}
+	host_reset();
+	tdev_start(&t, vmsg_net_tap_create(IFN, NULL, err, sizeof(err)), 0, 256);
+	if (!t.d)
+		fail_msg("%s", err);
+	s = packet_socket();
+
+	/* driver -> tap */
+	for (seq = 0; seq < 20; seq++) {
+		uint64_t dma = host_alloc(HDR + 100 + seq, 8);
+		struct vmsg_vq_buf b = {dma, HDR + 100 + seq};
+
+		memset(host_ptr(dma, HDR), 0, HDR);
+		make_frame(host_ptr(dma + HDR, 100 + seq), 100 + seq, seq);
+		assert_true(tq_add(&t.q[1], &b, 1, NULL, 0) >= 0);
+	}
+	tdev_kick(&t, 1);
+	for (seq = 0; seq < 20; seq++) {
+		p = (struct pollfd){.fd = s, .events = POLLIN};
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		n = recv(s, got, sizeof(got), 0);
+		assert_int_equal(n, 100 + seq);
+		make_frame(frame, 100 + seq, seq);
+		assert_memory_equal(got, frame, (size_t)n);
+	}
+
+	/* tap -> driver */
+	for (i = 0; i < 16; i++) {
+		struct vmsg_vq_buf b = {host_alloc(HDR + 1514, 8), HDR + 1514};
+
+		head = tq_add(&t.q[0], NULL, 0, &b, 1);
+		assert_true(head >= 0);
+		rx_dma[head] = b.addr;
+	}
+	tdev_kick(&t, 0);
+	for (seq = 0; seq < 10; seq++) {
+		make_frame(frame, 200 + seq, 1000 + seq);
+		assert_int_equal(send(s, frame, 200 + seq, 0), 200 + seq);
+	}
+	for (found = 0, i = 0; i < 100 && found < 10; i++) {
+		p = (struct pollfd){.fd = t.d->ops->wait_fd(t.d), .events = POLLIN};
+		if (poll(&p, 1, 100) == 1)
+			t.d->ops->poll(t.d);
+		while (tq_used(&t.q[0], &id, &len) == 1) {
+			const uint8_t *fr = host_ptr(rx_dma[id], len);
+
+			assert_true(len >= HDR + 14);
+			if (fr[HDR + 12] != ETYPE >> 8 || fr[HDR + 13] != (ETYPE & 0xff))
+				continue; /* the kernel's own traffic */
+			make_frame(frame, 200 + found, 1000 + found);
+			assert_int_equal(len - HDR, 200 + found);
+			assert_memory_equal(fr + HDR, frame, 200 + found);
+			found++;
+		}
+	}
+	assert_int_equal(found, 10);
+	assert_int_equal(vmsg_net_get_stats(t.d, &st), 0);
+	assert_int_equal(st.tx_frames, 20);
+	close(s);
+	tdev_destroy(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tap),
+	};
+
+	return cmocka_run_group_tests_name("devices_net_tap", tests, NULL, NULL);
+}
