@@ -220,7 +220,8 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 		}
 		return 0;
 	case OPT_DMA_BITS:
-		if (cli_parse_u32(arg, 32, 64, &o->dma_addr_bits) < 0) {
+		if (cli_parse_u32(arg, VMSG_PCIE_DMA_ADDR_BITS_MIN, VMSG_PCIE_DMA_ADDR_BITS_MAX,
+				  &o->dma_addr_bits) < 0) {
 			usage_error("--dma-addr-bits '%s': expected 32..64", arg);
 			return -1;
 		}
@@ -259,9 +260,10 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 		o->busy_poll = true;
 		return 0;
 	case OPT_MAX_MSG:
-		if (cli_parse_u32(arg, VIRTIO_MSG_MIN_MAX_SIZE, VMSG_PCIE_MAX_MSG_SIZE,
+		if (cli_parse_u32(arg, VMSG_PCIE_MIN_MSG_SIZE, VMSG_PCIE_MAX_MSG_SIZE,
 				  &o->max_msg_size) < 0) {
-			usage_error("--max-msg-size '%s': expected 44..264", arg);
+			usage_error("--max-msg-size '%s': expected %u..%u", arg,
+				    VMSG_PCIE_MIN_MSG_SIZE, VMSG_PCIE_MAX_MSG_SIZE);
 			return -1;
 		}
 		return 0;

@@ -40,9 +40,12 @@ static bool card_config_fix(struct vmsg_card_config *cfg)
 		cfg->ring_slot_count = VMSG_RING_DEFAULT_SLOTS;
 	if (!cfg->max_devices)
 		cfg->max_devices = CARD_DEFAULT_MAX_DEVICES;
-	if (cfg->max_msg_size < CARD_MIN_MSG_SIZE || cfg->max_msg_size > CARD_MSG_MAX)
+	if (cfg->max_msg_size < VMSG_PCIE_MIN_MSG_SIZE || cfg->max_msg_size > CARD_MSG_MAX)
 		return false;
-	if (cfg->dma_addr_bits > 64 || cfg->num_vectors > VMSG_PCIE_MAX_VECTORS)
+	if (cfg->dma_addr_bits < VMSG_PCIE_DMA_ADDR_BITS_MIN ||
+	    cfg->dma_addr_bits > VMSG_PCIE_DMA_ADDR_BITS_MAX)
+		return false;
+	if (cfg->num_vectors > VMSG_PCIE_MAX_VECTORS)
 		return false;
 	if (cfg->max_devices > CARD_LIMIT_MAX_DEVICES)
 		return false;
@@ -145,7 +148,9 @@ int card_format_h2c(struct vmsg_card *c)
 				c->cfg.ring_slot_size, c->cfg.ring_slot_count);
 }
 
-static void card_publish(struct vmsg_card *c)
+/* [REG-1]: INIT, zero the control block, identity, h2c ring, new epoch,
+ * READY last. Also the re-publication after the host went away. */
+void card_publish(struct vmsg_card *c)
 {
 	volatile uint8_t *b = c->bar0;
 	size_t i;

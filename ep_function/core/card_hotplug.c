@@ -47,9 +47,8 @@ static bool dev_valid(const struct vmsg_dev *d)
 
 static void dev_init_engine_fields(struct vmsg_card *c, struct vmsg_dev *d, vmsg_dev_num_t n)
 {
-	uint32_t q;
-
-	d->features |= 1ull << VMSG_VIRTIO_F_VERSION_1;
+	uint32_t q; /* [DMA-3]: every device offers both. */
+	d->features |= 1ull << VMSG_VIRTIO_F_VERSION_1 | 1ull << VMSG_VIRTIO_F_ACCESS_PLATFORM;
 	d->card = c;
 	d->dev_num = n;
 	d->status = 0;
@@ -61,18 +60,33 @@ static void dev_init_engine_fields(struct vmsg_card *c, struct vmsg_dev *d, vmsg
 	}
 }
 
+/* [DEV-2]: the lowest free number not given out in this epoch, else the
+ * lowest free one (0 if the table is full). */
+static uint32_t free_dev_num(const struct vmsg_card *c)
+{
+	uint32_t n, any = 0;
+
+	for (n = 1; n <= c->cfg.max_devices; n++) {
+		if (c->slots[n].dev)
+			continue;
+		if (c->slots[n].used_epoch != c->epoch)
+			return n;
+		if (!any)
+			any = n;
+	}
+	return any;
+}
+
 int vmsg_card_add_device(struct vmsg_card *c, struct vmsg_dev *d)
 {
 	uint32_t n;
 
 	if (!c || !d || !dev_valid(d) || c->shutdown)
 		return -1;
-	for (n = 1; n <= c->cfg.max_devices; n++)
-		if (!c->slots[n].dev)
-			break;
-	if (n > c->cfg.max_devices)
+	n = free_dev_num(c);
+	if (!n)
 		return -1;
-	c->slots[n] = (struct card_slot){0};
+	c->slots[n] = (struct card_slot){.used_epoch = c->epoch};
 	dev_init_engine_fields(c, d, (vmsg_dev_num_t)n);
 	c->slots[n].dev = d;
 	card_log(c, VMSG_LOG_INFO, "device %u added (%s)", (unsigned int)n,
@@ -89,11 +103,12 @@ int vmsg_card_remove_device(struct vmsg_card *c, vmsg_dev_num_t dev_num)
 	if (!sl || !sl->dev)
 		return -1;
 	d = sl->dev;
-	if (!c->shutdown)
-		card_event_device(c, dev_num, VIRTIO_BUS_DEVICE_STATE_REMOVED);
+	/* [BUS-6]: quiesced before the host hears REMOVED. */
 	dev_full_reset(d);
 	d->removed = true;
-	*sl = (struct card_slot){0};
+	if (!c->shutdown)
+		card_event_device(c, dev_num, VIRTIO_BUS_DEVICE_STATE_REMOVED);
+	*sl = (struct card_slot){.used_epoch = sl->used_epoch};
 	if (d->ops->destroy)
 		d->ops->destroy(d);
 	return 0;
@@ -122,35 +137,36 @@ void card_devices_reset(struct vmsg_card *c)
 {
 	uint32_t n;
 
-	for (n = 1; n <= c->cfg.max_devices; n++) {
-		struct card_slot *sl = &c->slots[n];
-
-		sl->reset_event_due = false;
-		if (sl->dev)
-			dev_full_reset(sl->dev);
-	}
+	for (n = 1; n <= c->cfg.max_devices; n++)
+		if (c->slots[n].dev)
+			dev_full_reset(c->slots[n].dev);
 }
 
+/* [FLR-C-3]. Devices stay registered (marked removed) until destroy. */
 void vmsg_card_shutdown(struct vmsg_card *c)
 {
-	bool was_in_poll;
-	uint32_t n;
+	uint32_t n, irq_mode, vec;
 
 	if (!c || c->shutdown)
 		return;
-	was_in_poll = c->in_poll;
-	c->in_poll = true; /* one interrupt at the end, not one per event */
-	card_flush(c);
+	c->in_poll = true; /* one interrupt at the end, not one per message */
 	for (n = 1; n <= c->cfg.max_devices; n++) {
 		struct vmsg_dev *d = c->slots[n].dev;
 
 		if (!d || d->removed)
 			continue;
-		card_event_device(c, (vmsg_dev_num_t)n, VIRTIO_BUS_DEVICE_STATE_REMOVED);
 		dev_full_reset(d);
+		card_event_device(c, (vmsg_dev_num_t)n, VIRTIO_BUS_DEVICE_STATE_REMOVED);
+		d->removed = true;
 	}
 	c->shutdown = true;
+	card_flush(c);
+	card_rx_drain(c); /* consumed requests get ERROR SHUTDOWN */
+	card_flush(c);
+	irq_mode = c->s.live ? c->s.irq_mode : VMSG_IRQ_POLL;
+	vec = c->s.vec_c2h;
+	card_session_drop(c); /* [LINK-3]: host access ends before the state */
 	card_set_link(c, VMSG_LINK_SHUTDOWN);
-	c->in_poll = was_in_poll;
-	card_irq_force(c);
+	c->in_poll = false;
+	card_irq_raise(c, irq_mode, vec);
 }

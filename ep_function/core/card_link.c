@@ -112,18 +112,21 @@ static bool session_rings(struct vmsg_card *c, volatile uint8_t *area)
 		return false;
 	if (vmsg_ring_attach_producer(&s->c2h, c2h_mem, c->ring_bytes,
 				      (volatile struct vmsg_ring_idx *)c2h_cons))
-		return false;
-	/* The engine is event driven: it always wants the h2c doorbell. */
+		return false; /* The engine is event driven: it always wants the h2c doorbell. */
 	vmsg_ring_set_need_notify(&s->h2c, true);
-	return true;
+	/* [ORD-6]: a read back through the window completes the posted
+	 * writes to the host area before link_state says RUN. */
+	return vmsg_le32_to_cpu(VMSG_READ_ONCE32(c2h_mem)) == VMSG_RING_MAGIC;
 }
 
 static uint32_t session_start(struct vmsg_card *c, const struct attach_req *r)
 {
 	volatile uint8_t *area =
 	    (volatile uint8_t *)c->plat.host_map(c->plat.ctx, r->area_addr, r->area_size);
-
-	if (!area || !session_rings(c, area))
+	if (!area)
+		return VMSG_ATTACH_EAREA;
+	card_devices_reset(c); /* [ATT-C-5]: every device starts at status 0 */
+	if (!session_rings(c, area))
 		return VMSG_ATTACH_EAREA;
 	c->s.host_features = r->features;
 	c->s.irq_mode = r->irq_mode;
@@ -132,17 +135,25 @@ static uint32_t session_start(struct vmsg_card *c, const struct attach_req *r)
 	c->s.area_size = r->area_size;
 	c->s.area = area;
 	c->s.live = true;
+	c->recheck_ns = c->plat.now_ns(c->plat.ctx);
+	c->recheck_cons = 0;
 	return VMSG_ATTACH_OK;
 }
 
-/* Stop serving the session: devices reset, queued messages dropped. */
-void card_session_end(struct vmsg_card *c)
+/* Forget the session: queued messages dropped, no more host access. */
+void card_session_drop(struct vmsg_card *c)
 {
-	card_devices_reset(c);
 	card_pending_clear(c);
 	c->s = (struct card_session){0};
 	c->irq_due = false;
 	c->rx_more = false;
+}
+
+/* Stop serving the session: devices reset first, then forget it. */
+void card_session_end(struct vmsg_card *c)
+{
+	card_devices_reset(c);
+	card_session_drop(c);
 }
 
 static void card_detach(struct vmsg_card *c)
@@ -196,4 +207,16 @@ void card_link_poll(struct vmsg_card *c)
 	/* The outcome is published; now acknowledge the command. */
 	vmsg_mb();
 	card_reg_wr(c, REG_OFF(host_ctrl), VMSG_HOST_CTRL_NONE);
+}
+
+void vmsg_card_host_lost(struct vmsg_card *c)
+{
+	if (!c)
+		return;
+	if (c->s.live)
+		c->stats.detaches++;
+	card_session_end(c);
+	if (c->shutdown)
+		return;
+	card_publish(c);
 }

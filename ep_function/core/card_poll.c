@@ -55,6 +55,7 @@ int vmsg_card_poll(struct vmsg_card *c)
 	card_devices_poll(c);
 	card_flush(c);
 	card_irq_flush(c);
+	card_irq_recheck(c);
 	card_mirror_stats(c);
 	c->in_poll = false;
 	return (int)handled;

@@ -62,6 +62,38 @@ static vmsg_dev_num_t msg_owner(const uint8_t *m, size_t len)
 	return 0;
 }
 
+/* A queued event of dev (queue vq, or any with UINT32_MAX) made stale by a
+ * reset ([RST-2]: no EVENT_USED for the old queues). Responses stay. */
+static bool pend_stale_event(const uint8_t *m, size_t len, vmsg_dev_num_t dev, uint32_t vq)
+{
+	if (!msg_is_event(m) || (m[0] & VIRTIO_MSG_TYPE_BUS) || vmsg_get_le16(m + 2) != dev)
+		return false;
+	if (m[1] == VIRTIO_MSG_EVENT_CONFIG)
+		return vq == UINT32_MAX;
+	if (m[1] != VIRTIO_MSG_EVENT_USED || len < VIRTIO_MSG_SIZE(4u))
+		return false;
+	return vq == UINT32_MAX || vmsg_get_le32(m + VIRTIO_MSG_HEADER_SIZE) == vq;
+}
+
+void card_pending_drop_events(struct vmsg_card *c, vmsg_dev_num_t dev, uint32_t vq)
+{
+	uint32_t i, kept = 0, n = c->pend.count;
+
+	for (i = 0; i < n; i++) {
+		uint32_t from = (c->pend.head + i) % CARD_PENDING_SLOTS;
+		uint32_t to = (c->pend.head + kept) % CARD_PENDING_SLOTS;
+
+		if (pend_stale_event(pend_entry(c, from), c->pend.len[from], dev, vq))
+			continue;
+		if (to != from) {
+			memcpy(pend_entry(c, to), pend_entry(c, from), c->pend.len[from]);
+			c->pend.len[to] = c->pend.len[from];
+		}
+		kept++;
+	}
+	c->pend.count = kept;
+}
+
 static void pend_overflow(struct vmsg_card *c, const uint8_t *m, size_t len)
 {
 	struct card_slot *sl = card_slot_of(c, msg_owner(m, len));
@@ -156,12 +188,14 @@ void card_flush(struct vmsg_card *c)
 	flush_reset_events(c);
 }
 
-static void raise_c2h(struct vmsg_card *c)
+void card_irq_raise(struct vmsg_card *c, uint32_t irq_mode, uint32_t vec)
 {
-	if (c->plat.raise_irq(c->plat.ctx, c->s.vec_c2h) == 0)
+	if (irq_mode == VMSG_IRQ_POLL)
+		return;
+	if (c->plat.raise_irq(c->plat.ctx, vec) == 0)
 		c->stats.irqs++;
 	else
-		card_log(c, VMSG_LOG_WARN, "raise_irq(%u) failed", (unsigned int)c->s.vec_c2h);
+		card_log(c, VMSG_LOG_WARN, "raise_irq(%u) failed", (unsigned int)vec);
 }
 
 /* Interrupt for ring traffic: only if the host asked (NEED_NOTIFY). */
@@ -170,16 +204,36 @@ void card_irq_flush(struct vmsg_card *c)
 	if (!c->irq_due || !card_attached(c))
 		return;
 	c->irq_due = false;
-	if (c->s.irq_mode == VMSG_IRQ_POLL)
+	if (c->s.irq_mode != VMSG_IRQ_POLL && vmsg_ring_consumer_wants_notify(&c->s.c2h))
+		card_irq_raise(c, c->s.irq_mode, c->s.vec_c2h);
+}
+
+/* [NTF-5] (b): the host asked for interrupts, messages sit unread and its
+ * consumer index did not move for a whole period: the interrupt (or our
+ * view of its flag) may have been lost, raise it again. */
+void card_irq_recheck(struct vmsg_card *c)
+{
+	const uint64_t period = (uint64_t)VMSG_PCIE_NOTIFY_RECHECK_MS * 1000000u;
+	uint32_t unread, cons;
+	uint64_t now;
+
+	if (!card_attached(c) || c->s.irq_mode == VMSG_IRQ_POLL)
 		return;
-	if (vmsg_ring_consumer_wants_notify(&c->s.c2h))
-		raise_c2h(c);
+	now = c->plat.now_ns(c->plat.ctx);
+	if (now - c->recheck_ns < period)
+		return;
+	c->recheck_ns = now;
+	unread = c->s.c2h.slot_count - vmsg_ring_space(&c->s.c2h);
+	cons = c->s.c2h.cached;
+	if (unread && cons == c->recheck_cons && vmsg_ring_consumer_wants_notify(&c->s.c2h))
+		card_irq_raise(c, c->s.irq_mode, c->s.vec_c2h);
+	c->recheck_cons = cons;
 }
 
 /* Interrupt for a link change (RUN, SHUTDOWN): unconditional unless POLL. */
 void card_irq_force(struct vmsg_card *c)
 {
 	c->irq_due = false;
-	if (card_attached(c) && c->s.irq_mode != VMSG_IRQ_POLL)
-		raise_c2h(c);
+	if (card_attached(c))
+		card_irq_raise(c, c->s.irq_mode, c->s.vec_c2h);
 }

@@ -33,13 +33,10 @@
 /* h2c is drained only while this many pending entries are free, so a full
  * c2h ring pushes back on the host instead of losing responses. */
 #define CARD_PENDING_HEADROOM 4u
-/* Longest a caller may sleep between polls (heartbeat period). */
-#define CARD_IDLE_TIMEOUT_MS 100u
+/* Longest a caller may sleep between polls ([NTF-5], heartbeat). */
+#define CARD_IDLE_TIMEOUT_MS VMSG_PCIE_NOTIFY_RECHECK_MS
 /* Longest a message the engine builds: the binding's cap. */
-#define CARD_MSG_MAX VMSG_PCIE_MAX_MSG_SIZE
-/* GET_VQUEUE response / SET_VQUEUE request are 48 bytes (REVIEW-NOTES):
- * the smallest max_msg_size the engine accepts. */
-#define CARD_MIN_MSG_SIZE   VIRTIO_MSG_SIZE(40u)
+#define CARD_MSG_MAX	    VMSG_PCIE_MAX_MSG_SIZE
 #define CARD_MAX_QUEUE_SIZE 32768u
 
 #define REG_OFF(field) offsetof(struct vmsg_pcie_regs, field)
@@ -59,8 +56,9 @@ struct card_pending {
 /* Engine-private state per dev_num. */
 struct card_slot {
 	struct vmsg_dev *dev;
-	bool bad_feature_bits;			      /* driver acked bits beyond the 64 we know */
-	bool reset_event_due;			      /* NEEDS_RESET event lost to a full queue */
+	uint32_t used_epoch;   /* epoch in which this number was last given out */
+	bool bad_feature_bits; /* driver acked bits beyond the 64 we know */
+	bool reset_event_due;  /* NEEDS_RESET event lost to a full queue */
 	uint16_t used_signalled[VMSG_DEV_MAX_QUEUES]; /* used idx at last EVENT_USED */
 };
 
@@ -92,6 +90,8 @@ struct vmsg_card {
 	bool rx_more; /* the last drain stopped on its budget */
 	uint32_t last_db[2];
 	uint32_t heartbeat;
+	uint64_t recheck_ns;   /* last [NTF-5] c2h interrupt re-check */
+	uint32_t recheck_cons; /* c2h consumer index seen then */
 	struct card_session s;
 	struct vmsg_validate_opts vopts;
 	struct card_pending pend;
@@ -134,12 +134,14 @@ bool card_dma_range_ok(const struct vmsg_card *c, uint64_t addr, uint64_t len);
 uint32_t card_new_epoch(struct vmsg_card *c);
 void card_set_link(struct vmsg_card *c, enum vmsg_link_state st);
 int card_format_h2c(struct vmsg_card *c);
+void card_publish(struct vmsg_card *c);
 void card_log(struct vmsg_card *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* card_link.c */
 void card_link_poll(struct vmsg_card *c);
 void card_session_end(struct vmsg_card *c);
+void card_session_drop(struct vmsg_card *c);
 
 /* card_rx.c */
 uint32_t card_rx_drain(struct vmsg_card *c);
@@ -149,6 +151,9 @@ void card_send(struct vmsg_card *c, const void *msg, size_t len);
 void card_flush(struct vmsg_card *c);
 void card_irq_flush(struct vmsg_card *c);
 void card_irq_force(struct vmsg_card *c);
+void card_irq_raise(struct vmsg_card *c, uint32_t irq_mode, uint32_t vec);
+void card_irq_recheck(struct vmsg_card *c);
+void card_pending_drop_events(struct vmsg_card *c, vmsg_dev_num_t dev, uint32_t vq);
 void card_pending_clear(struct vmsg_card *c);
 uint32_t card_pending_free(const struct vmsg_card *c);
 

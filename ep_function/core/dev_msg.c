@@ -4,10 +4,10 @@
  * feature negotiation.
  *
  * Routing rules: during shutdown every request gets ERROR SHUTDOWN; an
- * unknown or removed dev_num gets ERROR NO_DEVICE (both only if the host
- * negotiated VMSG_PCIE_F_ERROR_MSG; events are never answered); an
- * implementation-defined id (0x80-0xFF) gets ERROR UNSUPPORTED. Responses
- * carry the request's token and dev_num.
+ * unknown or removed dev_num gets ERROR NO_DEVICE (both only if the host * negotiated
+ * VMSG_PCIE_F_ERROR_MSG; events are never answered); an implementation-defined id (0x80-0xFF) is
+ * dropped and counted in drop_unsupported ([ERR-2]: a 1.0 card never sends ERROR UNSUPPORTED).
+ * Responses carry the request's token and dev_num.
  */
 #include "core_priv.h"
 #include "virtio_msg_build.h"
@@ -146,6 +146,10 @@ void card_dev_rx(struct vmsg_card *c, const struct vmsg_msg_info *mi, const uint
 		c->stats.drop_unsupported++; /* only implementation ids get here */
 		return;
 	}
+	if (mi->msg_id & VIRTIO_MSG_ID_IMPL_BIT) {
+		c->stats.drop_unsupported++; /* [ERR-2]: dropped, never answered */
+		return;
+	}
 	if (c->shutdown) {
 		card_bus_error(c, mi, VMSG_PCIE_ERR_SHUTDOWN);
 		return;
@@ -154,11 +158,6 @@ void card_dev_rx(struct vmsg_card *c, const struct vmsg_msg_info *mi, const uint
 	if (!d) {
 		c->stats.drop_no_device++;
 		card_bus_error(c, mi, VMSG_PCIE_ERR_NO_DEVICE);
-		return;
-	}
-	if (mi->msg_id & VIRTIO_MSG_ID_IMPL_BIT) {
-		c->stats.drop_unsupported++;
-		card_bus_error(c, mi, VMSG_PCIE_ERR_UNSUPPORTED);
 		return;
 	}
 	dev_dispatch(d, mi, msg + VIRTIO_MSG_HEADER_SIZE);

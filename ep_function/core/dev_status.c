@@ -13,12 +13,13 @@
  *   bit (other than by reset) is refused: the status stays unchanged and is
  *   reported as is. We do not set DEVICE_NEEDS_RESET for it: the request was
  *   refused, nothing broke, and the spec only requires the answer to be
- *   accurate ("MUST report the resulting status accurately").
- * - FEATURES_OK newly set: kept only if the driver's features are a subset
- *   of the offer, include VERSION_1, carry no bits beyond 64, and
- *   ops->set_features() accepts them; otherwise cleared in the answer.
- * - DRIVER_OK newly set: kept only with FEATURES_OK; then every configured
- *   queue becomes ready and ops->start() runs.
+ *   accurate ("MUST report the resulting status accurately"). * - FEATURES_OK newly set: kept only
+ * if the driver's features are a subset of the offer, include VERSION_1 and ACCESS_PLATFORM
+ * (binding [DMA-3]), carry no bits beyond 64, and ops->set_features() accepts them; otherwise
+ * cleared in the answer.
+ * - DRIVER_OK newly set: kept only with FEATURES_OK; then every configured *   queue becomes ready
+ * and ops->start() runs. Resets also drop this device's queued events ([RST-2]: nothing about the
+ * old queues reaches the host after the status-0 answer).
  */
 #include "core_priv.h"
 #include "virtio_msg_build.h"
@@ -50,8 +51,11 @@ void dev_full_reset(struct vmsg_dev *d)
 		dev_queue_clear(d, q);
 	d->status = 0;
 	d->driver_features = 0;
-	if (sl)
+	if (sl) {
 		sl->bad_feature_bits = false;
+		sl->reset_event_due = false;
+	}
+	card_pending_drop_events(d->card, d->dev_num, UINT32_MAX);
 }
 
 static bool dev_features_acceptable(struct vmsg_dev *d)
@@ -61,8 +65,10 @@ static bool dev_features_acceptable(struct vmsg_dev *d)
 	if (sl && sl->bad_feature_bits)
 		return false;
 	if (d->driver_features & ~d->features)
-		return false;
-	if (!vmsg_dev_has_feature(d, VMSG_VIRTIO_F_VERSION_1))
+		return false; /* [DMA-3]: addresses are host DMA addresses; both bits are required.
+			       */
+	if (!vmsg_dev_has_feature(d, VMSG_VIRTIO_F_VERSION_1) ||
+	    !vmsg_dev_has_feature(d, VMSG_VIRTIO_F_ACCESS_PLATFORM))
 		return false;
 	return d->ops->set_features(d, d->driver_features) == 0;
 }

@@ -6,12 +6,11 @@
  * SET_VQUEUE has an empty response, so a refused one is answered normally
  * and simply not applied (the driver confirms with GET_VQUEUE, spec
  * "Initialization Flow"); refusals are counted in stats.refused. It is
- * applied only when: FEATURES_OK is set; index < num_queues; size is a
- * power of two <= max_size; the queue is not configured while DRIVER_OK
- * (spec allows provisioning an unused queue after DRIVER_OK, and
- * RESET_VQUEUE makes a queue unused again); desc/driver/device addresses
- * are 16/2/4 aligned and each area lies below 2^dma_addr_bits. A queue set
- * while DRIVER_OK is ready at once.
+ * applied only when: FEATURES_OK is set; index < num_queues; size is a * power of two <= max_size;
+ * the queue is not configured while DRIVER_OK (spec allows provisioning an unused queue after
+ * DRIVER_OK, and RESET_VQUEUE makes a queue unused again; reprogramming a live queue also sets
+ * DEVICE_NEEDS_RESET, binding [RST-4]); desc/driver/device addresses are 16/2/4 aligned and each
+ * area lies below 2^dma_addr_bits. A queue set while DRIVER_OK is ready at once.
  *
  * RESET_VQUEUE acts only if VIRTIO_F_RING_RESET was negotiated (spec: an
  * unsupported request is answered and ignored); the reset completes before
@@ -80,12 +79,20 @@ static void vq_parse_set(const uint8_t *pl, struct vmsg_vqueue_info *v)
 	v->device_addr = vmsg_get_le64(pl + 32);
 }
 
+static bool vq_live(const struct vmsg_dev *d, uint32_t idx)
+{
+	return idx < d->num_queues && (d->status & VIRTIO_MSG_STATUS_DRIVER_OK) &&
+	       d->queues[idx].size;
+}
+
 void dev_set_vqueue_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, const uint8_t *pl)
 {
 	uint8_t out[VIRTIO_MSG_HEADER_SIZE];
 	struct vmsg_vqueue_info v;
+	bool live;
 
 	vq_parse_set(pl, &v);
+	live = vq_live(d, v.index);
 	if (vq_set_ok(d, &v)) {
 		struct vmsg_dev_queue *q = &d->queues[v.index];
 
@@ -99,6 +106,8 @@ void dev_set_vqueue_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, cons
 		d->card->stats.refused++;
 	}
 	dev_reply(d, out, vmsg_build_set_vqueue_resp(out, sizeof(out), d->dev_num, mi->token));
+	if (live)
+		vmsg_dev_needs_reset(d); /* [RST-4]: after the answer */
 }
 
 void dev_reset_vqueue_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, const uint8_t *pl)
@@ -110,6 +119,7 @@ void dev_reset_vqueue_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, co
 	    (d->status & VIRTIO_MSG_STATUS_FEATURES_OK)) {
 		d->ops->reset(d, idx);
 		dev_queue_clear(d, idx);
+		card_pending_drop_events(d->card, d->dev_num, idx);
 	} else {
 		d->card->stats.refused++;
 	}

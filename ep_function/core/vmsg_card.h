@@ -100,8 +100,19 @@ int vmsg_card_add_device(struct vmsg_card *card, struct vmsg_dev *dev);
 int vmsg_card_remove_device(struct vmsg_card *card, vmsg_dev_num_t dev_num);
 struct vmsg_dev *vmsg_card_device(struct vmsg_card *card, vmsg_dev_num_t dev_num);
 
-/* Clean shutdown: REMOVED for every device, link SHUTDOWN, interrupt. */
+/* Clean shutdown ([FLR-C-3]): every device reset, then EVENT_DEVICE
+ * REMOVED for it; requests already in the h2c ring are answered (transport
+ * requests with ERROR SHUTDOWN); then no more host memory access, link
+ * SHUTDOWN, interrupt unless POLL. Afterwards nothing more is consumed;
+ * only vmsg_card_destroy() remains useful. */
 void vmsg_card_shutdown(struct vmsg_card *card);
+
+/* (added) The host went away under the card ([FLR-C-1]: PCIe link down, hot
+ * reset, FLR, Bus Master Enable cleared, BAR0 re-assigned): stop all host
+ * memory access at once, reset every device, drop queued messages,
+ * re-publish the control block and enter READY with a new epoch. Platforms
+ * that observe those events call it; the devices stay registered. */
+void vmsg_card_host_lost(struct vmsg_card *card);
 
 const struct vmsg_card_stats *vmsg_card_stats(const struct vmsg_card *card);
 enum vmsg_link_state vmsg_card_link_state(const struct vmsg_card *card);

@@ -196,7 +196,7 @@ static uint8_t blk_get_id(struct vmsg_blk *b, struct devq_req *r)
 }
 
 /* One request; returns the bytes it moved (for the budget). */
-static uint32_t blk_request(struct vmsg_blk *b, struct devq_req *r)
+static uint64_t blk_request(struct vmsg_blk *b, struct devq_req *r)
 {
 	uint8_t hdr[BLK_HDR_SIZE];
 	uint8_t status;
@@ -244,13 +244,14 @@ done:
 		return 0;
 	}
 	devq_push(&b->q, r, r->wlen);
-	return r->rlen + r->wlen;
+	return (uint64_t)r->rlen + r->wlen;
 }
 
 static void blk_process(struct vmsg_blk *b)
 {
 	struct devq_req r;
-	uint32_t n, bytes = 0;
+	uint64_t bytes = 0;
+	uint32_t n;
 	int rc;
 
 	b->more = false;
@@ -341,7 +342,7 @@ static void blk_describe(struct vmsg_dev *d, char *buf, size_t len)
 {
 	struct vmsg_blk *b = to_blk(d);
 
-	snprintf(buf, len, "blk %s%s %" PRIu64 " sectors (%" PRIu64 " MiB) serial %s", b->path,
+	snprintf(buf, len, "%s%s %" PRIu64 " sectors (%" PRIu64 " MiB) serial %s", b->path,
 		 b->ro ? " ro" : "", b->capacity, b->capacity / 2048u, b->serial);
 }
 

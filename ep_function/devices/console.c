@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -146,21 +147,26 @@ static uint32_t con_out_room(struct vmsg_console *c)
 
 static void con_tx_one(struct vmsg_console *c, struct devq_req *r)
 {
-	uint32_t off = 0, room, n;
+	uint32_t off = 0, room, n, limit = r->rlen;
 
-	while (off < r->rlen) {
+	/* Drivers send at most a page per buffer: take one buffer's worth. */
+	if (limit > CON_OUT_BUF) {
+		c->st.tx_dropped += limit - CON_OUT_BUF;
+		limit = CON_OUT_BUF;
+	}
+	while (off < limit) {
 		room = con_out_room(c);
 		if (!room) {
 			con_flush(c);
 			room = con_out_room(c);
 		}
 		if (!room) {
-			c->st.tx_dropped += r->rlen - off;
+			c->st.tx_dropped += limit - off;
 			return;
 		}
-		n = r->rlen - off < room ? r->rlen - off : room;
+		n = limit - off < room ? limit - off : room;
 		if (devq_read(&c->txq, r, off, c->outbuf + c->out_head + c->out_len, n) < 0) {
-			c->st.tx_dropped += r->rlen - off;
+			c->st.tx_dropped += limit - off;
 			return;
 		}
 		c->out_len += n;
@@ -349,7 +355,7 @@ static void con_describe(struct vmsg_dev *d, char *buf, size_t len)
 	struct vmsg_console *c = to_con(d);
 	const char *what = c->kind == CON_PTY ? c->pty_path : c->kind == CON_STDIO ? "stdio" : "fd";
 
-	snprintf(buf, len, "console %s%s out %" PRIu64 " in %" PRIu64 " bytes, dropped %" PRIu64,
+	snprintf(buf, len, "%s%s out %" PRIu64 " in %" PRIu64 " bytes, dropped %" PRIu64,
 		 c->kind == CON_PTY ? "pty " : "", what, c->st.tx_bytes, c->st.rx_bytes,
 		 c->st.tx_dropped);
 }
@@ -433,13 +439,22 @@ struct vmsg_dev *vmsg_console_fd_create(int in_fd, int out_fd, char *err, size_t
 	return &c->dev;
 }
 
-/* A private non-blocking description of one of our standard streams, so
- * the daemon's own stdin/stdout stay as they are; else a blocking dup. */
+/* A private non-blocking description of one of our standard streams (a
+ * terminal or a pipe), so the daemon's own stdin/stdout stay as they are;
+ * a regular file is shared as it is (it never blocks, and a reopen would
+ * lose its offset); else a dup used behind poll(). */
 static int reopen_std(int fd, int flags, bool *nonblock)
 {
+	struct stat sb;
 	char path[32];
 	int nfd;
 
+	if (fstat(fd, &sb) < 0)
+		return -1;
+	if (S_ISREG(sb.st_mode)) {
+		*nonblock = true;
+		return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	nfd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (nfd >= 0) {

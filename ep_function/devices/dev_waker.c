@@ -54,12 +54,15 @@ void dev_waker_kick(struct dev_waker *w)
 bool dev_waker_clear(struct dev_waker *w)
 {
 	uint64_t v;
-	bool was = w->kicked;
 
-	if (w->evfd >= 0 && read(w->evfd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-		was = true;
+	/* Only we write the eventfd: no kick recorded, nothing to read (keeps
+	 * a busy-polling daemon free of syscalls here). */
+	if (!w->kicked)
+		return false;
+	if (w->evfd >= 0 && read(w->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return true;
 	w->kicked = false;
-	return was;
+	return true;
 }
 
 int dev_waker_watch(struct dev_waker *w, int fd, uint32_t events, uint32_t *armed)

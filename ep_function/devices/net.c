@@ -379,7 +379,7 @@ static void net_describe(struct vmsg_dev *d, char *buf, size_t len)
 	else
 		snprintf(mode, sizeof(mode), "loopback");
 	snprintf(buf, len,
-		 "net %s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u tx %" PRIu64 " rx %" PRIu64
+		 "%s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u tx %" PRIu64 " rx %" PRIu64
 		 " dropped %" PRIu64,
 		 mode, m[0], m[1], m[2], m[3], m[4], m[5], NET_MTU, n->st.tx_frames,
 		 n->st.rx_frames, n->st.tx_dropped + n->st.rx_dropped + n->st.rx_too_small);

@@ -143,7 +143,7 @@ static void rng_describe(struct vmsg_dev *d, char *buf, size_t len)
 {
 	struct vmsg_rng *g = to_rng(d);
 
-	snprintf(buf, len, "rng getrandom %" PRIu64 " requests %" PRIu64 " bytes", g->requests,
+	snprintf(buf, len, "getrandom, %" PRIu64 " requests %" PRIu64 " bytes", g->requests,
 		 g->bytes);
 }
 

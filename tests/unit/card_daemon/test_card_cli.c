@@ -40,7 +40,7 @@ static const struct bad_case bad_cases[] = {
     {{"--platform", "sim", "--link", "/x", "--console", "stdio", "--console", "stdio", NULL},
      "--console stdio given twice"},
     {{"--platform", "sim", "--link", "/x", "--blk", "", NULL}, "--blk ''"},
-    {{"--platform", "sim", "--link", "/x", "--max-msg-size", "43", NULL}, "--max-msg-size '43'"},
+    {{"--platform", "sim", "--link", "/x", "--max-msg-size", "47", NULL}, "--max-msg-size '47'"},
     {{"--platform", "sim", "--link", "/x", "--max-msg-size", "265", NULL}, "--max-msg-size '265'"},
     {{"--platform", "sim", "--link", "/x", "--max-devices", "0", NULL}, "--max-devices '0'"},
     {{"--platform", "sim", "--link", "/x", "--dma-addr-bits", "12", NULL}, "--dma-addr-bits '12'"},

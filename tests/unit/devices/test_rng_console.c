@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -79,7 +80,7 @@ static void test_rng(void **state)
 		assert_int_equal(len, 0);
 	}
 	t->d->ops->describe(t->d, line, sizeof(line));
-	assert_non_null(strstr(line, "rng"));
+	assert_non_null(strstr(line, "getrandom"));
 }
 
 /* ---- console ---- */
@@ -211,7 +212,7 @@ static void test_console_pipes(void **state)
 	assert_int_equal(st.tx_bytes, 11);
 	assert_int_equal(st.rx_bytes, 4005);
 	t->d->ops->describe(t->d, line, sizeof(line));
-	assert_non_null(strstr(line, "console"));
+	assert_non_null(strstr(line, "fd out"));
 	close(out[0]);
 }
 
@@ -286,6 +287,68 @@ static void test_console_pty(void **state)
 	assert_false(tdev_waitable(t));
 }
 
+/* Child: stdin a pipe, stdout a regular file that already holds a line.
+ * Exit status: 0 when host output was appended after it and input arrived. */
+static int stdio_child(int in_rd, int out_fd)
+{
+	struct tdev t;
+	char err[128], buf[64];
+	uint64_t dma[128];
+	size_t n = 0;
+	int i;
+
+	if (dup2(in_rd, 0) < 0 || dup2(out_fd, 1) < 0)
+		return 10;
+	close(in_rd);
+	close(out_fd);
+	host_reset();
+	tdev_start(&t, vmsg_console_stdio_create(err, sizeof(err)), 0, 0);
+	con_send(&t, "from-host\n");
+	con_post_rx(&t, 4, 32, dma);
+	for (i = 0; i < 50 && n < 8; i++) {
+		struct pollfd p = {.fd = t.d->ops->wait_fd(t.d), .events = POLLIN};
+
+		if (poll(&p, 1, 100) == 1)
+			tdev_run(&t);
+		n += con_collect(&t, dma, buf + n, sizeof(buf) - n);
+	}
+	tdev_destroy(&t);
+	if (n != 8 || memcmp(buf, "to-card\n", 8))
+		return 11;
+	return 0;
+}
+
+static void test_console_stdio(void **state)
+{
+	char path[] = "/tmp/vmsg-con-XXXXXX", buf[64];
+	int in[2], fd, status;
+	pid_t pid;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "log line\n", 9), 9);
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(write(in[1], "to-card\n", 8), 8);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(in[1]);
+		_exit(stdio_child(in[0], fd));
+	}
+	close(in[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(pread(fd, buf, sizeof(buf) - 1, 0), 19);
+	assert_string_equal(buf, "log line\nfrom-host\n");
+	close(in[1]);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +356,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_console_pipes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_console_output_backpressure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_console_pty, setup, teardown),
+	    cmocka_unit_test(test_console_stdio),
 	};
 
 	return cmocka_run_group_tests_name("devices_rng_console", tests, NULL, NULL);
