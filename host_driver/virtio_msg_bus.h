@@ -9,6 +9,26 @@
  * cache. Messages cross this boundary as complete virtio-msg messages
  * (header + payload, little-endian, fw_shared layouts); the transport leaves
  * the token 0 and the bus fills it.
+ *
+ * Lifetime of a device, as seen by the bus:
+ *
+ *   vmdev = virtio_msg_device_add(bus, n);   publish vmdev in the dispatch
+ *                                            table right away: events flow
+ *   ... virtio_msg_device_event(vmdev, ...) from the interrupt path ...
+ *   then one of:
+ *   a) graceful (card alive: rmmod, PCI remove of a present card, or
+ *      EVENT_DEVICE REMOVED):
+ *        virtio_msg_device_unregister(vmdev);  events still flow meanwhile
+ *        unpublish vmdev and wait for running dispatches
+ *        virtio_msg_device_remove(vmdev);      frees
+ *   b) dead (link dead, surprise removal, AER):
+ *        virtio_msg_device_break(vmdev);       any context, fails fast
+ *        fail pending requests, fence the card (no more DMA into host memory)
+ *        unpublish vmdev and wait for running dispatches
+ *        virtio_msg_device_remove(vmdev);      breaks, unregisters, frees
+ *
+ * Calls for one vmdev other than virtio_msg_device_event() and
+ * virtio_msg_device_break() must not run concurrently with each other.
  */
 #ifndef VIRTIO_MSG_BUS_H
 #define VIRTIO_MSG_BUS_H
@@ -26,13 +46,19 @@ struct virtio_msg_bus_ops {
 	 * the bus with the fw_shared validator and matched to this request),
 	 * -ETIMEDOUT, -ENODEV (device removed, bus ERROR NO_DEVICE, or link
 	 * dead), -EMSGSIZE, -EIO.
+	 * The transport may call it concurrently for different devices; it
+	 * serializes the requests of one device.
 	 */
 	int (*request)(struct virtio_msg_bus *bus, const void *req, size_t len,
 		       void *resp, size_t resp_cap, unsigned int timeout_ms);
 	/*
 	 * Same, for callers that cannot sleep: busy-polls the response with
 	 * a bounded spin (timeout_us). Used only for config reads that miss
-	 * the cache in atomic context.
+	 * the cache in atomic context (rare: the cache is filled by the first
+	 * read in probe). May be called with interrupts disabled, so it must
+	 * poll the response ring itself rather than wait for its interrupt.
+	 * It may overlap one request() of the same device. May be NULL: such
+	 * reads then return zeros.
 	 */
 	int (*request_atomic)(struct virtio_msg_bus *bus, const void *req,
 			      size_t len, void *resp, size_t resp_cap,
@@ -41,8 +67,25 @@ struct virtio_msg_bus_ops {
 	 * Send a one-way message (EVENT_AVAIL). Never sleeps; callable from
 	 * any context. If the ring is full the bus queues the notification
 	 * and sends it when space frees (notifications coalesce per queue).
+	 * Returns 0, or -ENODEV when the device or the link is dead (the
+	 * transport then reports the virtqueue broken); other errors are
+	 * logged and the notification is considered sent.
 	 */
 	int (*send_event)(struct virtio_msg_bus *bus, const void *msg, size_t len);
+	/*
+	 * Optional (added by the transport, may be NULL). The transport lost
+	 * control of device dev_num: its reset did not complete (no status 0
+	 * within the reset timeout, [RST-3]). Before returning, the bus must
+	 * make sure the card no longer accesses host memory for that device
+	 * (e.g. treat the card as failed and fence it: pci_clear_master()),
+	 * and it should schedule the removal of the card's devices. It must
+	 * not call virtio_msg_device_remove()/unregister() synchronously (it
+	 * runs inside the virtio driver's remove or probe). May sleep.
+	 * Returns 0 when fenced; otherwise, and when the op is NULL, the
+	 * transport leaks that device's virtqueue memory instead of freeing
+	 * memory the card may still write.
+	 */
+	int (*fence)(struct virtio_msg_bus *bus, u16 dev_num);
 };
 
 struct virtio_msg_bus {
@@ -57,28 +100,58 @@ struct virtio_msg_bus {
 
 /*
  * Called by the bus when a device number is present (enumeration or
- * EVENT_DEVICE READY). Sends GET_DEVICE_INFO and registers a virtio device
- * whose parent is bus->dma_dev. Returns the device or an ERR_PTR.
+ * EVENT_DEVICE READY). Process context, may sleep. Sends GET_DEVICE_INFO
+ * (synchronously: a failure is returned here) and returns the device; the
+ * virtio device (parent bus->dma_dev) is then registered asynchronously
+ * from a work item, because the virtio driver's probe (virtio_blk's
+ * partition scan, for one) needs EVENT_USED delivered to the returned vmdev,
+ * which the bus can only do once add() has returned and it has published
+ * vmdev. Returns the device or an ERR_PTR (-EINVAL: unusable bus
+ * parameters, -ENODEV/-ETIMEDOUT/-EIO/-EPROTO: GET_DEVICE_INFO failed or
+ * was invalid, -ENOMEM).
  */
 struct virtio_msg_device *virtio_msg_device_add(struct virtio_msg_bus *bus,
 						u16 dev_num);
 
 /*
+ * Graceful removal, the device still answers (added by the transport):
+ * waits for the pending registration, unregisters the virtio device (the
+ * driver's remove flushes its I/O, resets the device and deletes its
+ * queues through live messages, so the bus must keep dispatching events to
+ * vmdev during this call), then marks the device dead: further requests
+ * fail with -ENODEV and events are ignored. vmdev stays allocated until
+ * virtio_msg_device_remove(). Process context, may sleep.
+ */
+void virtio_msg_device_unregister(struct virtio_msg_device *vmdev);
+
+/*
  * Called by the bus on EVENT_DEVICE REMOVED, link death, or bus removal.
  * Marks the device broken first (every further request fails fast with
- * -ENODEV, virtqueues are broken so drivers stop), then unregisters it.
- * May sleep.
+ * -ENODEV, virtqueues are broken so drivers stop), then unregisters it
+ * (unless virtio_msg_device_unregister() did already) and frees vmdev.
+ * Before calling it the bus must have stopped dispatching events to vmdev
+ * (unpublished it and waited for running dispatches), since vmdev is freed
+ * on return, and for a dead card it must have fenced the card, since the
+ * virtqueue memory is freed here. Process context, may sleep.
  */
 void virtio_msg_device_remove(struct virtio_msg_device *vmdev);
 
-/* Mark broken without unregistering (link dead, surprise removal); from
- * any context. */
+/*
+ * Mark broken without unregistering (link dead, surprise removal); from
+ * any context. Every further request of the device fails with -ENODEV
+ * without reaching the bus; requests already inside bus->ops->request()
+ * are the bus's to fail. Idempotent.
+ */
 void virtio_msg_device_break(struct virtio_msg_device *vmdev);
 
 /*
  * Called by the bus for every transport event addressed to this device
- * (EVENT_CONFIG, EVENT_USED), from interrupt or softirq context. The
- * message has been validated by the bus.
+ * (EVENT_CONFIG, EVENT_USED), from interrupt or softirq context (any
+ * context that does not hold locks the virtio drivers' callbacks take).
+ * The message has been validated by the bus. Never sleeps; concurrent
+ * calls are safe. The virtqueue callbacks (vring_interrupt()) and
+ * virtio_config_changed() run inside it, so it must not be called with a
+ * lock held that a virtio driver's callback could take.
  */
 void virtio_msg_device_event(struct virtio_msg_device *vmdev, const void *msg,
 			     size_t len);

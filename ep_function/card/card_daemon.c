@@ -103,15 +103,14 @@ static int setup_link(struct card_daemon *d)
 static int setup_card(struct card_daemon *d)
 {
 	const struct card_opts *o = d->opts;
-	struct vmsg_card_config cfg = {
-	    .card_features = d->link.card_features,
-	    .max_msg_size = o->max_msg_size,
-	    .dma_addr_bits = d->link.dma_addr_bits,
-	    .num_vectors = d->link.num_vectors,
-	    .max_devices = o->max_devices,
-	    .strict_config_generation = true,
-	};
+	struct vmsg_card_config cfg;
 
+	vmsg_card_config_defaults(&cfg);
+	cfg.card_features = d->link.card_features;
+	cfg.max_msg_size = o->max_msg_size;
+	cfg.dma_addr_bits = d->link.dma_addr_bits;
+	cfg.num_vectors = d->link.num_vectors;
+	cfg.max_devices = o->max_devices;
 	d->card = vmsg_card_create(&d->link.plat, &cfg);
 	if (!d->card) {
 		card_err("engine: vmsg_card_create failed (BAR0 %zu bytes, max_msg_size %u, "
@@ -147,12 +146,10 @@ static int setup_ctl(struct card_daemon *d)
 
 static void teardown(struct card_daemon *d)
 {
-	if (d->card) {
-		/* REMOVED for every device, link SHUTDOWN, interrupt. */
+	/* Devices reset and REMOVED, pending requests answered, link SHUTDOWN,
+	 * interrupt; after this the engine consumes nothing more. */
+	if (d->card)
 		vmsg_card_shutdown(d->card);
-		d->link.ops->before_card_poll(d->link.priv);
-		vmsg_card_poll(d->card); /* flush what shutdown queued */
-	}
 	ctl_server_destroy(d->ctl);
 	d->ctl = NULL;
 	if (d->card)

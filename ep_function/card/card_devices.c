@@ -41,6 +41,6 @@ int card_add_device_spec(struct card_daemon *d, const char *spec, bool from_cli,
 	}
 	if (dev->ops->describe)
 		dev->ops->describe(dev, desc, sizeof(desc));
-	card_info("device %d: %s", n, desc[0] ? desc : (dev->ops->name ? dev->ops->name : "?"));
+	card_info("device %d: %s %s", n, dev->ops->name ? dev->ops->name : "?", desc);
 	return n;
 }

@@ -23,6 +23,9 @@ struct card_link_ops {
 	bool (*handle)(void *priv, const struct pollfd *pfd, int n);
 	/* Called right before every vmsg_card_poll(). */
 	void (*before_card_poll)(void *priv);
+	/* True (once) when the host went away or was replaced since the last
+	 * call: the loop then calls vmsg_card_host_lost(). */
+	bool (*take_host_lost)(void *priv);
 	/* "key value" lines for `ctl stats`; returns bytes written. */
 	size_t (*describe)(void *priv, char *buf, size_t len);
 	void (*destroy)(void *priv);

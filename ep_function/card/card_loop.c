@@ -91,6 +91,8 @@ static bool poll_card(struct card_daemon *d)
 	int r;
 
 	d->link.ops->before_card_poll(d->link.priv);
+	if (d->link.ops->take_host_lost && d->link.ops->take_host_lost(d->link.priv))
+		vmsg_card_host_lost(d->card);
 	r = vmsg_card_poll(d->card);
 	if (r < 0) {
 		card_err("engine: fatal platform error (%d): shutting down", r);

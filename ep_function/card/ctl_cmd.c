@@ -126,6 +126,10 @@ static void cmd_stats(struct card_daemon *d, struct ctl_out *out)
 	S(attaches);
 	S(detaches);
 	S(pings);
+	S(pending_overflow);
+	S(refused);
+	S(errors_sent);
+	S(doorbells);
 #undef S
 	for (int v = 1; v < VMSG_E__COUNT; v++)
 		ctl_printf(out, "drop_verdict.%s %llu\n", vmsg_verdict_str((enum vmsg_verdict)v),

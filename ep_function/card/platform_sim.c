@@ -28,6 +28,9 @@ struct sim_link {
 	struct sim_hostmem hm;
 	uint32_t last_host_ctrl;
 	uint64_t last_host_gen;
+	int last_host_id; /* -1: none */
+	bool host_lost;	  /* the previous host disconnected or was replaced */
+	uint64_t hosts_lost;
 	uint64_t irqs, irqs_lost, irq_errors, doorbells;
 	bool warned_no_host;
 };
@@ -155,9 +158,28 @@ static void sim_before_card_poll(void *priv)
 			sim_hostmem_invalidate(&l->hm);
 	}
 	if (gen != l->last_host_gen) {
+		int id = ivs_server_host_id(l->ivs);
+
 		l->last_host_gen = gen;
 		sim_hostmem_invalidate(&l->hm);
+		/* Like a link down or hot reset on real PCIe: the previous host's
+		 * session cannot continue (its interrupts now go elsewhere). */
+		if (l->last_host_id >= 0 && id != l->last_host_id) {
+			card_info("sim: host peer %d is gone: ending its session", l->last_host_id);
+			l->host_lost = true;
+			l->hosts_lost++;
+		}
+		l->last_host_id = id;
 	}
+}
+
+static bool sim_take_host_lost(void *priv)
+{
+	struct sim_link *l = priv;
+	bool lost = l->host_lost;
+
+	l->host_lost = false;
+	return lost;
 }
 
 static size_t sim_describe(void *priv, char *buf, size_t len)
@@ -173,21 +195,22 @@ static size_t sim_describe(void *priv, char *buf, size_t len)
 		snprintf(hostbuf, sizeof(hostbuf), "none");
 	n = snprintf(buf, len,
 		     "platform sim\n"
-		     "link_dir %s\n"
-		     "bar0 %s %zu\n"
-		     "vectors %u\n"
-		     "clients %u\n"
-		     "host_peer %s\n"
-		     "host_mem %s\n"
-		     "host_mem_mapped %zu\n"
-		     "host_mem_maps %llu\n"
-		     "host_mem_refused %llu\n"
-		     "doorbells %llu\n"
-		     "irqs_raised %llu\n"
-		     "irqs_lost %llu\n"
-		     "irq_errors %llu\n",
+		     "sim.link_dir %s\n"
+		     "sim.bar0 %s %zu\n"
+		     "sim.vectors %u\n"
+		     "sim.clients %u\n"
+		     "sim.host_peer %s\n"
+		     "sim.hosts_lost %llu\n"
+		     "sim.host_mem %s\n"
+		     "sim.host_mem_mapped %zu\n"
+		     "sim.host_mem_maps %llu\n"
+		     "sim.host_mem_refused %llu\n"
+		     "sim.doorbells %llu\n"
+		     "sim.irqs_raised %llu\n"
+		     "sim.irqs_lost %llu\n"
+		     "sim.irq_errors %llu\n",
 		     l->o.dir, l->bar0_path, l->bar0_size, l->o.vectors,
-		     ivs_server_num_clients(l->ivs), hostbuf,
+		     ivs_server_num_clients(l->ivs), hostbuf, (unsigned long long)l->hosts_lost,
 		     l->o.host_mem ? l->o.host_mem : "none", l->hm.map ? l->hm.size : 0,
 		     (unsigned long long)l->hm.maps, (unsigned long long)l->hm.refused,
 		     (unsigned long long)l->doorbells, (unsigned long long)l->irqs,
@@ -220,6 +243,7 @@ static const struct card_link_ops sim_link_ops = {
     .pollfds = sim_pollfds,
     .handle = sim_handle,
     .before_card_poll = sim_before_card_poll,
+    .take_host_lost = sim_take_host_lost,
     .describe = sim_describe,
     .destroy = sim_destroy,
 };
@@ -297,6 +321,7 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	if (!l->ivs)
 		goto fail;
 	l->last_host_gen = ivs_server_host_generation(l->ivs);
+	l->last_host_id = -1;
 
 	memset(link, 0, sizeof(*link));
 	link->ops = &sim_link_ops;
@@ -312,14 +337,12 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	link->plat.log = sim_log;
 	link->num_vectors = o->vectors;
 	link->dma_addr_bits = o->dma_addr_bits;
-	link->card_features = VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG;
-	if (o->host_mem)
-		link->card_features |= VMSG_PCIE_F_C2H_HOST_MEM;
+	link->card_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG;
 	card_info("sim: BAR0 %s (%zu bytes), host memory %s", l->bar0_path, l->bar0_size,
 		  o->host_mem ? o->host_mem : "none");
 	if (!o->host_mem)
-		card_warn("sim: no --host-mem: the card cannot reach host memory, so a host "
-			  "cannot ATTACH (its c2h ring lives in host memory)");
+		card_warn("sim: no --host-mem: the card cannot reach host memory, so every "
+			  "ATTACH is refused (its c2h ring lives in host memory)");
 	return 0;
 fail:
 	sim_destroy(l);

@@ -58,8 +58,9 @@ static uint32_t attach_check_irq(const struct vmsg_card *c, const struct attach_
 	else if (r->irq_mode == VMSG_IRQ_MSI)
 		need = VMSG_PCIE_F_MSI;
 	else
-		return VMSG_ATTACH_EIRQ;
-	if (!(c->cfg.card_features & need) || r->vec_c2h >= c->cfg.num_vectors)
+		return VMSG_ATTACH_EIRQ; /* The mode's bit must be negotiated (hence offered,
+					    checked before). */
+	if (!(r->features & need) || r->vec_c2h >= c->cfg.num_vectors)
 		return VMSG_ATTACH_EIRQ;
 	return VMSG_ATTACH_OK;
 }
@@ -76,7 +77,7 @@ static uint32_t attach_check(const struct vmsg_card *c, const struct attach_req 
 		return VMSG_ATTACH_EFEATURES;
 	if (r->epoch != c->epoch)
 		return VMSG_ATTACH_EEPOCH;
-	if (r->area_addr % VMSG_HOST_AREA_ALIGN || r->area_size < c->host_area_min)
+	if (!r->area_addr || r->area_addr % VMSG_HOST_AREA_ALIGN || r->area_size < c->host_area_min)
 		return VMSG_ATTACH_EAREA;
 	if (!card_dma_range_ok(c, r->area_addr, r->area_size))
 		return VMSG_ATTACH_EAREA;

@@ -37,6 +37,16 @@ static bool msg_is_event(const uint8_t *m)
 	return !(m[0] & VIRTIO_MSG_TYPE_RESPONSE) && (m[1] & VIRTIO_MSG_ID_EVENT_BIT);
 }
 
+static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 static bool pend_has_copy(const struct vmsg_card *c, const uint8_t *m, size_t len)
 {
 	uint32_t i;
@@ -44,8 +54,7 @@ static bool pend_has_copy(const struct vmsg_card *c, const uint8_t *m, size_t le
 	for (i = 0; i < c->pend.count; i++) {
 		uint32_t at = c->pend.head + i;
 
-		if (c->pend.len[at % CARD_PENDING_SLOTS] == len &&
-		    memcmp(pend_entry(c, at), m, len) == 0)
+		if (c->pend.len[at % CARD_PENDING_SLOTS] == len &&		    bytes_equal(pend_entry(c, at), m, len))
 			return true;
 	}
 	return false;

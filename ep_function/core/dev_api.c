@@ -20,11 +20,17 @@
 #include "vmsg_bytes.h"
 #include "vmsg_virtq.h"
 
+/* [LINK-3]: host memory only while a session is RUN. */
+static bool host_access_ok(const struct vmsg_card *c, uint64_t addr, size_t len)
+{
+	return c && card_attached(c) && c->link == VMSG_LINK_RUN && card_dma_range_ok(c, addr, len);
+}
+
 int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len)
 {
 	struct vmsg_card *c = d ? d->card : NULL;
 
-	if (!c || (!dst && len) || !card_dma_range_ok(c, addr, len))
+	if (!host_access_ok(c, addr, len) || (!dst && len))
 		return -1;
 	if (len == 0)
 		return 0;
@@ -34,8 +40,7 @@ int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len)
 int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size_t len)
 {
 	struct vmsg_card *c = d ? d->card : NULL;
-
-	if (!c || (!src && len) || !card_dma_range_ok(c, addr, len))
+	if (!host_access_ok(c, addr, len) || (!src && len))
 		return -1;
 	if (len == 0)
 		return 0;

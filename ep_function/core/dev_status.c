@@ -6,9 +6,9 @@
  * - s == 0: full reset, finished before the response (ops->reset returns
  *   only when no buffer is touched any more), so a GET_DEVICE_STATUS that
  *   follows reads 0. Queues, features and status are cleared; the config
- *   generation is kept (it never goes back, spec "not automatically reset").
- * - DEVICE_NEEDS_RESET is device-owned: the driver's copy of it is ignored
- *   and the device's value kept.
+ *   generation is kept (it never goes back, spec "not automatically reset"). * - DEVICE_NEEDS_RESET
+ * is device-owned: the driver's copy of it is ignored and the device's value kept. Bits virtio does
+ * not define (0x10, 0x20, 8..31) are ignored too: never stored, never reported.
  * - Any other write must keep every bit already set. A write that drops a
  *   bit (other than by reset) is refused: the status stays unchanged and is
  *   reported as is. We do not set DEVICE_NEEDS_RESET for it: the request was
@@ -28,6 +28,10 @@
 #define ST_FEATURES_OK VIRTIO_MSG_STATUS_FEATURES_OK
 #define ST_DRIVER_OK   VIRTIO_MSG_STATUS_DRIVER_OK
 #define ST_NEEDS_RESET VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET
+/* The bits a driver may set (virtio 1.x 2.1); others are not stored. */
+#define ST_DRIVER_BITS                                                                             \
+	(VIRTIO_MSG_STATUS_ACKNOWLEDGE | VIRTIO_MSG_STATUS_DRIVER | ST_DRIVER_OK |                 \
+	 ST_FEATURES_OK | VIRTIO_MSG_STATUS_FAILED)
 
 void dev_queue_clear(struct vmsg_dev *d, uint32_t vq)
 {
@@ -90,8 +94,7 @@ static uint32_t dev_status_write(struct vmsg_dev *d, uint32_t want)
 	uint32_t keep = d->status & ST_NEEDS_RESET;
 	uint32_t cur = d->status & ~ST_NEEDS_RESET;
 	uint32_t add;
-
-	want &= ~ST_NEEDS_RESET;
+	want &= ST_DRIVER_BITS;
 	if (cur & ~want) {
 		d->card->stats.refused++;
 		return d->status;

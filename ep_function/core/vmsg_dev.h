@@ -86,7 +86,8 @@ struct vmsg_dev {
 	bool removed;
 };
 
-/* Host memory, bounded by the platform window (0 or negative). */
+/* Host memory, bounded by dma_addr_bits and the platform window, and only
+ * while the link is RUN (binding [LINK-3]): 0 or negative. */
 int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len);
 int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size_t len);
 

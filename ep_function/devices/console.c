@@ -75,11 +75,13 @@ static bool fd_ready(int fd, short events)
 	return poll(&p, 1, 0) == 1 && (p.revents & (events | POLLHUP | POLLERR));
 }
 
-static void con_rearm(struct vmsg_console *c)
+/* Watch input while it can go somewhere (rx_off: receiveq being reset),
+ * output while some is pending. */
+static void con_arm(struct vmsg_console *c, bool rx_off)
 {
 	uint32_t in = 0, out = 0;
 
-	if (c->in_fd >= 0 && !c->in_eof && c->in_len < CON_IN_BUF && devq_ready(&c->rxq))
+	if (!rx_off && c->in_fd >= 0 && !c->in_eof && c->in_len < CON_IN_BUF && devq_ready(&c->rxq))
 		in = EPOLLIN;
 	if (c->out_fd >= 0 && !c->out_dead && c->out_len)
 		out = EPOLLOUT;
@@ -283,7 +285,7 @@ static void con_start(struct vmsg_dev *d)
 	struct vmsg_console *c = to_con(d);
 
 	con_announce(c);
-	con_rearm(c);
+	con_arm(c, false);
 	dev_waker_kick(&c->waker);
 }
 
@@ -299,7 +301,7 @@ static void con_reset(struct vmsg_dev *d, uint32_t vq)
 		devq_reset(&c->txq);
 		c->tx_more = false;
 	}
-	con_rearm(c);
+	con_arm(c, vq == UINT32_MAX || vq == CON_RXQ);
 }
 
 static void con_queue_notify(struct vmsg_dev *d, uint32_t vq)
@@ -310,7 +312,7 @@ static void con_queue_notify(struct vmsg_dev *d, uint32_t vq)
 		con_tx_process(c);
 	else if (vq == CON_RXQ)
 		con_rx_pump(c);
-	con_rearm(c);
+	con_arm(c, false);
 }
 
 static void con_poll(struct vmsg_dev *d)
@@ -323,7 +325,7 @@ static void con_poll(struct vmsg_dev *d)
 	if (c->tx_more)
 		con_tx_process(c);
 	con_rx_pump(c);
-	con_rearm(c);
+	con_arm(c, false);
 }
 
 static int con_wait_fd(struct vmsg_dev *d)

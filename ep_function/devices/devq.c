@@ -59,8 +59,11 @@ static bool devq_sync(struct devq *q)
 
 	if (q->broken || !devq_ready(q))
 		return false;
+	/* Any difference means the engine changed the queue behind our back
+	 * (SET_VQUEUE, a clear): start over from its registers. */
 	if (q->live && q->vq.desc_addr == r->desc_addr && q->vq.avail_addr == r->driver_addr &&
-	    q->vq.used_addr == r->device_addr && (uint32_t)q->vq.mask + 1u == r->size)
+	    q->vq.used_addr == r->device_addr && (uint32_t)q->vq.mask + 1u == r->size &&
+	    q->vq.last_avail == r->last_avail && q->vq.used_idx == r->used_idx)
 		return true;
 	if (vmsg_vq_dev_init(&q->vq, &q->mem, r->size, r->desc_addr, r->driver_addr, r->device_addr,
 			     vmsg_dev_has_feature(q->dev, VMSG_VIRTIO_F_RING_EVENT_IDX),

@@ -69,6 +69,7 @@ struct vmsg_net {
 	uint8_t config[NET_CFG_SIZE];
 	int tap_fd;
 	uint32_t tap_armed;
+	bool tap_failed; /* a read error that will not go away: stop reading */
 	char ifname[IFNAMSIZ];
 	struct net_frame *pending[NET_PENDING_MAX];
 	uint32_t p_head, p_count;
@@ -117,14 +118,17 @@ static void net_pending_pop(struct vmsg_net *n)
 	n->p_count--;
 }
 
-/* Read the tap only while the FIFO has room and the driver can receive. */
-static void net_tap_rearm(struct vmsg_net *n)
+/* Read the tap only while the FIFO has room and the driver can receive
+ * (rx_off: the receive queue is being reset, whatever its registers say). */
+static void net_tap_arm(struct vmsg_net *n, bool rx_off)
 {
 	uint32_t want;
 
 	if (n->mode != NET_TAP)
 		return;
-	want = (devq_ready(&n->rxq) && n->p_count < NET_PENDING_MAX) ? EPOLLIN : 0;
+	want = (!rx_off && !n->tap_failed && devq_ready(&n->rxq) && n->p_count < NET_PENDING_MAX)
+		   ? EPOLLIN
+		   : 0;
 	if (dev_waker_watch(&n->waker, n->tap_fd, want, &n->tap_armed) < 0)
 		vmsg_dev_log(&n->dev, VMSG_LOG_WARN, "net %s: epoll: %s", n->ifname,
 			     strerror(errno));
@@ -184,7 +188,7 @@ static void net_tap_pump(struct vmsg_net *n)
 
 	if (n->mode != NET_TAP)
 		return;
-	for (i = 0; i < NET_TAP_BATCH && devq_ready(&n->rxq); i++) {
+	for (i = 0; i < NET_TAP_BATCH && !n->tap_failed && devq_ready(&n->rxq); i++) {
 		if (n->p_count >= NET_PENDING_MAX) {
 			net_rx_deliver(n);
 			if (n->p_count >= NET_PENDING_MAX)
@@ -192,8 +196,9 @@ static void net_tap_pump(struct vmsg_net *n)
 		}
 		len = net_tap_recv(n->tap_fd, n->bounce, NET_MAX_FRAME);
 		if (len < 0) {
-			vmsg_dev_log(&n->dev, VMSG_LOG_WARN, "net %s: read: %s", n->ifname,
-				     strerror((int)-len));
+			vmsg_dev_log(&n->dev, VMSG_LOG_ERR, "net %s: read: %s; receive stopped",
+				     n->ifname, strerror((int)-len));
+			n->tap_failed = true;
 			break;
 		}
 		if (len == 0)
@@ -208,7 +213,7 @@ static void net_tap_pump(struct vmsg_net *n)
 		net_pending_push(n, f);
 	}
 	net_rx_deliver(n);
-	net_tap_rearm(n);
+	net_tap_arm(n, false);
 }
 
 /* One transmit chain: header + frame, device-readable only. */
@@ -298,7 +303,7 @@ static void net_start(struct vmsg_dev *d)
 {
 	struct vmsg_net *n = to_net(d);
 
-	net_tap_rearm(n);
+	net_tap_arm(n, false);
 	dev_waker_kick(&n->waker); /* pick up anything already posted */
 }
 
@@ -318,7 +323,7 @@ static void net_reset(struct vmsg_dev *d, uint32_t vq)
 		devq_reset(&n->txq);
 		n->tx_more = false;
 	}
-	net_tap_rearm(n);
+	net_tap_arm(n, vq == UINT32_MAX || vq == NET_RXQ);
 }
 
 static void net_queue_notify(struct vmsg_dev *d, uint32_t vq)

@@ -17,8 +17,8 @@
 
 /* Common header (8 bytes). */
 struct virtio_msg_header {
-	uint8_t type;       /* VIRTIO_MSG_TYPE_* bits */
-	uint8_t msg_id;     /* message id */
+	uint8_t type;	    /* VIRTIO_MSG_TYPE_* bits */
+	uint8_t msg_id;	    /* message id */
 	vmsg_le16 dev_num;  /* device number, 0 for bus messages */
 	vmsg_le16 token;    /* bus-owned correlation id */
 	vmsg_le16 msg_size; /* header + payload, bytes */
@@ -27,7 +27,7 @@ struct virtio_msg_header {
 #define VIRTIO_MSG_HEADER_SIZE 8u
 
 #define VIRTIO_MSG_TYPE_RESPONSE 0x01u /* bit0: 0 request/event, 1 response */
-#define VIRTIO_MSG_TYPE_BUS 0x02u      /* bit1: 0 transport, 1 bus message */
+#define VIRTIO_MSG_TYPE_BUS	 0x02u /* bit1: 0 transport, 1 bus message */
 #define VIRTIO_MSG_TYPE_RESERVED 0xfcu /* bits 2..7: zero on send, ignored on receive */
 
 /* Bus advertised max message size bounds (spec section Revisions). */
@@ -38,41 +38,41 @@ struct virtio_msg_header {
 
 /* Message id ranges (bit 6 = event, bit 7 = implementation defined). */
 #define VIRTIO_MSG_ID_EVENT_BIT 0x40u
-#define VIRTIO_MSG_ID_IMPL_BIT 0x80u
+#define VIRTIO_MSG_ID_IMPL_BIT	0x80u
 
 /* Transport message ids. */
-#define VIRTIO_MSG_GET_DEVICE_INFO 0x02u
+#define VIRTIO_MSG_GET_DEVICE_INFO     0x02u
 #define VIRTIO_MSG_GET_DEVICE_FEATURES 0x03u
 #define VIRTIO_MSG_SET_DRIVER_FEATURES 0x04u
-#define VIRTIO_MSG_GET_CONFIG 0x05u
-#define VIRTIO_MSG_SET_CONFIG 0x06u
-#define VIRTIO_MSG_GET_DEVICE_STATUS 0x07u
-#define VIRTIO_MSG_SET_DEVICE_STATUS 0x08u
-#define VIRTIO_MSG_GET_VQUEUE 0x09u
-#define VIRTIO_MSG_SET_VQUEUE 0x0au
-#define VIRTIO_MSG_RESET_VQUEUE 0x0bu
-#define VIRTIO_MSG_GET_SHM 0x0cu
-#define VIRTIO_MSG_EVENT_CONFIG 0x40u
-#define VIRTIO_MSG_EVENT_AVAIL 0x41u
-#define VIRTIO_MSG_EVENT_USED 0x42u
+#define VIRTIO_MSG_GET_CONFIG	       0x05u
+#define VIRTIO_MSG_SET_CONFIG	       0x06u
+#define VIRTIO_MSG_GET_DEVICE_STATUS   0x07u
+#define VIRTIO_MSG_SET_DEVICE_STATUS   0x08u
+#define VIRTIO_MSG_GET_VQUEUE	       0x09u
+#define VIRTIO_MSG_SET_VQUEUE	       0x0au
+#define VIRTIO_MSG_RESET_VQUEUE	       0x0bu
+#define VIRTIO_MSG_GET_SHM	       0x0cu
+#define VIRTIO_MSG_EVENT_CONFIG	       0x40u
+#define VIRTIO_MSG_EVENT_AVAIL	       0x41u
+#define VIRTIO_MSG_EVENT_USED	       0x42u
 
 /* Bus message ids. */
-#define VIRTIO_BUS_MSG_GET_DEVICES 0x02u
-#define VIRTIO_BUS_MSG_PING 0x03u
+#define VIRTIO_BUS_MSG_GET_DEVICES  0x02u
+#define VIRTIO_BUS_MSG_PING	    0x03u
 #define VIRTIO_BUS_MSG_EVENT_DEVICE 0x40u
 
 /* EVENT_DEVICE states. */
-#define VIRTIO_BUS_DEVICE_STATE_READY 0x0001u
-#define VIRTIO_BUS_DEVICE_STATE_REMOVED 0x0002u
+#define VIRTIO_BUS_DEVICE_STATE_READY	   0x0001u
+#define VIRTIO_BUS_DEVICE_STATE_REMOVED	   0x0002u
 #define VIRTIO_BUS_DEVICE_STATE_IMPL_FIRST 0x8000u
 
 /* Device status bits (virtio 1.x). */
-#define VIRTIO_MSG_STATUS_ACKNOWLEDGE 0x01u
-#define VIRTIO_MSG_STATUS_DRIVER 0x02u
-#define VIRTIO_MSG_STATUS_DRIVER_OK 0x04u
-#define VIRTIO_MSG_STATUS_FEATURES_OK 0x08u
+#define VIRTIO_MSG_STATUS_ACKNOWLEDGE	     0x01u
+#define VIRTIO_MSG_STATUS_DRIVER	     0x02u
+#define VIRTIO_MSG_STATUS_DRIVER_OK	     0x04u
+#define VIRTIO_MSG_STATUS_FEATURES_OK	     0x08u
 #define VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET 0x40u
-#define VIRTIO_MSG_STATUS_FAILED 0x80u
+#define VIRTIO_MSG_STATUS_FAILED	     0x80u
 
 /* ---- Transport message payloads ---- */
 
@@ -126,7 +126,7 @@ struct virtio_msg_set_config_resp {
 	vmsg_le32 generation;
 	vmsg_le32 offset;
 	vmsg_le32 length; /* bytes applied, 0 if rejected */
-	uint8_t data[];   /* optional echo */
+	uint8_t data[];	  /* optional echo */
 } VMSG_PACKED;
 
 struct virtio_msg_get_device_status_resp {
@@ -225,8 +225,8 @@ struct virtio_bus_msg_event_device {
 #define VIRTIO_MSG_SIZE(payload) (VIRTIO_MSG_HEADER_SIZE + (payload))
 
 /* Config data bytes that fit in one message of max_size (erratum: 244 at 264). */
-#define VIRTIO_MSG_CONFIG_DATA_MAX(max_size) ((max_size) - VIRTIO_MSG_SIZE(12u))
-#define VIRTIO_MSG_EVENT_CONFIG_DATA_MAX(max_size) ((max_size) - VIRTIO_MSG_SIZE(16u))
+#define VIRTIO_MSG_CONFIG_DATA_MAX(max_size)	   ((max_size)-VIRTIO_MSG_SIZE(12u))
+#define VIRTIO_MSG_EVENT_CONFIG_DATA_MAX(max_size) ((max_size)-VIRTIO_MSG_SIZE(16u))
 
 VMSG_STATIC_ASSERT(sizeof(struct virtio_msg_header) == 8, "header");
 VMSG_STATIC_ASSERT(sizeof(struct virtio_msg_get_device_info_resp) == 24, "dev info");

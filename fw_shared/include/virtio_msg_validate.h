@@ -11,7 +11,8 @@
 #include "virtio_msg.h"
 
 /* Who sent the message: decides which ids are legal and whether the
- * message must be a request, a response or an event. */
+ * message must be a request, a response or an event.
+ */
 enum vmsg_dir {
 	VMSG_DIR_DRIVER_TO_DEVICE = 0, /* host -> card */
 	VMSG_DIR_DEVICE_TO_DRIVER = 1, /* card -> host */
@@ -20,17 +21,17 @@ enum vmsg_dir {
 /* Result codes: 0 is OK, every failure has its own code for counters. */
 enum vmsg_verdict {
 	VMSG_OK = 0,
-	VMSG_E_SHORT,          /* len < 8 header bytes */
+	VMSG_E_SHORT,	       /* len < 8 header bytes */
 	VMSG_E_SIZE_MISMATCH,  /* msg_size != len */
-	VMSG_E_TOO_BIG,        /* msg_size > advertised max_msg_size */
+	VMSG_E_TOO_BIG,	       /* msg_size > advertised max_msg_size */
 	VMSG_E_RESERVED_TYPE,  /* type bits 2..7 set (strict mode only) */
 	VMSG_E_UNKNOWN_ID,     /* msg_id not defined for this class */
 	VMSG_E_WRONG_DIR,      /* id/kind not legal in this direction */
 	VMSG_E_PAYLOAD_SIZE,   /* payload size wrong for this id */
-	VMSG_E_COUNT,          /* a count field does not fit the payload or limits */
-	VMSG_E_RANGE,          /* offset/length overflow or alignment violated */
+	VMSG_E_COUNT,	       /* a count field does not fit the payload or limits */
+	VMSG_E_RANGE,	       /* offset/length overflow or alignment violated */
 	VMSG_E_RESERVED_FIELD, /* a must-be-zero payload field is not zero */
-	VMSG_E_DEV_NUM,        /* bus message with dev_num != 0 */
+	VMSG_E_DEV_NUM,	       /* bus message with dev_num != 0 */
 	VMSG_E__COUNT
 };
 
@@ -54,8 +55,7 @@ struct vmsg_msg_info {
 };
 
 enum vmsg_verdict vmsg_validate(const void *buf, size_t len, enum vmsg_dir dir,
-				const struct vmsg_validate_opts *opts,
-				struct vmsg_msg_info *info);
+				const struct vmsg_validate_opts *opts, struct vmsg_msg_info *info);
 
 /* Short stable name for a verdict ("ok", "short", ...). */
 const char *vmsg_verdict_str(enum vmsg_verdict v);

@@ -20,11 +20,11 @@
 
 /* ---- Discovery: the one place the ids live ---- */
 /* Not a PCI-SIG assigned vendor (checked against pci.ids by the tests). */
-#define VMSG_PCIE_VENDOR_ID 0x766du
-#define VMSG_PCIE_DEVICE_ID 0x0001u
+#define VMSG_PCIE_VENDOR_ID	   0x766du
+#define VMSG_PCIE_DEVICE_ID	   0x0001u
 #define VMSG_PCIE_SUBSYS_VENDOR_ID 0x766du
-#define VMSG_PCIE_SUBSYS_ID 0x0001u
-#define VMSG_PCIE_CLASS 0xff0000u /* unassigned class: no stock driver binds */
+#define VMSG_PCIE_SUBSYS_ID	   0x0001u
+#define VMSG_PCIE_CLASS		   0xff0000u /* unassigned class: no stock driver binds */
 
 /* The emulated link is QEMU's ivshmem-doorbell; it is claimed only when BAR
  * memory carries VMSG_PCIE_MAGIC (see docs/pcie-binding.md, Emulated link).
@@ -37,14 +37,14 @@
  * VMSG_EMU_REG_DOORBELL, after writing doorbell[i] in the control block.
  */
 #define VMSG_EMU_REG_IVPOSITION 0x08u
-#define VMSG_EMU_REG_DOORBELL 0x0cu
-#define VMSG_EMU_CARD_PEER_ID 0u
+#define VMSG_EMU_REG_DOORBELL	0x0cu
+#define VMSG_EMU_CARD_PEER_ID	0u
 
 /* ---- Versions and limits ---- */
-#define VMSG_PCIE_MAGIC 0x47534d56u /* "VMSG" little-endian */
-#define VMSG_PCIE_VERSION_MAJOR 1u
-#define VMSG_PCIE_VERSION_MINOR 0u
-#define VMSG_PCIE_VERSION ((VMSG_PCIE_VERSION_MAJOR << 16) | VMSG_PCIE_VERSION_MINOR)
+#define VMSG_PCIE_MAGIC		       0x47534d56u /* "VMSG" little-endian */
+#define VMSG_PCIE_VERSION_MAJOR	       1u
+#define VMSG_PCIE_VERSION_MINOR	       0u
+#define VMSG_PCIE_VERSION	       ((VMSG_PCIE_VERSION_MAJOR << 16) | VMSG_PCIE_VERSION_MINOR)
 #define VMSG_PCIE_VERSION_GET_MAJOR(v) ((uint32_t)(v) >> 16)
 
 #define VMSG_PCIE_MAX_MSG_SIZE VIRTIO_MSG_REC_MAX_SIZE /* 264 */
@@ -55,86 +55,86 @@
 /* Range of dma_addr_bits a card may publish (a host refuses others). */
 #define VMSG_PCIE_DMA_ADDR_BITS_MIN 32u
 #define VMSG_PCIE_DMA_ADDR_BITS_MAX 64u
-#define VMSG_PCIE_REGS_SIZE 0x1000u                   /* control block */
-#define VMSG_PCIE_BAR0_MIN_SIZE 0x10000u              /* 64 KiB */
-#define VMSG_PCIE_MAX_DOORBELLS 32u
-#define VMSG_PCIE_MAX_VECTORS 32u
+#define VMSG_PCIE_REGS_SIZE	    0x1000u  /* control block */
+#define VMSG_PCIE_BAR0_MIN_SIZE	    0x10000u /* 64 KiB */
+#define VMSG_PCIE_MAX_DOORBELLS	    32u
+#define VMSG_PCIE_MAX_VECTORS	    32u
 
 /* ---- Binding feature bits (card_features / host_features) ---- */
 #define VMSG_PCIE_F_C2H_HOST_MEM (1u << 0) /* c2h ring in host memory */
-#define VMSG_PCIE_F_MSIX (1u << 1)         /* card can raise MSI-X */
-#define VMSG_PCIE_F_MSI (1u << 2)          /* card can raise MSI */
-#define VMSG_PCIE_F_ERROR_MSG (1u << 3)    /* card answers undeliverable requests */
-#define VMSG_PCIE_F_OOB_NOTIFY (1u << 4)   /* reserved: not offered by binding 1.0 */
-#define VMSG_PCIE_F_DMA_ENGINE (1u << 5)   /* informational: card copies by DMA */
-#define VMSG_PCIE_F_KNOWN_1_0                                                  \
-	(VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI |       \
-	 VMSG_PCIE_F_ERROR_MSG | VMSG_PCIE_F_DMA_ENGINE)
+#define VMSG_PCIE_F_MSIX	 (1u << 1) /* card can raise MSI-X */
+#define VMSG_PCIE_F_MSI		 (1u << 2) /* card can raise MSI */
+#define VMSG_PCIE_F_ERROR_MSG	 (1u << 3) /* card answers undeliverable requests */
+#define VMSG_PCIE_F_OOB_NOTIFY	 (1u << 4) /* reserved: not offered by binding 1.0 */
+#define VMSG_PCIE_F_DMA_ENGINE	 (1u << 5) /* informational: card copies by DMA */
+#define VMSG_PCIE_F_KNOWN_1_0                                                                      \
+	(VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI | VMSG_PCIE_F_ERROR_MSG |   \
+	 VMSG_PCIE_F_DMA_ENGINE)
 
 /* ---- Link states (BAR0 link_state, written by the card) ---- */
 enum vmsg_link_state {
-	VMSG_LINK_INIT = 0,      /* card not ready: registers not valid yet */
-	VMSG_LINK_READY = 1,     /* card ready, waiting for the host to attach */
-	VMSG_LINK_RUN = 2,       /* attached: rings live for the current epoch */
-	VMSG_LINK_SHUTDOWN = 3,  /* card going away cleanly */
+	VMSG_LINK_INIT = 0,	 /* card not ready: registers not valid yet */
+	VMSG_LINK_READY = 1,	 /* card ready, waiting for the host to attach */
+	VMSG_LINK_RUN = 2,	 /* attached: rings live for the current epoch */
+	VMSG_LINK_SHUTDOWN = 3,	 /* card going away cleanly */
 	VMSG_LINK_PEER_DEAD = 4, /* local view only: the peer stopped answering */
 };
 
 /* host_ctrl values (written by the host). */
-#define VMSG_HOST_CTRL_NONE 0u
+#define VMSG_HOST_CTRL_NONE   0u
 #define VMSG_HOST_CTRL_ATTACH 1u
 #define VMSG_HOST_CTRL_DETACH 2u
 
 /* irq_mode values (written by the host before ATTACH). */
 #define VMSG_IRQ_POLL 0u
 #define VMSG_IRQ_MSIX 1u
-#define VMSG_IRQ_MSI 2u
+#define VMSG_IRQ_MSI  2u
 
 /* attach_error values (written by the card for every ATTACH it handles). */
-#define VMSG_ATTACH_OK 0u
+#define VMSG_ATTACH_OK	      0u
 #define VMSG_ATTACH_EFEATURES 1u /* host_features not a subset of card_features */
-#define VMSG_ATTACH_EEPOCH 2u    /* host_epoch does not match epoch */
-#define VMSG_ATTACH_EAREA 3u     /* host area address/size unusable */
-#define VMSG_ATTACH_EIRQ 4u      /* irq_mode or vector map unusable */
-#define VMSG_ATTACH_EVERSION 5u  /* host_version major differs */
+#define VMSG_ATTACH_EEPOCH    2u /* host_epoch does not match epoch */
+#define VMSG_ATTACH_EAREA     3u /* host area address/size unusable */
+#define VMSG_ATTACH_EIRQ      4u /* irq_mode or vector map unusable */
+#define VMSG_ATTACH_EVERSION  5u /* host_version major differs */
 
 /* Doorbell indices (BAR0 doorbell[]). */
-#define VMSG_DB_H2C 0u /* host posted messages into the h2c ring */
+#define VMSG_DB_H2C  0u /* host posted messages into the h2c ring */
 #define VMSG_DB_CTRL 1u /* host wrote host_ctrl */
 
 /* ---- BAR0 control block (offset 0, VMSG_PCIE_REGS_SIZE bytes) ---- */
 struct vmsg_pcie_regs {
 	/* 0x000: identity, card-written, read-only for the host */
-	vmsg_le32 magic;           /* VMSG_PCIE_MAGIC */
-	vmsg_le32 version;         /* VMSG_PCIE_VERSION */
-	vmsg_le32 transport_rev;   /* virtio-msg revision (1) */
-	vmsg_le32 max_msg_size;    /* bytes, header included, 48..264 */
-	vmsg_le32 card_features;   /* VMSG_PCIE_F_* offered */
-	vmsg_le32 dma_addr_bits;   /* host addresses the card can reach: < 2^bits, 32..64 */
-	vmsg_le32 num_doorbells;   /* implemented doorbell registers */
-	vmsg_le32 num_vectors;     /* MSI-X (or MSI) vectors the card can raise */
+	vmsg_le32 magic;	 /* VMSG_PCIE_MAGIC */
+	vmsg_le32 version;	 /* VMSG_PCIE_VERSION */
+	vmsg_le32 transport_rev; /* virtio-msg revision (1) */
+	vmsg_le32 max_msg_size;	 /* bytes, header included, 48..264 */
+	vmsg_le32 card_features; /* VMSG_PCIE_F_* offered */
+	vmsg_le32 dma_addr_bits; /* host addresses the card can reach: < 2^bits, 32..64 */
+	vmsg_le32 num_doorbells; /* implemented doorbell registers */
+	vmsg_le32 num_vectors;	 /* MSI-X (or MSI) vectors the card can raise */
 	/* 0x020: link, card-written */
-	vmsg_le32 link_state;      /* enum vmsg_link_state */
-	vmsg_le32 epoch;           /* non-zero, new on every entry into READY */
-	vmsg_le32 attach_error;    /* VMSG_ATTACH_* outcome of the last ATTACH */
-	vmsg_le32 heartbeat;       /* incremented by the card while it runs */
+	vmsg_le32 link_state;	/* enum vmsg_link_state */
+	vmsg_le32 epoch;	/* non-zero, new on every entry into READY */
+	vmsg_le32 attach_error; /* VMSG_ATTACH_* outcome of the last ATTACH */
+	vmsg_le32 heartbeat;	/* incremented by the card while it runs */
 	/* 0x030: ring geometry, card-written */
 	vmsg_le32 h2c_ring_offset; /* BAR0 offset of the h2c ring */
 	vmsg_le32 h2c_ring_size;   /* bytes */
 	vmsg_le32 c2h_cons_offset; /* BAR0 offset of the c2h consumer index line */
 	vmsg_le32 c2h_bar_offset;  /* BAR-only fallback: BAR0 offset of the c2h ring */
-	vmsg_le32 c2h_bar_size;    /* BAR-only fallback: bytes (0 if absent) */
+	vmsg_le32 c2h_bar_size;	   /* BAR-only fallback: bytes (0 if absent) */
 	vmsg_le32 host_area_min;   /* minimum host area size the card accepts */
 	vmsg_le32 reserved0[2];
 	/* 0x050: host-written before ATTACH */
-	vmsg_le32 host_version;    /* VMSG_PCIE_VERSION the host implements */
-	vmsg_le32 host_features;   /* subset of card_features */
-	vmsg_le64 host_area_addr;  /* host DMA address of the host area */
-	vmsg_le32 host_area_size;  /* bytes */
-	vmsg_le32 irq_mode;        /* VMSG_IRQ_* */
-	vmsg_le32 vec_c2h;         /* vector raised for c2h ring traffic and link changes */
-	vmsg_le32 host_epoch;      /* the epoch the host attaches to */
-	vmsg_le32 host_ctrl;       /* VMSG_HOST_CTRL_*: written last; card acks with NONE */
+	vmsg_le32 host_version;	  /* VMSG_PCIE_VERSION the host implements */
+	vmsg_le32 host_features;  /* subset of card_features */
+	vmsg_le64 host_area_addr; /* host DMA address of the host area */
+	vmsg_le32 host_area_size; /* bytes */
+	vmsg_le32 irq_mode;	  /* VMSG_IRQ_* */
+	vmsg_le32 vec_c2h;	  /* vector raised for c2h ring traffic and link changes */
+	vmsg_le32 host_epoch;	  /* the epoch the host attaches to */
+	vmsg_le32 host_ctrl;	  /* VMSG_HOST_CTRL_*: written last; card acks with NONE */
 	vmsg_le32 reserved1[3];
 	/* 0x080: card counters (card-written, informational, wrap) */
 	vmsg_le64 cnt_rx_msgs;
@@ -176,27 +176,27 @@ VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, doorbell) == 0x100, "db");
  *   c2h ring: slots + prod in the host area; consumer index at BAR0
  *             c2h_cons_offset.
  */
-#define VMSG_RING_MAGIC 0x474e5256u /* "VRNG" */
-#define VMSG_RING_VERSION 1u
-#define VMSG_RING_LINE 64u
-#define VMSG_RING_HDR_SIZE (3u * VMSG_RING_LINE) /* header + prod + cons lines */
-#define VMSG_RING_SLOT_ALIGN 64u
-#define VMSG_RING_MIN_SLOTS 2u
-#define VMSG_RING_MAX_SLOTS 4096u
-#define VMSG_RING_MAX_SLOT_SIZE 4096u
-#define VMSG_RING_DEFAULT_SLOTS 64u
+#define VMSG_RING_MAGIC		    0x474e5256u /* "VRNG" */
+#define VMSG_RING_VERSION	    1u
+#define VMSG_RING_LINE		    64u
+#define VMSG_RING_HDR_SIZE	    (3u * VMSG_RING_LINE) /* header + prod + cons lines */
+#define VMSG_RING_SLOT_ALIGN	    64u
+#define VMSG_RING_MIN_SLOTS	    2u
+#define VMSG_RING_MAX_SLOTS	    4096u
+#define VMSG_RING_MAX_SLOT_SIZE	    4096u
+#define VMSG_RING_DEFAULT_SLOTS	    64u
 #define VMSG_RING_DEFAULT_SLOT_SIZE 320u /* 8 framing + 264 message, 64-aligned */
 
 struct vmsg_ring_hdr {
-	vmsg_le32 magic;        /* VMSG_RING_MAGIC */
-	vmsg_le16 version;      /* VMSG_RING_VERSION */
-	vmsg_le16 hdr_size;     /* bytes before the first slot (VMSG_RING_HDR_SIZE) */
-	vmsg_le32 slot_size;    /* multiple of 64, >= 8 + max_msg_size */
-	vmsg_le32 slot_count;   /* power of two, MIN..MAX_SLOTS */
-	vmsg_le32 prod_offset;  /* from ring start: VMSG_RING_LINE */
-	vmsg_le32 cons_offset;  /* from ring start: 2 * VMSG_RING_LINE */
+	vmsg_le32 magic;	/* VMSG_RING_MAGIC */
+	vmsg_le16 version;	/* VMSG_RING_VERSION */
+	vmsg_le16 hdr_size;	/* bytes before the first slot (VMSG_RING_HDR_SIZE) */
+	vmsg_le32 slot_size;	/* multiple of 64, >= 8 + max_msg_size */
+	vmsg_le32 slot_count;	/* power of two, MIN..MAX_SLOTS */
+	vmsg_le32 prod_offset;	/* from ring start: VMSG_RING_LINE */
+	vmsg_le32 cons_offset;	/* from ring start: 2 * VMSG_RING_LINE */
 	vmsg_le32 slots_offset; /* from ring start: VMSG_RING_HDR_SIZE */
-	vmsg_le32 flags;        /* reserved, 0 */
+	vmsg_le32 flags;	/* reserved, 0 */
 	uint8_t reserved[32];
 } VMSG_PACKED;
 
@@ -214,12 +214,12 @@ struct vmsg_ring_idx {
 
 /* Every slot starts with this framing, then the virtio-msg message. */
 struct vmsg_slot_hdr {
-	vmsg_le16 len;   /* message bytes that follow, <= slot_size - 8 */
+	vmsg_le16 len;	 /* message bytes that follow, <= slot_size - 8 */
 	vmsg_le16 flags; /* reserved, 0 */
 	vmsg_le32 epoch; /* link epoch the message belongs to */
 } VMSG_PACKED;
 
-#define VMSG_RING_BYTES(slot_size, slot_count)                                 \
+#define VMSG_RING_BYTES(slot_size, slot_count)                                                     \
 	(VMSG_RING_HDR_SIZE + (uint32_t)(slot_size) * (uint32_t)(slot_count))
 
 VMSG_STATIC_ASSERT(sizeof(struct vmsg_ring_hdr) == VMSG_RING_LINE, "ring hdr");
@@ -228,12 +228,12 @@ VMSG_STATIC_ASSERT(sizeof(struct vmsg_slot_hdr) == 8, "slot hdr");
 
 /* ---- Default BAR0 layout (the card publishes the real offsets) ---- */
 #define VMSG_BAR0_H2C_RING_OFFSET VMSG_PCIE_REGS_SIZE /* 0x1000 */
-#define VMSG_BAR0_C2H_CONS_OFFSET 0x0f00u /* inside the control page, 64-aligned */
+#define VMSG_BAR0_C2H_CONS_OFFSET 0x0f00u	      /* inside the control page, 64-aligned */
 
 /* ---- Host area (host DMA memory the card writes) ---- */
-#define VMSG_HOST_AREA_H2C_CONS_OFFSET 0u     /* h2c consumer index line */
-#define VMSG_HOST_AREA_C2H_RING_OFFSET 0x40u  /* c2h ring */
-#define VMSG_HOST_AREA_ALIGN 4096u
+#define VMSG_HOST_AREA_H2C_CONS_OFFSET 0u    /* h2c consumer index line */
+#define VMSG_HOST_AREA_C2H_RING_OFFSET 0x40u /* c2h ring */
+#define VMSG_HOST_AREA_ALIGN	       4096u
 
 /* ---- Bus-specific messages (bus ids 0x80-0xBF) ---- */
 /*
@@ -253,17 +253,17 @@ struct vmsg_pcie_bus_msg_error {
 } VMSG_PACKED;
 VMSG_STATIC_ASSERT(sizeof(struct vmsg_pcie_bus_msg_error) == 8, "bus err");
 
-#define VMSG_PCIE_ERR_NO_DEVICE 1u   /* dev_num unknown or removed */
-#define VMSG_PCIE_ERR_SHUTDOWN 2u    /* card is shutting down */
+#define VMSG_PCIE_ERR_NO_DEVICE	  1u /* dev_num unknown or removed */
+#define VMSG_PCIE_ERR_SHUTDOWN	  2u /* card is shutting down */
 #define VMSG_PCIE_ERR_UNSUPPORTED 3u /* reserved: a 1.0 card does not send it */
-#define VMSG_PCIE_ERR_BUSY 4u        /* reserved: a 1.0 card does not send it */
+#define VMSG_PCIE_ERR_BUSY	  4u /* reserved: a 1.0 card does not send it */
 
 /* ---- Timeouts the binding recommends (milliseconds) ---- */
-#define VMSG_PCIE_ATTACH_TIMEOUT_MS 5000u  /* ATTACH until link_state RUN */
+#define VMSG_PCIE_ATTACH_TIMEOUT_MS  5000u /* ATTACH until link_state RUN */
 #define VMSG_PCIE_REQUEST_TIMEOUT_MS 2000u /* one request until its response */
-#define VMSG_PCIE_RESET_TIMEOUT_MS 5000u   /* SET_DEVICE_STATUS(0) until status 0 */
-#define VMSG_PCIE_PING_INTERVAL_MS 500u    /* liveness PING period */
-#define VMSG_PCIE_PING_MISSES 3u           /* missed PINGs before PEER_DEAD */
+#define VMSG_PCIE_RESET_TIMEOUT_MS   5000u /* SET_DEVICE_STATUS(0) until status 0 */
+#define VMSG_PCIE_PING_INTERVAL_MS   500u  /* liveness PING period */
+#define VMSG_PCIE_PING_MISSES	     3u	   /* missed PINGs before PEER_DEAD */
 /* The card re-checks host_ctrl, the h2c ring and a pending c2h interrupt at
  * least this often while RUN; a polling host polls at least this often.
  */

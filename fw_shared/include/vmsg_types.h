@@ -23,12 +23,12 @@
 typedef __le16 vmsg_le16;
 typedef __le32 vmsg_le32;
 typedef __le64 vmsg_le64;
-#define vmsg_le16_to_cpu(x) le16_to_cpu(x)
-#define vmsg_le32_to_cpu(x) le32_to_cpu(x)
-#define vmsg_le64_to_cpu(x) le64_to_cpu(x)
-#define vmsg_cpu_to_le16(x) cpu_to_le16(x)
-#define vmsg_cpu_to_le32(x) cpu_to_le32(x)
-#define vmsg_cpu_to_le64(x) cpu_to_le64(x)
+#define vmsg_le16_to_cpu(x)	      le16_to_cpu(x)
+#define vmsg_le32_to_cpu(x)	      le32_to_cpu(x)
+#define vmsg_le64_to_cpu(x)	      le64_to_cpu(x)
+#define vmsg_cpu_to_le16(x)	      cpu_to_le16(x)
+#define vmsg_cpu_to_le32(x)	      cpu_to_le32(x)
+#define vmsg_cpu_to_le64(x)	      cpu_to_le64(x)
 #define VMSG_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #else
 /* Wire fields are stored little-endian; these typedefs document that. */
@@ -45,14 +45,14 @@ typedef uint64_t vmsg_le64;
 #define vmsg_le32_to_cpu(x) ((uint32_t)(x))
 #define vmsg_le64_to_cpu(x) ((uint64_t)(x))
 #endif
-#define vmsg_cpu_to_le16(x) vmsg_le16_to_cpu(x)
-#define vmsg_cpu_to_le32(x) vmsg_le32_to_cpu(x)
-#define vmsg_cpu_to_le64(x) vmsg_le64_to_cpu(x)
+#define vmsg_cpu_to_le16(x)	      vmsg_le16_to_cpu(x)
+#define vmsg_cpu_to_le32(x)	      vmsg_le32_to_cpu(x)
+#define vmsg_cpu_to_le64(x)	      vmsg_le64_to_cpu(x)
 #define VMSG_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 
 /* Wire structs are packed: their layout is the ABI, not the compiler's. */
-#define VMSG_PACKED __attribute__((packed))
+#define VMSG_PACKED	__attribute__((packed))
 #define VMSG_ALIGNED(n) __attribute__((aligned(n)))
 
 /*

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -24,13 +25,13 @@
 
 struct field {
 	const char *name;
-	size_t off, size;         /* from the header */
+	size_t off, size;	  /* from the header */
 	size_t doc_off, doc_size; /* from docs/pcie-binding.md */
 };
 
 #define REG(f, off, size)                                                                          \
 	{                                                                                          \
-		#f, offsetof(struct vmsg_pcie_regs, f), FSIZE(struct vmsg_pcie_regs, f), off, size \
+#f, offsetof(struct vmsg_pcie_regs, f), FSIZE(struct vmsg_pcie_regs, f), off, size \
 	}
 
 /* docs/pcie-binding.md section 4.2, "Control block layout". */
@@ -78,14 +79,14 @@ static const struct field regs_table[] = {
 
 #define RING(f, off, size)                                                                         \
 	{                                                                                          \
-		#f, offsetof(struct vmsg_ring_hdr, f), FSIZE(struct vmsg_ring_hdr, f), off, size   \
+#f, offsetof(struct vmsg_ring_hdr, f), FSIZE(struct vmsg_ring_hdr, f), off, size   \
 	}
 
 /* Section 5.1, ring header table. */
 static const struct field ring_hdr_table[] = {
-    RING(magic, 0, 4),         RING(version, 4, 2),      RING(hdr_size, 6, 2),
-    RING(slot_size, 8, 4),     RING(slot_count, 12, 4),  RING(prod_offset, 16, 4),
-    RING(cons_offset, 20, 4),  RING(slots_offset, 24, 4), RING(flags, 28, 4),
+    RING(magic, 0, 4),	      RING(version, 4, 2),	 RING(hdr_size, 6, 2),
+    RING(slot_size, 8, 4),    RING(slot_count, 12, 4),	 RING(prod_offset, 16, 4),
+    RING(cons_offset, 20, 4), RING(slots_offset, 24, 4), RING(flags, 28, 4),
     RING(reserved, 32, 32),
 };
 
@@ -162,7 +163,8 @@ static void test_ring_constants(void **state)
 	assert_int_equal(slot % VMSG_RING_SLOT_ALIGN, 0);
 	assert_int_equal(VMSG_RING_SLOT_ALIGN % VMSG_RING_LINE, 0);
 	/* ... and is the smallest multiple of 64 that does (320). */
-	assert_true(slot - VMSG_RING_SLOT_ALIGN < sizeof(struct vmsg_slot_hdr) + VMSG_PCIE_MAX_MSG_SIZE);
+	assert_true(slot - VMSG_RING_SLOT_ALIGN <
+		    sizeof(struct vmsg_slot_hdr) + VMSG_PCIE_MAX_MSG_SIZE);
 	assert_int_equal(slot, 320);
 	assert_int_equal(VMSG_RING_MAX_SLOT_SIZE % VMSG_RING_SLOT_ALIGN, 0);
 	assert_true(VMSG_RING_MAX_SLOT_SIZE >= slot);
@@ -213,7 +215,8 @@ static void test_host_area(void **state)
 
 	(void)state;
 	assert_int_equal(VMSG_HOST_AREA_H2C_CONS_OFFSET, 0);
-	assert_int_equal(VMSG_HOST_AREA_C2H_RING_OFFSET, VMSG_HOST_AREA_H2C_CONS_OFFSET + VMSG_RING_LINE);
+	assert_int_equal(VMSG_HOST_AREA_C2H_RING_OFFSET,
+			 VMSG_HOST_AREA_H2C_CONS_OFFSET + VMSG_RING_LINE);
 	assert_int_equal(VMSG_HOST_AREA_C2H_RING_OFFSET % VMSG_RING_LINE, 0);
 	assert_int_equal(VMSG_HOST_AREA_ALIGN, 4096);
 	assert_true(pow2(VMSG_HOST_AREA_ALIGN));
@@ -240,19 +243,24 @@ static void test_message_sizes(void **state)
 	assert_int_equal(VIRTIO_MSG_EVENT_CONFIG_DATA_MAX(VMSG_PCIE_MAX_MSG_SIZE), 240);
 }
 
+static void le32_bytes(uint32_t v, uint8_t b[4])
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+	b[2] = (uint8_t)(v >> 16);
+	b[3] = (uint8_t)(v >> 24);
+}
+
 static void test_identity_values(void **state)
 {
 	const uint8_t vmsg[4] = {'V', 'M', 'S', 'G'}, vrng[4] = {'V', 'R', 'N', 'G'};
 	uint8_t b[4];
-	uint32_t v;
 
 	(void)state;
 	/* Magic values are the ASCII names stored little-endian. */
-	v = VMSG_PCIE_MAGIC;
-	b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16), b[3] = (uint8_t)(v >> 24);
+	le32_bytes(VMSG_PCIE_MAGIC, b);
 	assert_memory_equal(b, vmsg, 4);
-	v = VMSG_RING_MAGIC;
-	b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16), b[3] = (uint8_t)(v >> 24);
+	le32_bytes(VMSG_RING_MAGIC, b);
 	assert_memory_equal(b, vrng, 4);
 
 	assert_int_equal(VMSG_PCIE_VERSION, 0x00010000);
@@ -266,8 +274,8 @@ static void test_identity_values(void **state)
 
 static void test_states_and_codes(void **state)
 {
-	const uint32_t attach[] = {VMSG_ATTACH_OK,     VMSG_ATTACH_EFEATURES, VMSG_ATTACH_EEPOCH,
-				   VMSG_ATTACH_EAREA,  VMSG_ATTACH_EIRQ,      VMSG_ATTACH_EVERSION};
+	const uint32_t attach[] = {VMSG_ATTACH_OK,    VMSG_ATTACH_EFEATURES, VMSG_ATTACH_EEPOCH,
+				   VMSG_ATTACH_EAREA, VMSG_ATTACH_EIRQ,	     VMSG_ATTACH_EVERSION};
 	size_t i, j;
 
 	(void)state;
@@ -311,7 +319,8 @@ static void test_bus_error(void **state)
 	assert_int_equal(offsetof(struct vmsg_pcie_bus_msg_error, error), 4);
 	assert_int_equal(offsetof(struct vmsg_pcie_bus_msg_error, reserved), 6);
 	assert_int_equal(VIRTIO_MSG_SIZE(sizeof(struct vmsg_pcie_bus_msg_error)), 16);
-	assert_true(VIRTIO_MSG_SIZE(sizeof(struct vmsg_pcie_bus_msg_error)) <= VMSG_PCIE_MIN_MSG_SIZE);
+	assert_true(VIRTIO_MSG_SIZE(sizeof(struct vmsg_pcie_bus_msg_error)) <=
+		    VMSG_PCIE_MIN_MSG_SIZE);
 	assert_int_equal(VMSG_PCIE_ERR_NO_DEVICE, 1);
 	assert_int_equal(VMSG_PCIE_ERR_SHUTDOWN, 2);
 	assert_int_equal(VMSG_PCIE_ERR_UNSUPPORTED, 3);
@@ -320,8 +329,9 @@ static void test_bus_error(void **state)
 
 static void test_feature_bits(void **state)
 {
-	const uint32_t f[] = {VMSG_PCIE_F_C2H_HOST_MEM, VMSG_PCIE_F_MSIX,       VMSG_PCIE_F_MSI,
-			      VMSG_PCIE_F_ERROR_MSG,    VMSG_PCIE_F_OOB_NOTIFY, VMSG_PCIE_F_DMA_ENGINE};
+	const uint32_t f[] = {VMSG_PCIE_F_C2H_HOST_MEM, VMSG_PCIE_F_MSIX,
+			      VMSG_PCIE_F_MSI,		VMSG_PCIE_F_ERROR_MSG,
+			      VMSG_PCIE_F_OOB_NOTIFY,	VMSG_PCIE_F_DMA_ENGINE};
 	uint32_t all = 0;
 	size_t i;
 
@@ -387,7 +397,7 @@ static const char *pci_ids_path(void)
 	size_t i;
 
 	if (env && *env)
-		return env;
+		return access(env, R_OK) == 0 ? env : NULL;
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		if (access(paths[i], R_OK) == 0)
 			return paths[i];
@@ -465,18 +475,12 @@ static void test_ids_not_in_pci_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_regs_layout),
-	    cmocka_unit_test(test_ring_layout),
-	    cmocka_unit_test(test_ring_constants),
-	    cmocka_unit_test(test_default_bar0_layout),
-	    cmocka_unit_test(test_host_area),
-	    cmocka_unit_test(test_message_sizes),
-	    cmocka_unit_test(test_identity_values),
-	    cmocka_unit_test(test_states_and_codes),
-	    cmocka_unit_test(test_bus_error),
-	    cmocka_unit_test(test_feature_bits),
-	    cmocka_unit_test(test_timeouts),
-	    cmocka_unit_test(test_ids),
+	    cmocka_unit_test(test_regs_layout),	       cmocka_unit_test(test_ring_layout),
+	    cmocka_unit_test(test_ring_constants),     cmocka_unit_test(test_default_bar0_layout),
+	    cmocka_unit_test(test_host_area),	       cmocka_unit_test(test_message_sizes),
+	    cmocka_unit_test(test_identity_values),    cmocka_unit_test(test_states_and_codes),
+	    cmocka_unit_test(test_bus_error),	       cmocka_unit_test(test_feature_bits),
+	    cmocka_unit_test(test_timeouts),	       cmocka_unit_test(test_ids),
 	    cmocka_unit_test(test_ids_not_in_pci_ids),
 	};
 

@@ -333,6 +333,7 @@ static void fd_reset(struct vmsg_dev *d, uint32_t vq)
 	fd_of(d)->resets++;
 	fd_of(d)->last_reset_vq = vq;
 	fd_of(d)->reset_status_seen = d->status;
+	fd_of(d)->tx_at_reset = vmsg_card_stats(d->card)->tx_msgs;
 }
 
 static void fd_queue_notify(struct vmsg_dev *d, uint32_t vq)

@@ -120,6 +120,7 @@ struct fdev {
 	uint32_t polls;
 	bool destroyed;
 	bool has_shm;
+	uint64_t tx_at_reset; /* card tx_msgs when reset was last called */
 };
 
 /* Fill and prepare a fake device (not added). */
@@ -148,5 +149,8 @@ void dev_vq_get(struct thost *th, vmsg_dev_num_t dev, uint32_t idx, struct vmsg_
 
 #define BIT64(n) (1ull << (n))
 #define F_V1	 BIT64(VMSG_VIRTIO_F_VERSION_1)
+#define F_AP	 BIT64(VMSG_VIRTIO_F_ACCESS_PLATFORM)
+/* What every device offers and a conforming driver accepts ([DMA-3]). */
+#define F_BASE (F_V1 | F_AP)
 
 #endif /* CARD_HARNESS_H */

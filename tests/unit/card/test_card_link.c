@@ -60,6 +60,9 @@ static void test_bad_config_refused(void **state)
 	cfg.ring_slot_size = 256; /* < 8 + 264 */
 	assert_null(vmsg_card_create(&fp.plat, &cfg));
 	vmsg_card_config_defaults(&cfg);
+	cfg.dma_addr_bits = 31; /* [REG-4]: 32..64 */
+	assert_null(vmsg_card_create(&fp.plat, &cfg));
+	vmsg_card_config_defaults(&cfg);
 	fp.plat.bar0_size = 0x1000;
 	assert_null(vmsg_card_create(&fp.plat, &cfg));
 	assert_null(vmsg_card_create(&fp.plat, NULL));
@@ -157,11 +160,16 @@ static void test_attach_errors(void **state)
 	r.fp.map_fail = true;
 	expect_attach_error(&r, &a, VMSG_ATTACH_EAREA);
 	r.fp.map_fail = false;
+	attach_args_default(&r.th, &a);
+	a.area_addr = 0;
+	expect_attach_error(&r, &a, VMSG_ATTACH_EAREA);
 
 	attach_args_default(&r.th, &a);
 	a.irq_mode = 7;
 	expect_attach_error(&r, &a, VMSG_ATTACH_EIRQ);
-	a.irq_mode = VMSG_IRQ_MSIX;
+	a.irq_mode = VMSG_IRQ_MSIX; /* F_MSIX offered but not negotiated */
+	expect_attach_error(&r, &a, VMSG_ATTACH_EIRQ);
+	a.features |= VMSG_PCIE_F_MSIX;
 	a.vec = FAKE_NUM_VECTORS;
 	expect_attach_error(&r, &a, VMSG_ATTACH_EIRQ);
 
@@ -196,10 +204,10 @@ static void test_detach_new_epoch(void **state)
 
 	(void)state;
 	rig_init(&r, NULL);
-	f = fdev_new(r.card, F_V1, 16, 2);
+	f = fdev_new(r.card, F_BASE, 16, 2);
 	thost_attach(&r.th);
 	e1 = r.th.epoch;
-	assert_int_equal(dev_negotiate(&r.th, 1, F_V1) & VIRTIO_MSG_STATUS_FEATURES_OK,
+	assert_int_equal(dev_negotiate(&r.th, 1, F_BASE) & VIRTIO_MSG_STATUS_FEATURES_OK,
 			 VIRTIO_MSG_STATUS_FEATURES_OK);
 	f->resets = 0;
 	thost_detach(&r.th);
@@ -277,6 +285,7 @@ static void test_irq_need_notify(void **state)
 	rig_init(&r, NULL);
 	attach_args_default(&r.th, &a);
 	a.irq_mode = VMSG_IRQ_MSIX;
+	a.features |= VMSG_PCIE_F_MSIX;
 	a.vec = 2;
 	assert_int_equal(thost_attach_with(&r.th, &a), VMSG_ATTACH_OK);
 	assert_int_equal(r.fp.irqs, 1); /* link change to RUN */
@@ -303,6 +312,74 @@ static void test_irq_poll_mode(void **state)
 	rig_fini(&r);
 }
 
+static void test_irq_recheck(void **state)
+{
+	const uint64_t period = VMSG_PCIE_NOTIFY_RECHECK_MS * 1000000ull;
+	struct attach_args a;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, NULL);
+	attach_args_default(&r.th, &a);
+	a.irq_mode = VMSG_IRQ_MSIX;
+	a.features |= VMSG_PCIE_F_MSIX;
+	assert_int_equal(thost_attach_with(&r.th, &a), VMSG_ATTACH_OK);
+	vmsg_ring_set_need_notify(&r.th.c2h, true);
+	{
+		uint8_t req[MSGBUF];
+		size_t n = vmsg_build_bus_ping_req(req, sizeof(req), 1, 1);
+
+		thost_put(&r.th, req, n);
+		vmsg_card_poll(r.card);
+	}
+	assert_int_equal(r.fp.irqs, 2); /* RUN + the response */
+	vmsg_card_poll(r.card);
+	assert_int_equal(r.fp.irqs, 2); /* within the period: nothing */
+	/* [NTF-5] b: unread, consumer index still, a period later: again */
+	r.fp.now += period;
+	vmsg_card_poll(r.card);
+	assert_int_equal(r.fp.irqs, 3);
+	r.fp.now += period;
+	vmsg_card_poll(r.card);
+	assert_int_equal(r.fp.irqs, 4);
+	/* read: no more */
+	assert_int_equal(thost_drain(&r.th), 1);
+	r.fp.now += period;
+	vmsg_card_poll(r.card);
+	r.fp.now += period;
+	vmsg_card_poll(r.card);
+	assert_int_equal(r.fp.irqs, 4);
+	rig_fini(&r);
+}
+
+static void test_host_lost(void **state)
+{
+	struct fdev *f;
+	uint32_t e1;
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, NULL);
+	f = fdev_new(r.card, F_BASE, 8, 1);
+	thost_attach(&r.th);
+	e1 = r.th.epoch;
+	assert_int_equal(dev_status_set(&r.th, 1, VIRTIO_MSG_STATUS_ACKNOWLEDGE), 1);
+	memset(r.fp.bar0, 0xff, VMSG_PCIE_REGS_SIZE); /* e.g. a reset cleared BAR memory */
+	f->resets = 0;
+	vmsg_card_host_lost(r.card);
+	assert_int_equal(f->resets, 1);
+	assert_int_equal(f->d.status, 0);
+	assert_int_equal(bar_rd(&r.fp, REG(magic)), VMSG_PCIE_MAGIC);
+	assert_int_equal(bar_rd(&r.fp, REG(link_state)), VMSG_LINK_READY);
+	assert_int_equal(bar_rd(&r.fp, REG(host_ctrl)), 0);
+	assert_int_not_equal(bar_rd(&r.fp, REG(epoch)), e1);
+	assert_int_equal(vmsg_card_stats(r.card)->detaches, 1);
+	/* the device is still there for the next host */
+	thost_attach(&r.th);
+	assert_int_equal(dev_status_get(&r.th, 1), 0);
+	rig_fini(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +394,8 @@ int main(void)
 	    cmocka_unit_test(test_ctrl_junk_ignored),
 	    cmocka_unit_test(test_irq_need_notify),
 	    cmocka_unit_test(test_irq_poll_mode),
+	    cmocka_unit_test(test_irq_recheck),
+	    cmocka_unit_test(test_host_lost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

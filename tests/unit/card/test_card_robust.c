@@ -2,6 +2,8 @@
 /* test_card_robust.c - hostile input, full rings, lossless back-pressure. */
 #include "card_harness.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmsg_barrier.h"
@@ -96,7 +98,7 @@ static void test_malformed_dropped(void **state)
 
 	(void)state;
 	rig_init(&r, NULL);
-	fdev_init(&f, F_V1, 8, 1);
+	fdev_init(&f, F_BASE, 8, 1);
 	assert_int_equal(vmsg_card_add_device(r.card, &f.d), 1);
 	thost_attach(&r.th);
 	n = make_bad(t);
@@ -297,7 +299,7 @@ static void run_device(struct rig *r, struct fdev *f, uint64_t features)
 	fdev_init(f, features, 8, 1);
 	assert_int_equal(vmsg_card_add_device(r->card, &f->d), 1);
 	assert_int_equal(thost_drain(&r->th), 1); /* EVENT_DEVICE READY */
-	assert_int_equal(dev_negotiate(&r->th, 1, F_V1) & VIRTIO_MSG_STATUS_FEATURES_OK,
+	assert_int_equal(dev_negotiate(&r->th, 1, F_BASE) & VIRTIO_MSG_STATUS_FEATURES_OK,
 			 VIRTIO_MSG_STATUS_FEATURES_OK);
 	dev_vq_set(&r->th, 1, 0, 64, FAKE_VQ_BASE, FAKE_VQ_BASE + 0x1000, FAKE_VQ_BASE + 0x2000);
 	assert_int_equal(dev_status_set(&r->th, 1, ST_RUN), ST_RUN);
@@ -311,7 +313,7 @@ static void test_event_coalescing(void **state)
 
 	(void)state;
 	small_ring_rig(&r);
-	run_device(&r, &f, F_V1);
+	run_device(&r, &f, F_BASE);
 	send_pings(&r, 0, 8);
 	vmsg_card_poll(r.card); /* c2h now full */
 	for (i = 0; i < 5; i++)
@@ -331,7 +333,7 @@ static void test_pending_overflow_needs_reset(void **state)
 
 	(void)state;
 	small_ring_rig(&r);
-	run_device(&r, &f, F_V1);
+	run_device(&r, &f, F_BASE);
 	for (i = 0; i < 8 + 64 + 1; i++)
 		vmsg_dev_config_changed(&f.d, 0, 4);
 	assert_int_equal(vmsg_card_stats(r.card)->pending_overflow, 1);
@@ -350,6 +352,51 @@ static void test_pending_overflow_needs_reset(void **state)
 			 VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET);
 	assert_int_equal(dev_status_get(&r.th, 1) & VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET,
 			 VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET);
+	rig_fini(&r);
+}
+
+static void test_reset_drops_queued_events(void **state)
+{
+	const uint64_t rr = F_BASE | BIT64(VMSG_VIRTIO_F_RING_RESET);
+	uint8_t req[MSGBUF], m[MSGBUF];
+	uint32_t got = 0, used = 0;
+	struct fdev f;
+	struct rig r;
+	size_t n;
+
+	(void)state;
+	small_ring_rig(&r);
+	fdev_init(&f, rr, 8, 2);
+	assert_int_equal(vmsg_card_add_device(r.card, &f.d), 1);
+	assert_int_equal(thost_drain(&r.th), 1);
+	assert_int_equal(dev_negotiate(&r.th, 1, rr) & VIRTIO_MSG_STATUS_FEATURES_OK,
+			 VIRTIO_MSG_STATUS_FEATURES_OK);
+	dev_vq_set(&r.th, 1, 0, 64, FAKE_VQ_BASE, FAKE_VQ_BASE + 0x1000, FAKE_VQ_BASE + 0x2000);
+	dev_vq_set(&r.th, 1, 1, 64, FAKE_VQ_BASE + 0x4000, FAKE_VQ_BASE + 0x5000,
+		   FAKE_VQ_BASE + 0x6000);
+	assert_int_equal(dev_status_set(&r.th, 1, ST_RUN), ST_RUN);
+	send_pings(&r, 0, 8);
+	vmsg_card_poll(r.card); /* c2h full */
+	vmsg_dev_send_used(&f.d, 0);
+	vmsg_dev_send_used(&f.d, 1);
+	/* RESET_VQUEUE 0: its queued EVENT_USED goes, queue 1's stays */
+	n = vmsg_build_reset_vqueue_req(req, sizeof(req), 1, 0x70, 0);
+	thost_put(&r.th, req, n);
+	vmsg_card_poll(r.card);
+	/* SET_DEVICE_STATUS(0): queue 1's goes too; both answers stay */
+	n = vmsg_build_set_device_status_req(req, sizeof(req), 1, 0x71, 0);
+	thost_put(&r.th, req, n);
+	vmsg_card_poll(r.card);
+	assert_int_equal(recv_pings_in_order(&r, 0, 8), 8);
+	for (n = 0; n < 8; n++) {
+		while (thost_get(&r.th, m)) {
+			used += m[1] == VIRTIO_MSG_EVENT_USED;
+			got++;
+		}
+		vmsg_card_poll(r.card);
+	}
+	assert_int_equal(used, 0);
+	assert_int_equal(got, 2); /* the two responses */
 	rig_fini(&r);
 }
 
@@ -379,13 +426,161 @@ static void test_not_attached_no_traffic(void **state)
 
 	(void)state;
 	rig_init(&r, NULL);
-	fdev_init(&f, F_V1, 8, 1);
+	fdev_init(&f, F_BASE, 8, 1);
 	assert_int_equal(vmsg_card_add_device(r.card, &f.d), 1);
 	vmsg_dev_config_changed(&f.d, 0, 4);
 	vmsg_dev_needs_reset(&f.d);
 	vmsg_dev_notify_used(&f.d, 0);
 	assert_int_equal(vmsg_card_poll(r.card), 0);
 	assert_int_equal(vmsg_card_stats(r.card)->tx_msgs, 0);
+	rig_fini(&r);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+/* Random small value, sometimes anything. */
+static uint32_t rsmall(uint32_t lim)
+{
+	return rnd() % 8 ? rnd() % lim : rnd();
+}
+
+/* Payload of a plausible request for id (bus or transport). */
+static uint32_t random_payload(uint8_t *p, bool bus, uint8_t id)
+{
+	static const uint32_t status[] = {0, 1, 3, 0xb, 0xf, 0x8b, 0x4f, 0x40};
+	uint32_t n = rnd() % 8, i;
+
+	if (bus) {
+		vmsg_put_le16(p, (uint16_t)(rsmall(4) * 8));
+		vmsg_put_le16(p + 2, (uint16_t)(8 + rsmall(4) * 8));
+		return 4;
+	}
+	for (i = 0; i < 48; i++)
+		p[i] = 0;
+	vmsg_put_le32(p, rsmall(4));
+	switch (id) {
+	case VIRTIO_MSG_GET_DEVICE_INFO:
+	case VIRTIO_MSG_GET_DEVICE_STATUS:
+		return 0;
+	case VIRTIO_MSG_SET_DRIVER_FEATURES:
+		if (rnd() % 2) { /* what the fake devices offer (EVENT_IDX, V1, AP, RESET) */
+			vmsg_put_le32(p, 0);
+			vmsg_put_le32(p + 4, 2);
+			vmsg_put_le32(p + 8, rnd() % 2 ? 1u << 29 : 0);
+			vmsg_put_le32(p + 12, 0x103);
+			return 16;
+		}
+		vmsg_put_le32(p + 4, n);
+		for (i = 0; i < n; i++)
+			vmsg_put_le32(p + 8 + 4 * i, rnd());
+		return 8 + 4 * n;
+	case VIRTIO_MSG_GET_DEVICE_FEATURES:
+	case VIRTIO_MSG_GET_CONFIG:
+		vmsg_put_le32(p, rsmall(80));
+		vmsg_put_le32(p + 4, 1 + rsmall(8));
+		return 8;
+	case VIRTIO_MSG_SET_CONFIG:
+		vmsg_put_le32(p, rsmall(3));
+		vmsg_put_le32(p + 4, rsmall(80));
+		vmsg_put_le32(p + 8, n + 1);
+		return 12 + n + 1;
+	case VIRTIO_MSG_SET_DEVICE_STATUS:
+		vmsg_put_le32(p, status[rnd() % 8] | (rnd() % 16 ? 0 : rnd()));
+		return 4;
+	case VIRTIO_MSG_SET_VQUEUE:
+		vmsg_put_le32(p + 8, 1u << (rsmall(10) % 32));
+		vmsg_put_le64(p + 16, FAKE_VQ_BASE + rsmall(4) * 0x1000);
+		vmsg_put_le64(p + 24, FAKE_VQ_BASE + 0x8000 + rsmall(4) * 0x1000);
+		vmsg_put_le64(p + 32, FAKE_VQ_BASE + 0x10000 + rsmall(4) * 0x1000);
+		return 40;
+	case VIRTIO_MSG_EVENT_AVAIL:
+		return 8;
+	default:
+		return 4;
+	}
+}
+
+/* Mostly well-formed requests to random devices, some garbage. */
+static uint32_t random_msg(uint8_t *b)
+{
+	static const uint8_t tids[] = {0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+				       0x09, 0x0a, 0x0b, 0x0c, 0x41, 0x80, 0xc1};
+	uint32_t len, i;
+	bool bus;
+
+	if (rnd() % 8 == 0) {
+		len = 1 + rnd() % 300;
+		for (i = 0; i < len; i++)
+			b[i] = (uint8_t)rnd();
+		return len;
+	}
+	bus = rnd() % 8 == 0;
+	b[0] = bus ? VIRTIO_MSG_TYPE_BUS : 0;
+	b[1] = bus ? (uint8_t)(2 + rnd() % 2) : tids[rnd() % sizeof(tids)];
+	vmsg_put_le16(b + 2, (uint16_t)(bus ? 0 : rnd() % 5));
+	vmsg_put_le16(b + 4, (uint16_t)rnd());
+	len = 8 + random_payload(b + 8, bus, b[1]);
+	vmsg_put_le16(b + 6, (uint16_t)len);
+	if (rnd() % 32 == 0)
+		b[8 + rnd() % 8] ^= (uint8_t)(1u << (rnd() % 8)); /* a flipped bit */
+	return len;
+}
+
+static void test_random_storm(void **state)
+{
+	uint8_t msg[320];
+	struct fdev f[3];
+	struct rig r;
+	uint32_t i, j;
+
+	(void)state;
+	rig_init(&r, NULL);
+	for (i = 0; i < 3; i++) {
+		fdev_init(&f[i],
+			  F_BASE | BIT64(VMSG_VIRTIO_F_RING_RESET) |
+			      BIT64(VMSG_VIRTIO_F_RING_EVENT_IDX),
+			  i * 40, i + 1);
+		f[i].has_shm = true;
+		assert_int_equal(vmsg_card_add_device(r.card, &f[i].d), (int)i + 1);
+	}
+	thost_attach(&r.th);
+	for (i = 0; i < 20000; i++) {
+		for (j = 0; j < 1 + rnd() % 8 && vmsg_ring_space(&r.th.h2c); j++)
+			thost_put_raw(&r.th, msg, random_msg(msg), rnd() % 32 ? r.th.epoch : rnd());
+		vmsg_card_poll(r.card);
+		if (rnd() % 64 == 0)
+			vmsg_dev_config_changed(&f[rnd() % 3].d, rnd() % 64, rnd() % 64);
+		if (rnd() % 64 == 0)
+			vmsg_dev_notify_used(&f[rnd() % 3].d, rnd() % 4);
+		thost_drain(&r.th); /* every message the card sends validates */
+	}
+	if (getenv("CARD_TEST_STATS")) {
+		const struct vmsg_card_stats *s = vmsg_card_stats(r.card);
+
+		fprintf(stderr,
+			"rx %llu tx %llu malformed %llu stale %llu nodev %llu unsup %llu refused "
+			"%llu err %llu\n",
+			(unsigned long long)s->rx_msgs, (unsigned long long)s->tx_msgs,
+			(unsigned long long)s->drop_malformed, (unsigned long long)s->drop_stale,
+			(unsigned long long)s->drop_no_device,
+			(unsigned long long)s->drop_unsupported, (unsigned long long)s->refused,
+			(unsigned long long)s->errors_sent);
+		for (i = 0; i < 3; i++)
+			fprintf(stderr, "dev%u status %x starts %u notifies %u resets %u\n", i + 1,
+				f[i].d.status, f[i].starts, f[i].notifies, f[i].resets);
+	}
+	assert_true(vmsg_card_stats(r.card)->rx_msgs > 20000);
+	assert_true(vmsg_card_stats(r.card)->drop_malformed > 0);
+	assert_int_equal(vmsg_card_stats(r.card)->pending_overflow, 0);
+	ping_ok(&r, 0xabcdef);
 	rig_fini(&r);
 }
 
@@ -400,8 +595,10 @@ int main(void)
 	    cmocka_unit_test(test_hostile_c2h_consumer),
 	    cmocka_unit_test(test_event_coalescing),
 	    cmocka_unit_test(test_pending_overflow_needs_reset),
+	    cmocka_unit_test(test_reset_drops_queued_events),
 	    cmocka_unit_test(test_rx_budget),
 	    cmocka_unit_test(test_not_attached_no_traffic),
+	    cmocka_unit_test(test_random_storm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

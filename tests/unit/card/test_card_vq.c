@@ -43,7 +43,7 @@ static void test_get_vqueue(void **state)
 	struct vq_rig v;
 
 	(void)state;
-	vq_rig_init(&v, F_V1, 0);
+	vq_rig_init(&v, F_BASE, 0);
 	dev_vq_get(&v.r.th, 1, 0, &vi);
 	assert_int_equal(vi.max_size, 256);
 	assert_int_equal(vi.size, 0);
@@ -61,7 +61,7 @@ static void test_set_vqueue_ok(void **state)
 	struct vq_rig v;
 
 	(void)state;
-	vq_rig_init(&v, F_V1, F_V1);
+	vq_rig_init(&v, F_BASE, F_BASE);
 	dev_vq_set(&v.r.th, 1, 1, 128, DESC, DRV + 2, DEVA + 4);
 	dev_vq_get(&v.r.th, 1, 1, &vi);
 	assert_int_equal(vi.max_size, 256);
@@ -79,9 +79,26 @@ static void test_set_vqueue_ok(void **state)
 	assert_int_equal(v.f.starts, 1);
 	/* an unused queue may be provisioned after DRIVER_OK: ready at once */
 	dev_vq_set(&v.r.th, 1, 0, 16, DESC + 0x4000, DRV + 0x4000, DEVA + 0x4000);
-	assert_true(v.f.d.queues[0].ready);
-	/* a live queue cannot be reprogrammed */
-	dev_vq_set(&v.r.th, 1, 1, 64, DESC + 0x8000, DRV, DEVA);
+	assert_true(
+	    v.f.d.queues[0].ready); /* a live queue cannot be reprogrammed: answered, unchanged, and
+				     * the device asks for a reset after the answer ([RST-4]) */
+	{
+		struct vmsg_vqueue_info vi = {.index = 1,
+					      .size = 64,
+					      .desc_addr = DESC + 0x8000,
+					      .driver_addr = DRV,
+					      .device_addr = DEVA};
+		uint8_t req[MSGBUF], m[MSGBUF];
+		size_t n = vmsg_build_set_vqueue_req(req, sizeof(req), 1, 0x66, &vi);
+
+		thost_put(&v.r.th, req, n);
+		vmsg_card_poll(v.r.card);
+		assert_int_equal(thost_get(&v.r.th, m), VIRTIO_MSG_HEADER_SIZE);
+		assert_int_equal(HDR_TOKEN(m), 0x66);
+		assert_int_equal(thost_get(&v.r.th, m), VIRTIO_MSG_SIZE(16u));
+		assert_int_equal(m[1], VIRTIO_MSG_EVENT_CONFIG);
+		assert_int_equal(msg_u32(m, 0), ST_RUN | VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET);
+	}
 	expect_vq(&v, 1, 256, DESC);
 	rig_fini(&v.r);
 }
@@ -91,11 +108,11 @@ static void test_set_vqueue_refused(void **state)
 	struct vq_rig v;
 
 	(void)state;
-	vq_rig_init(&v, F_V1, 0);
+	vq_rig_init(&v, F_BASE, 0);
 	/* before FEATURES_OK */
 	dev_vq_set(&v.r.th, 1, 0, 64, DESC, DRV, DEVA);
 	expect_vq(&v, 0, 0, 0);
-	assert_int_equal(dev_negotiate(&v.r.th, 1, F_V1), ST_ADF);
+	assert_int_equal(dev_negotiate(&v.r.th, 1, F_BASE), ST_ADF);
 	dev_vq_set(&v.r.th, 1, 3, 64, DESC, DRV, DEVA);	 /* index */
 	dev_vq_set(&v.r.th, 1, 0, 0, DESC, DRV, DEVA);	 /* size 0 */
 	dev_vq_set(&v.r.th, 1, 0, 48, DESC, DRV, DEVA);	 /* not a power of two */
@@ -113,7 +130,7 @@ static void test_set_vqueue_refused(void **state)
 
 static void test_reset_vqueue(void **state)
 {
-	const uint64_t f = F_V1 | BIT64(VMSG_VIRTIO_F_RING_RESET);
+	const uint64_t f = F_BASE | BIT64(VMSG_VIRTIO_F_RING_RESET);
 	uint8_t req[MSGBUF], resp[MSGBUF];
 	struct vq_rig v;
 	size_t n;
@@ -150,7 +167,7 @@ static void test_reset_vqueue_not_negotiated(void **state)
 	size_t n;
 
 	(void)state;
-	vq_rig_init(&v, F_V1 | BIT64(VMSG_VIRTIO_F_RING_RESET), F_V1);
+	vq_rig_init(&v, F_BASE | BIT64(VMSG_VIRTIO_F_RING_RESET), F_BASE);
 	dev_vq_set(&v.r.th, 1, 0, 64, DESC, DRV, DEVA);
 	v.f.resets = 0;
 	n = vmsg_build_reset_vqueue_req(req, sizeof(req), 1, 0x31, 0);
@@ -167,7 +184,7 @@ static void test_event_avail(void **state)
 	size_t n;
 
 	(void)state;
-	vq_rig_init(&v, F_V1, F_V1);
+	vq_rig_init(&v, F_BASE, F_BASE);
 	dev_vq_set(&v.r.th, 1, 1, 64, DESC, DRV, DEVA);
 	n = vmsg_build_event_avail(req, sizeof(req), 1, 1, 0);
 	thost_call_none(&v.r.th, req, n); /* not DRIVER_OK yet */
@@ -208,7 +225,7 @@ static void test_notify_used_flags(void **state)
 	struct vq_rig v;
 
 	(void)state;
-	vq_rig_init(&v, F_V1, F_V1);
+	vq_rig_init(&v, F_BASE, F_BASE);
 	dev_vq_set(&v.r.th, 1, 1, 64, DESC, DRV, DEVA);
 	vmsg_dev_notify_used(&v.f.d, 1); /* not ready: nothing */
 	assert_int_equal(used_events(&v), 0);
@@ -227,7 +244,7 @@ static void test_notify_used_flags(void **state)
 
 static void test_notify_used_event_idx(void **state)
 {
-	const uint64_t f = F_V1 | BIT64(VMSG_VIRTIO_F_RING_EVENT_IDX);
+	const uint64_t f = F_BASE | BIT64(VMSG_VIRTIO_F_RING_EVENT_IDX);
 	const uint64_t used_event = DRV + vmsg_vring_used_event_off(64);
 	struct vq_rig v;
 
@@ -268,7 +285,7 @@ static void test_notify_used_unreadable(void **state)
 	struct vq_rig v;
 
 	(void)state;
-	vq_rig_init(&v, F_V1, F_V1);
+	vq_rig_init(&v, F_BASE, F_BASE);
 	/* valid for the engine (40 bits) but outside the fake host memory */
 	dev_vq_set(&v.r.th, 1, 1, 64, 0x800000000ull, 0x800001000ull, 0x800002000ull);
 	assert_int_equal(dev_status_set(&v.r.th, 1, ST_RUN), ST_RUN);
@@ -283,7 +300,7 @@ static void test_host_memory_bounds(void **state)
 	struct vq_rig v;
 
 	(void)state;
-	vq_rig_init(&v, F_V1, 0);
+	vq_rig_init(&v, F_BASE, 0);
 	assert_int_equal(vmsg_dev_host_write(&v.f.d, DESC, b, 8), 0);
 	assert_int_equal(vmsg_dev_host_read(&v.f.d, DESC, b, 8), 0);
 	assert_true(vmsg_dev_host_read(&v.f.d, 1ull << 40, b, 8) < 0);
@@ -291,6 +308,10 @@ static void test_host_memory_bounds(void **state)
 	assert_true(vmsg_dev_host_write(&v.f.d, 0xfffffffffffffffcull, b, 8) < 0);
 	assert_true(vmsg_dev_host_read(&v.f.d, 0x900000000ull, b, 8) < 0); /* platform */
 	assert_true(vmsg_dev_host_read(NULL, DESC, b, 8) < 0);
+	/* [LINK-3]: no host memory access outside RUN */
+	thost_detach(&v.r.th);
+	assert_true(vmsg_dev_host_read(&v.f.d, DESC, b, 8) < 0);
+	assert_true(vmsg_dev_host_write(&v.f.d, DESC, b, 8) < 0);
 	rig_fini(&v.r);
 }
 

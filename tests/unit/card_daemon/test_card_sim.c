@@ -212,9 +212,10 @@ static void test_ctl_stats_and_list(void **state)
 	assert_non_null(strstr(r.out, "attaches 1\n"));
 	assert_non_null(strstr(r.out, "drop_verdict.short 0\n"));
 	assert_non_null(strstr(r.out, "platform sim\n"));
-	assert_non_null(strstr(r.out, "clients 1\n"));
-	assert_non_null(strstr(r.out, "host_peer 1\n"));
-	assert_non_null(strstr(r.out, "host_mem_maps 1\n"));
+	assert_non_null(strstr(r.out, "sim.hosts_lost 0\n"));
+	assert_non_null(strstr(r.out, "sim.clients 1\n"));
+	assert_non_null(strstr(r.out, "sim.host_peer 1\n"));
+	assert_non_null(strstr(r.out, "sim.host_mem_maps 1\n"));
 	assert_null(strstr(r.out, "\nok\n")); /* the final ok is not printed */
 
 	ctl(&r, "list", NULL);
@@ -338,9 +339,20 @@ static void test_second_client_and_disconnect(void **state)
 	int64_t v;
 	int fd, got = 0;
 
+	uint32_t epoch = regs()->epoch;
+	static struct h_run run;
+
 	(void)state;
+	assert_int_equal(regs()->link_state, VMSG_LINK_RUN);
 	assert_int_equal(h_ivs_connect(&b, E.ivs_sock, 8), 0);
 	assert_int_equal(b.id, 2);
+	/* B is the host now: A's session ends as on a link down. */
+	assert_true(h_wait_reg(&E.a, REG(link_state), VMSG_LINK_READY, H_TIMEOUT_MS));
+	assert_int_not_equal(regs()->epoch, epoch);
+	ctl(&run, "stats", NULL);
+	assert_non_null(strstr(run.out, "sim.host_peer 2\n"));
+	assert_non_null(strstr(run.out, "sim.hosts_lost 1\n"));
+	assert_non_null(strstr(run.out, "detaches 1\n"));
 	/* A learns about B: B's id once per vector, each with an eventfd. */
 	for (int i = 0; i < 8; i++) {
 		assert_int_equal(h_ivs_recv(E.a.sock, &v, &fd, H_TIMEOUT_MS), 0);
@@ -355,6 +367,9 @@ static void test_second_client_and_disconnect(void **state)
 	assert_int_equal(h_ivs_recv(E.a.sock, &v, &fd, H_TIMEOUT_MS), 0);
 	assert_int_equal(v, 2);
 	assert_int_equal(fd, -1);
+	ctl(&run, "stats", NULL);
+	assert_non_null(strstr(run.out, "sim.host_peer 1\n"));
+	assert_non_null(strstr(run.out, "sim.hosts_lost 2\n"));
 }
 
 static void test_hostile_ivshmem_client(void **state)
@@ -384,7 +399,7 @@ static void test_hostile_ivshmem_client(void **state)
 	/* The daemon is alive and A is the host again. */
 	ctl(&r, "stats", NULL);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "host_peer 1\n"));
+	assert_non_null(strstr(r.out, "sim.host_peer 1\n"));
 }
 
 /* The host recreates its RAM file between sessions: the card maps the new
@@ -408,7 +423,7 @@ static void test_reattach_maps_new_host_mem(void **state)
 	assert_int_equal(r->link_state, VMSG_LINK_RUN);
 	ctl(&run, "stats", NULL);
 	assert_int_equal(run.status, 0);
-	assert_non_null(strstr(run.out, "host_mem_maps 2\n"));
+	assert_non_null(strstr(run.out, "sim.host_mem_maps 2\n"));
 	assert_non_null(strstr(run.out, "attaches 2\n"));
 }
 
@@ -427,7 +442,7 @@ static void test_attach_outside_host_mem_refused(void **state)
 	assert_int_equal(r->attach_error, VMSG_ATTACH_EAREA);
 	ctl(&run, "stats", NULL);
 	assert_int_equal(run.status, 0);
-	assert_null(strstr(run.out, "host_mem_refused 0\n"));
+	assert_null(strstr(run.out, "sim.host_mem_refused 0\n"));
 	/* Back to a good session for the shutdown test. */
 	host_ctrl(VMSG_HOST_CTRL_ATTACH, HOST_AREA_ADDR, host_area_size());
 	assert_int_equal(r->attach_error, VMSG_ATTACH_OK);

@@ -105,6 +105,14 @@ int vmsg_host_net_rx(struct vmsg_host_net *net, void *buf, uint32_t cap, uint32_
 int vmsg_host_net_rx_kick(struct vmsg_host_net *net);
 /* Wait for a received frame. */
 int vmsg_host_net_wait(struct vmsg_host_net *net, int timeout_ms);
+/* After a reset or removal: forget the buffers in flight (posted receive
+ * buffers, unsent frames). Returns how many, or -EBUSY if still active. */
+int vmsg_host_net_reclaim(struct vmsg_host_net *net);
+/* RESET_VQUEUE the receive queue (buffers in flight are dropped), program
+ * it again, post every receive buffer. Needs VIRTIO_F_RING_RESET. Returns
+ * the number of buffers that were in flight. */
+int vmsg_host_net_reset_rx(struct vmsg_host_net *net);
+struct vmsg_host_vq *vmsg_host_net_vq(const struct vmsg_host_net *net, uint32_t index);
 
 /* ---- virtio-rng ---- */
 

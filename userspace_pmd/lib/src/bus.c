@@ -384,6 +384,8 @@ static int bus_attach_locked(struct vmsg_host_bus *bus)
 	bus->vopts.max_msg_size = (uint16_t)bus->max_msg_size;
 	bus->vopts.strict_reserved = false;
 	bus->vopts.allow_impl_ids = false;
+	bus->tx_vopts = bus->vopts;
+	bus->tx_vopts.allow_impl_ids = true;
 	bus->sleepers = 0;
 	bus->ping_misses = 0;
 	bus->ping_req = NULL;

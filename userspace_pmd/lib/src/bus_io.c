@@ -448,7 +448,7 @@ int bus_submit_locked(struct vmsg_host_bus *bus, const void *msg, size_t len,
 		return bus->state == VMSG_HOST_PEER_DEAD ? -EHOSTDOWN : -ENOTCONN;
 	if (!msg || len > bus->max_msg_size || len > sizeof(buf))
 		return -EMSGSIZE;
-	if (vmsg_validate(msg, len, VMSG_DIR_DRIVER_TO_DEVICE, &bus->vopts, &mi) != VMSG_OK ||
+	if (vmsg_validate(msg, len, VMSG_DIR_DRIVER_TO_DEVICE, &bus->tx_vopts, &mi) != VMSG_OK ||
 	    mi.is_response || mi.is_event)
 		return -EINVAL;
 	if (!mi.is_bus && !bus_is_present(bus, mi.dev_num))
@@ -580,7 +580,7 @@ int vmsg_host_bus_send_event(struct vmsg_host_bus *bus, const void *msg, size_t 
 	if (bus->state != VMSG_HOST_RUN) {
 		ret = -ENOTCONN;
 	} else if (len > bus->max_msg_size ||
-		   vmsg_validate(msg, len, VMSG_DIR_DRIVER_TO_DEVICE, &bus->vopts, &mi) != VMSG_OK ||
+		   vmsg_validate(msg, len, VMSG_DIR_DRIVER_TO_DEVICE, &bus->tx_vopts, &mi) != VMSG_OK ||
 		   !mi.is_event) {
 		ret = -EINVAL;
 	} else if (!mi.is_bus && !bus_is_present(bus, mi.dev_num)) {

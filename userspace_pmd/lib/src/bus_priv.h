@@ -66,7 +66,8 @@ struct vmsg_host_bus {
 	uint32_t card_features, host_features, irq_mode;
 	uint32_t max_msg_size;
 	uint32_t h2c_off, h2c_size, c2h_cons_off;
-	struct vmsg_validate_opts vopts;
+	struct vmsg_validate_opts vopts;    /* what the card sends */
+	struct vmsg_validate_opts tx_vopts; /* what we send: implementation ids too */
 
 	/* host area */
 	uint8_t *ha;

@@ -247,3 +247,53 @@ int vmsg_host_net_wait(struct vmsg_host_net *net, int timeout_ms)
 {
 	return vmsg_host_vq_wait(net->rxq, timeout_ms);
 }
+
+static void tx_drop(void *arg, void *c)
+{
+	struct vmsg_host_net *net = arg;
+	uint64_t i = (uint64_t)(uintptr_t)c;
+
+	if (i >= 1 && i <= net->ntx)
+		net->tx_free[net->ntx_free++] = (uint32_t)(i - 1);
+}
+
+int vmsg_host_net_reclaim(struct vmsg_host_net *net)
+{
+	int rx, tx;
+
+	rx = vmsg_host_vq_reclaim(net->rxq, NULL, NULL);
+	if (rx < 0)
+		return rx;
+	tx = vmsg_host_vq_reclaim(net->txq, tx_drop, net);
+	if (tx < 0)
+		return tx;
+	return rx + tx;
+}
+
+int vmsg_host_net_reset_rx(struct vmsg_host_net *net)
+{
+	uint32_t i;
+	int n, ret;
+
+	ret = vmsg_host_vq_reset(net->rxq);
+	if (ret)
+		return ret;
+	n = vmsg_host_vq_reclaim(net->rxq, NULL, NULL);
+	if (n < 0)
+		return n;
+	ret = vmsg_host_vq_restart(net->rxq);
+	if (ret)
+		return ret;
+	for (i = 0; i < net->nrx; i++) {
+		ret = post_rx(net, i);
+		if (ret)
+			return ret;
+	}
+	ret = vmsg_host_net_rx_kick(net);
+	return ret ? ret : n;
+}
+
+struct vmsg_host_vq *vmsg_host_net_vq(const struct vmsg_host_net *net, uint32_t index)
+{
+	return index == NET_RXQ ? net->rxq : index == NET_TXQ ? net->txq : NULL;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio_msg_compat.h - the differences between the kernels virtio_msg.ko
+ * builds against (Debian 12: 6.1, bookworm-backports/security: 6.12).
+ *
+ * 6.11 replaced find_vqs()'s parallel callbacks[]/names[]/ctx[] arrays with
+ * one struct virtqueue_info array. The transport reads the per-queue
+ * arguments through vm_vq_arg() only.
+ */
+#ifndef VIRTIO_MSG_COMPAT_H
+#define VIRTIO_MSG_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define VIRTIO_MSG_HAVE_VQS_INFO 1
+#endif
+
+/* find_vqs() arguments, as the running kernel passes them. */
+struct vm_find_vqs_args {
+#ifdef VIRTIO_MSG_HAVE_VQS_INFO
+	struct virtqueue_info *info;
+#else
+	vq_callback_t **callbacks;
+	const char * const *names;
+	const bool *ctx;
+#endif
+};
+
+/* Queue i of a find_vqs() call: its name (NULL: skip it), callback, ctx. */
+static inline const char *vm_vq_arg(const struct vm_find_vqs_args *a,
+				    unsigned int i, vq_callback_t **cb,
+				    bool *ctx)
+{
+#ifdef VIRTIO_MSG_HAVE_VQS_INFO
+	*cb = a->info[i].callback;
+	*ctx = a->info[i].ctx;
+	return a->info[i].name;
+#else
+	*cb = a->callbacks[i];
+	*ctx = a->ctx ? a->ctx[i] : false;
+	return a->names[i];
+#endif
+}
+
+/* The transport's find_vqs, common to every kernel (virtio_msg_vq.c). */
+int vm_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
+		       struct virtqueue *vqs[],
+		       const struct vm_find_vqs_args *args);
+
+/* virtio_config_ops.find_vqs, in the running kernel's signature. */
+#ifdef VIRTIO_MSG_HAVE_VQS_INFO
+static inline int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			      struct virtqueue *vqs[],
+			      struct virtqueue_info vqs_info[],
+			      struct irq_affinity *desc)
+{
+	struct vm_find_vqs_args a = { .info = vqs_info };
+
+	return vm_find_vqs_common(vdev, nvqs, vqs, &a);
+}
+#else
+static inline int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			      struct virtqueue *vqs[],
+			      vq_callback_t *callbacks[],
+			      const char * const names[], const bool *ctx,
+			      struct irq_affinity *desc)
+{
+	struct vm_find_vqs_args a = {
+		.callbacks = callbacks,
+		.names = names,
+		.ctx = ctx,
+	};
+
+	return vm_find_vqs_common(vdev, nvqs, vqs, &a);
+}
+#endif
+
+#endif /* VIRTIO_MSG_COMPAT_H */
