@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
-b=$top/build
+b=${VMSG_BUILD:-$top/build}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 

@@ -144,7 +144,8 @@ void card_devices_reset(struct vmsg_card *c)
 
 /* [FLR-C-3]. Devices stay registered (marked removed) until destroy. */
 void vmsg_card_shutdown(struct vmsg_card *c)
-{	uint32_t n, irq_mode, vec;
+{
+	uint32_t n, irq_mode, vec;
 	bool was_in_poll;
 
 	if (!c || c->shutdown)
@@ -166,7 +167,8 @@ void vmsg_card_shutdown(struct vmsg_card *c)
 	card_flush(c);
 	irq_mode = c->s.live ? c->s.irq_mode : VMSG_IRQ_POLL;
 	vec = c->s.vec_c2h;
-	card_session_drop(c); /* [LINK-3]: host access ends before the state */	card_set_link(c, VMSG_LINK_SHUTDOWN);
+	card_session_drop(c); /* [LINK-3]: host access ends before the state */
+	card_set_link(c, VMSG_LINK_SHUTDOWN);
 	c->in_poll = was_in_poll;
 	card_irq_raise(c, irq_mode, vec);
 }

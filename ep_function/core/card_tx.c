@@ -54,7 +54,8 @@ static bool pend_has_copy(const struct vmsg_card *c, const uint8_t *m, size_t le
 	for (i = 0; i < c->pend.count; i++) {
 		uint32_t at = c->pend.head + i;
 
-		if (c->pend.len[at % CARD_PENDING_SLOTS] == len &&		    bytes_equal(pend_entry(c, at), m, len))
+		if (c->pend.len[at % CARD_PENDING_SLOTS] == len &&
+		    bytes_equal(pend_entry(c, at), m, len))
 			return true;
 	}
 	return false;

@@ -59,7 +59,11 @@ struct vmsg_card_config {
 	bool strict_config_generation; /* refuse stale SET_CONFIG (default true) */
 };
 
-/* Counters the engine keeps (also mirrored into BAR0 cnt_*). */
+/* Counters the engine keeps (also mirrored into BAR0 cnt_*). rx_msgs: h2c
+ * slots consumed, valid or not; ring_full: messages that found the c2h ring
+ * full (or others waiting) and were queued; drop_unsupported: well-formed
+ * messages with an id nobody implements (0x80-0xFF, unknown bus ids, host
+ * responses), dropped unanswered; pings: PING requests and responses. */
 struct vmsg_card_stats {
 	uint64_t rx_msgs, tx_msgs;
 	uint64_t drop_malformed, drop_stale, drop_no_device, drop_unsupported;
