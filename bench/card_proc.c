@@ -120,6 +120,7 @@ int card_prepare(struct card_proc *c, const char *bin)
 		return -e;
 	}
 	memcpy(c->dir, tmpl, strlen(tmpl) + 1);
+	c->keep_log = getenv("VMSG_BENCH_KEEP") != NULL;
 	snprintf(c->link_dir, sizeof(c->link_dir), "%s/link", c->dir);
 	snprintf(c->sock_path, sizeof(c->sock_path), "%s/link/ivshmem.sock", c->dir);
 	snprintf(c->mem_path, sizeof(c->mem_path), "%s/host-mem", c->dir);
@@ -289,7 +290,7 @@ static void remove_files(const struct card_proc *c)
 	rmdir(c->link_dir);
 	unlink(c->mem_path);
 	unlink(c->pid_path);
-	if (!getenv("VMSG_BENCH_KEEP"))
+	if (!c->keep_log)
 		unlink(c->log_path);
 	rmdir(c->dir);
 }

@@ -18,6 +18,11 @@
 #define VIRTIO_MSG_HAVE_VQS_INFO 1
 #endif
 
+/* 6.1's uapi lacks it (and its vring_transport_features() drops bit 38). */
+#ifndef VIRTIO_F_NOTIFICATION_DATA
+#define VIRTIO_F_NOTIFICATION_DATA 38
+#endif
+
 /* find_vqs() arguments, as the running kernel passes them. */
 struct vm_find_vqs_args {
 #ifdef VIRTIO_MSG_HAVE_VQS_INFO

@@ -86,9 +86,9 @@ fi
 note "3. fuzzers, ${CHECK_FUZZ_SECONDS} s each"
 rm -rf "$out/fuzz"
 if step build-fuzz bash -c "CC=clang CFLAGS='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
-	meson setup '$out/fuzz' --buildtype=debugoptimized -Dfuzz=true -Dtests=disabled -Db_lundef=false && ninja -C '$out/fuzz'"; then
+	meson setup '$out/fuzz' --buildtype=debugoptimized -Dfuzz=true -Dtests=disabled -Db_lundef=false && ninja -C '$out/fuzz' tests/fuzz_validate tests/fuzz_virtq"; then
 	for f in "$out"/fuzz/tests/fuzz_*; do
-		[ -x "$f" ] || continue
+		[ -f "$f" ] && [ -x "$f" ] || continue
 		n=$(basename "$f")
 		corpus=$out/fuzz/corpus-$n
 		mkdir -p "$corpus"

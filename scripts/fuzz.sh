@@ -10,10 +10,10 @@ if [ ! -f "$out/build.ninja" ]; then
 	CC=clang CFLAGS='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
 		meson setup "$out" --buildtype=debugoptimized -Dfuzz=true -Dtests=disabled -Db_lundef=false
 fi
-ninja -C "$out"
+ninja -C "$out" tests/fuzz_validate tests/fuzz_virtq
 rc=0
 for f in "$out"/tests/fuzz_*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	n=$(basename "$f")
 	mkdir -p "$out/corpus-$n"
 	seeds=tests/fuzz/seeds/$n

@@ -71,10 +71,9 @@ static uint64_t fp_now(void *ctx)
 static void fp_log(void *ctx, int level, const char *msg)
 {
 	struct fake_plat *fp = ctx;
-
 	(void)level;
-	(void)msg;
 	fp->logs++;
+	snprintf(fp->last_log, sizeof(fp->last_log), "%s", msg);
 	if (getenv("CARD_TEST_LOG"))
 		fprintf(stderr, "card: %s\n", msg);
 }

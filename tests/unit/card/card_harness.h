@@ -37,6 +37,7 @@ struct fake_plat {
 	uint32_t last_vec;
 	bool map_fail;
 	uint32_t logs;
+	char last_log[256];
 	struct vmsg_card_platform plat;
 };
 

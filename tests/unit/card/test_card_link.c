@@ -380,6 +380,33 @@ static void test_host_lost(void **state)
 	rig_fini(&r);
 }
 
+static void test_zero_config_defaults(void **state)
+{
+	struct vmsg_card_config cfg = {0};
+	struct vmsg_card *card;
+	struct fake_plat fp;
+	struct fdev f;
+
+	(void)state;
+	fake_plat_init(&fp);
+	card = vmsg_card_create(&fp.plat, &cfg);
+	assert_non_null(card);
+	assert_ptr_equal(vmsg_card_platform(card)->ctx, &fp);
+	assert_int_equal(bar_rd(&fp, REG(max_msg_size)), VMSG_PCIE_MAX_MSG_SIZE);
+	assert_int_equal(bar_rd(&fp, REG(dma_addr_bits)), 64);
+	assert_int_equal(bar_rd(&fp, REG(card_features)), VMSG_PCIE_F_C2H_HOST_MEM);
+	assert_int_equal(bar_rd(&fp, REG(h2c_ring_size)),
+			 VMSG_RING_BYTES(VMSG_RING_DEFAULT_SLOT_SIZE, VMSG_RING_DEFAULT_SLOTS));
+	/* backend logging goes through the platform, prefixed */
+	fdev_init(&f, F_BASE, 8, 1);
+	assert_int_equal(vmsg_card_add_device(card, &f.d), 1);
+	vmsg_dev_log(&f.d, VMSG_LOG_INFO, "hello %d", 42);
+	assert_string_equal(fp.last_log, "fake1: hello 42");
+	vmsg_card_destroy(card);
+	assert_true(f.destroyed);
+	fake_plat_fini(&fp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +423,7 @@ int main(void)
 	    cmocka_unit_test(test_irq_poll_mode),
 	    cmocka_unit_test(test_irq_recheck),
 	    cmocka_unit_test(test_host_lost),
+	    cmocka_unit_test(test_zero_config_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -282,16 +282,20 @@ static void test_notify_used_event_idx(void **state)
 
 static void test_notify_used_unreadable(void **state)
 {
+	const uint64_t feats[2] = {F_BASE, F_BASE | BIT64(VMSG_VIRTIO_F_RING_EVENT_IDX)};
 	struct vq_rig v;
+	int k;
 
 	(void)state;
-	vq_rig_init(&v, F_BASE, F_BASE);
-	/* valid for the engine (40 bits) but outside the fake host memory */
-	dev_vq_set(&v.r.th, 1, 1, 64, 0x800000000ull, 0x800001000ull, 0x800002000ull);
-	assert_int_equal(dev_status_set(&v.r.th, 1, ST_RUN), ST_RUN);
-	vmsg_dev_notify_used(&v.f.d, 1);
-	assert_int_equal(used_events(&v), 1);
-	rig_fini(&v.r);
+	for (k = 0; k < 2; k++) {
+		vq_rig_init(&v, feats[k], feats[k]);
+		/* valid for the engine (40 bits) but outside the fake host memory */
+		dev_vq_set(&v.r.th, 1, 1, 64, 0x800000000ull, 0x800001000ull, 0x800002000ull);
+		assert_int_equal(dev_status_set(&v.r.th, 1, ST_RUN), ST_RUN);
+		vmsg_dev_notify_used(&v.f.d, 1);
+		assert_int_equal(used_events(&v), 1); /* better spurious than lost */
+		rig_fini(&v.r);
+	}
 }
 
 static void test_host_memory_bounds(void **state)
