@@ -11,6 +11,7 @@
 #include "lat_stats.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #define LAT_DEFAULT_POLL_ITERS 100000u
 #define LAT_DEFAULT_IRQ_ITERS 20000u
