@@ -236,7 +236,9 @@ void vmsg_card_destroy(struct vmsg_card *c)
 		if (d->ops->destroy)
 			d->ops->destroy(d);
 	}
-	card_set_link(c, VMSG_LINK_INIT);
+	/* After a clean shutdown the host must keep seeing SHUTDOWN. */
+	if (vmsg_card_link_state(c) != VMSG_LINK_SHUTDOWN)
+		card_set_link(c, VMSG_LINK_INIT);
 	vmsg_core_free(c->slots);
 	vmsg_core_free(c->pend.buf);
 	vmsg_core_free(c);
