@@ -36,19 +36,16 @@ struct shm_pp {
 	unsigned int timeout_ms;
 };
 
-/* Spin until *p == want; false after timeout_ms or when *stop is set. */
-static bool spin_until(const uint64_t *p, uint64_t want, const bool *stop,
-		       unsigned int timeout_ms)
+/* Spin until pp->pong == want; false after timeout_ms. */
+static bool spin_until(const struct shm_pp *pp, uint64_t want, unsigned int timeout_ms)
 {
 	uint64_t deadline = 0;
 	unsigned int spins = 0;
 
-	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != want) {
+	while (__atomic_load_n(&pp->pong, __ATOMIC_ACQUIRE) != want) {
 		cpu_relax();
 		if (++spins % SPIN_CHECK_EVERY)
 			continue;
-		if (stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE))
-			return false;
 		if (!deadline)
 			deadline = bu_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 		else if (bu_now_ns() > deadline)
@@ -100,7 +97,7 @@ int baseline_shm(int cpu_b, size_t warmup, size_t n, uint64_t *samples, unsigned
 
 		t0 = bu_now_ns();
 		__atomic_store_n(&pp->ping, seq, __ATOMIC_RELEASE);
-		if (!spin_until(&pp->pong, seq, NULL, timeout_ms)) {
+		if (!spin_until(pp, seq, timeout_ms)) {
 			ret = -ETIMEDOUT;
 			break;
 		}

@@ -7,8 +7,8 @@
 
 #include <stdio.h>
 
-#define BENCH_EXIT_OK 0
-#define BENCH_EXIT_FAIL 1  /* runtime failure: card, link, timeout, output file */
+#define BENCH_EXIT_OK	 0
+#define BENCH_EXIT_FAIL	 1 /* runtime failure: card, link, timeout, output file */
 #define BENCH_EXIT_USAGE 2 /* bad arguments, or a command not implemented yet */
 
 /* The whole manual (`vmsg-bench --help`). */

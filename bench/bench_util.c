@@ -158,7 +158,7 @@ void bu_machine_get(struct bu_machine *m)
 	cpu_model(m->model, sizeof(m->model));
 	if (uname(&u) == 0) {
 		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
-		snprintf(m->hostname, sizeof(m->hostname), "%s", u.nodename);
+		snprintf(m->hostname, sizeof(m->hostname), "%.64s", u.nodename);
 	}
 	m->unix_time = (int64_t)now;
 	if (gmtime_r(&now, &tm))

@@ -33,10 +33,10 @@ int bu_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Machine description for the report. */
 struct bu_machine {
-	long nproc;         /* online CPUs */
-	char model[128];    /* /proc/cpuinfo "model name" of the first CPU */
-	char kernel[128];   /* uname -r */
-	char hostname[64];
+	long nproc;	  /* online CPUs */
+	char model[128];  /* /proc/cpuinfo "model name" of the first CPU */
+	char kernel[128]; /* uname -r */
+	char hostname[72];
 	char timestamp[32]; /* ISO 8601 UTC, e.g. 2025-01-31T12:00:00Z */
 	int64_t unix_time;
 };

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CARD_STOP_WAIT_MS 3000u
@@ -262,8 +263,8 @@ void card_log_tail(const struct card_proc *c)
 	got = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[got] = '\0';
 	fclose(f);
-	fprintf(stderr, "---- vmsg-card log (%s, tail) ----\n%s---- end of log ----\n",
-		c->log_path, buf);
+	fprintf(stderr, "---- vmsg-card log (%s, tail) ----\n%s---- end of log ----\n", c->log_path,
+		buf);
 }
 
 /* Only async-signal-safe calls below this line. */

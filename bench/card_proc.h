@@ -19,14 +19,14 @@
 #define CARD_PATH_MAX 512
 
 struct card_proc {
-	pid_t pid;                       /* 0: not running */
+	pid_t pid; /* 0: not running */
 	char bin[CARD_PATH_MAX];
-	char dir[CARD_PATH_MAX];         /* private temp dir */
-	char link_dir[CARD_PATH_MAX];    /* DIR/link: the card's --link */
-	char sock_path[CARD_PATH_MAX];   /* DIR/link/ivshmem.sock */
-	char mem_path[CARD_PATH_MAX];    /* DIR/host-mem: the card's --host-mem */
-	char log_path[CARD_PATH_MAX];    /* DIR/card.log: its stdout and stderr */
-	char pid_path[CARD_PATH_MAX];    /* DIR/card.pid: written once ready */
+	char dir[CARD_PATH_MAX];       /* private temp dir */
+	char link_dir[CARD_PATH_MAX];  /* DIR/link: the card's --link */
+	char sock_path[CARD_PATH_MAX]; /* DIR/link/ivshmem.sock */
+	char mem_path[CARD_PATH_MAX];  /* DIR/host-mem: the card's --host-mem */
+	char log_path[CARD_PATH_MAX];  /* DIR/card.log: its stdout and stderr */
+	char pid_path[CARD_PATH_MAX];  /* DIR/card.pid: written once ready */
 	int cpu;
 	bool poll;
 	bool keep_log; /* $VMSG_BENCH_KEEP: leave card.log (and DIR) behind */

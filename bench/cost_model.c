@@ -54,28 +54,28 @@
 #include <stddef.h>
 
 const struct cost_link cost_links[COST_NLINKS] = {
-	[COST_GEN3_X4] = {.name = "Gen3 x4", .gts = 8.0, .lanes = 4, .pw_ns = 400.0},
-	[COST_GEN4_X4] = {.name = "Gen4 x4", .gts = 16.0, .lanes = 4, .pw_ns = 350.0},
+    [COST_GEN3_X4] = {.name = "Gen3 x4", .gts = 8.0, .lanes = 4, .pw_ns = 400.0},
+    [COST_GEN4_X4] = {.name = "Gen4 x4", .gts = 16.0, .lanes = 4, .pw_ns = 350.0},
 };
 
 const char *const cost_assumptions[] = {
-	"ESTIMATE, not a measurement: counted operations x assumed per-operation costs",
-	"posted write one-way flight (store issued -> data in far memory): Gen3 x4 400 ns, "
-	"Gen4 x4 350 ns",
-	"link rate: 8 / 16 GT/s x 4 lanes, 128b/130b; TLP overhead 26 B (framing, seq, "
-	"4DW header, LCRC)",
-	"BAR and outbound window mapped uncached: one TLP per 8-byte (or byte) store, "
-	"back-to-back stores 20 ns apart",
-	"poll mode: busy-polling card sees an inbound write 150 ns after it lands; "
-	"polling host sees a DMA write 100 ns after it lands",
-	"irq mode: MSI-X delivery 1.0 us after its write lands; endpoint doorbell "
-	"interrupt (MSI doorbell) 1.5 us; thread wake-ups as this machine's eventfd "
-	"baseline",
-	"software time of both sides measured on this machine (x86 for the card too): "
-	"a lower bound for an Arm endpoint",
-	"upstream endpoint functions poll doorbells every 1-5 ms: with a 1 ms poll the irq "
-	"round trip grows by ~0.5 ms on average",
-	NULL,
+    "ESTIMATE, not a measurement: counted operations x assumed per-operation costs",
+    "posted write one-way flight (store issued -> data in far memory): Gen3 x4 400 ns, "
+    "Gen4 x4 350 ns",
+    "link rate: 8 / 16 GT/s x 4 lanes, 128b/130b; TLP overhead 26 B (framing, seq, "
+    "4DW header, LCRC)",
+    "BAR and outbound window mapped uncached: one TLP per 8-byte (or byte) store, "
+    "back-to-back stores 20 ns apart",
+    "poll mode: busy-polling card sees an inbound write 150 ns after it lands; "
+    "polling host sees a DMA write 100 ns after it lands",
+    "irq mode: MSI-X delivery 1.0 us after its write lands; endpoint doorbell "
+    "interrupt (MSI doorbell) 1.5 us; thread wake-ups as this machine's eventfd "
+    "baseline",
+    "software time of both sides measured on this machine (x86 for the card too): "
+    "a lower bound for an Arm endpoint",
+    "upstream endpoint functions poll doorbells every 1-5 ms: with a 1 ms poll the irq "
+    "round trip grows by ~0.5 ms on average",
+    NULL,
 };
 
 uint32_t cost_slot_stores(uint32_t len)
@@ -116,15 +116,16 @@ static double max2(double a, double b)
 	return a > b ? a : b;
 }
 
-void cost_estimate(const struct link_ops *o, const struct cost_inputs *in,
-		   struct cost_estimate *e)
+void cost_estimate(const struct link_ops *o, const struct cost_inputs *in, struct cost_estimate *e)
 {
 	double wake = 0.0, notice;
 	int i;
 
+	e->wake_ns = 0.0;
 	if (in->irq_mode) {
 		e->sw_ns = max2(0.0, in->vmsg_p50_ns - in->baseline_p50_ns);
 		wake = max2(0.0, in->baseline_p50_ns - 2.0 * in->efd_write_ns);
+		e->wake_ns = wake;
 		notice = COST_CARD_DB_IRQ_NS + COST_MSIX_NS;
 	} else {
 		e->sw_ns = max2(0.0, in->vmsg_p50_ns - in->baseline_p50_ns -
@@ -142,9 +143,9 @@ void cost_estimate(const struct link_ops *o, const struct cost_inputs *in,
 
 		e->link_ns[i] = h2c + c2h + notice;
 		e->rtt_ns[i] = e->sw_ns + e->link_ns[i] + wake;
-		e->db_poll_rtt_ns[i] =
-		    in->irq_mode ? e->rtt_ns[i] - COST_CARD_DB_IRQ_NS - wake / 2.0 +
-				       COST_CARD_DB_POLL_MS * 1e6 / 2.0
-				 : 0.0;
+		e->db_poll_rtt_ns[i] = in->irq_mode
+					   ? e->rtt_ns[i] - COST_CARD_DB_IRQ_NS - wake / 2.0 +
+						 COST_CARD_DB_POLL_MS * 1e6 / 2.0
+					   : 0.0;
 	}
 }

@@ -30,10 +30,10 @@ struct link_ops {
 	double host_slot, host_prod, host_doorbell, host_c2h_cons, host_flags, host_total;
 	/* card -> host: posted writes into host memory */
 	double card_slot, card_prod, card_h2c_cons, card_total;
-	double msix;          /* interrupts raised by the card (a posted write too) */
-	double host_wakeups;  /* interrupts the host library waited for */
+	double msix;	       /* interrupts raised by the card (a posted write too) */
+	double host_wakeups;   /* interrupts the host library waited for */
 	double card_doorbells; /* doorbell register changes the card saw */
-	double reads;          /* reads across the link: 0 by construction */
+	double reads;	       /* reads across the link: 0 by construction */
 };
 
 /* 8-byte or byte stores the ring makes for one slot of len message bytes
@@ -47,38 +47,38 @@ enum { COST_GEN3_X4 = 0, COST_GEN4_X4 = 1, COST_NLINKS = 2 };
 
 struct cost_link {
 	const char *name;
-	double gts;        /* GT/s per lane */
+	double gts; /* GT/s per lane */
 	unsigned int lanes;
-	double pw_ns;      /* posted write, one way: store issued -> data in far memory */
+	double pw_ns; /* posted write, one way: store issued -> data in far memory */
 };
 extern const struct cost_link cost_links[COST_NLINKS];
 
 /* Per-operation costs shared by both link generations (nanoseconds). */
-#define COST_TLP_OVERHEAD_B 26u     /* framing 4 + seq 2 + 4DW header 16 + LCRC 4 */
-#define COST_MMIO_ISSUE_NS 20.0     /* spacing of back-to-back uncached posted stores */
-#define COST_CARD_POLL_DETECT_NS 150.0 /* busy-polling card sees an inbound write */
-#define COST_HOST_POLL_DETECT_NS 100.0 /* polling host sees a DMA write (LLC/DDIO) */
-#define COST_MSIX_NS 1000.0         /* MSI-X arrival -> host interrupt handler */
-#define COST_CARD_DB_IRQ_NS 1500.0  /* endpoint doorbell interrupt -> card handler */
-#define COST_CARD_DB_POLL_MS 1.0    /* upstream EPF doorbell polling period (1-5 ms) */
+#define COST_TLP_OVERHEAD_B	 26u	/* framing 4 + seq 2 + 4DW header 16 + LCRC 4 */
+#define COST_MMIO_ISSUE_NS	 20.0	/* spacing of back-to-back uncached posted stores */
+#define COST_CARD_POLL_DETECT_NS 150.0	/* busy-polling card sees an inbound write */
+#define COST_HOST_POLL_DETECT_NS 100.0	/* polling host sees a DMA write (LLC/DDIO) */
+#define COST_MSIX_NS		 1000.0 /* MSI-X arrival -> host interrupt handler */
+#define COST_CARD_DB_IRQ_NS	 1500.0 /* endpoint doorbell interrupt -> card handler */
+#define COST_CARD_DB_POLL_MS	 1.0	/* upstream EPF doorbell polling period (1-5 ms) */
 
 /* What the estimate needs from the measurements of the same run. */
 struct cost_inputs {
 	bool irq_mode;
-	double vmsg_p50_ns;      /* the message's measured round trip */
-	double baseline_p50_ns;  /* the same mode's baseline round trip */
-	double efd_write_ns;     /* one eventfd write with nobody waiting (sim doorbell) */
+	double vmsg_p50_ns;	/* the message's measured round trip */
+	double baseline_p50_ns; /* the same mode's baseline round trip */
+	double efd_write_ns;	/* one eventfd write with nobody waiting (sim doorbell) */
 };
 
 struct cost_estimate {
-	double sw_ns;                      /* software both sides, this machine */
-	double link_ns[COST_NLINKS];       /* link operations on the critical path */
-	double rtt_ns[COST_NLINKS];        /* estimated round trip */
+	double sw_ns;			    /* software both sides, this machine */
+	double wake_ns;			    /* irq: two thread wake-ups, this machine */
+	double link_ns[COST_NLINKS];	    /* link operations on the critical path */
+	double rtt_ns[COST_NLINKS];	    /* estimated round trip */
 	double db_poll_rtt_ns[COST_NLINKS]; /* irq mode, card polling its doorbell instead */
 };
 
-void cost_estimate(const struct link_ops *o, const struct cost_inputs *in,
-		   struct cost_estimate *e);
+void cost_estimate(const struct link_ops *o, const struct cost_inputs *in, struct cost_estimate *e);
 
 /* One line per assumption, NULL-terminated (printed and written to JSON). */
 extern const char *const cost_assumptions[];

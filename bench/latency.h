@@ -14,19 +14,19 @@
 #include <stdio.h>
 
 #define LAT_DEFAULT_POLL_ITERS 100000u
-#define LAT_DEFAULT_IRQ_ITERS 20000u
-#define LAT_MAX_ITERS 10000000u
-#define LAT_MAX_ROWS 8
+#define LAT_DEFAULT_IRQ_ITERS  20000u
+#define LAT_MAX_ITERS	       10000000u
+#define LAT_MAX_ROWS	       8
 
 enum lat_mode { LAT_POLL = 0, LAT_IRQ = 1 };
 
 struct lat_row {
 	enum lat_mode mode;
-	const char *name;    /* "PING", "GET_DEVICE_STATUS", "shm ping-pong", ... */
+	const char *name; /* "PING", "GET_DEVICE_STATUS", "shm ping-pong", ... */
 	bool baseline;
 	struct lat_summary s;
 	/* message rows only */
-	int base_row;        /* index of the same mode's baseline row, or -1 */
+	int base_row; /* index of the same mode's baseline row, or -1 */
 	double ratio_p50, ratio_p99;
 	struct link_counts counts;
 	struct link_ops ops;
@@ -36,7 +36,7 @@ struct lat_row {
 struct lat_result {
 	struct bu_machine machine;
 	int cpu_host, cpu_card;
-	bool external_card;  /* --link: a card the benchmark did not start */
+	bool external_card; /* --link: a card the benchmark did not start */
 	const char *card_bin;
 	const char *link;
 	unsigned int iters[2], warmup[2];

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
+/*
+ * vmsg_bench.c - `vmsg-bench`: commands, the manual, usage errors.
+ */
+#include "bench_cli.h"
+#include "latency.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#ifndef VMSG_BENCH_VERSION
+#define VMSG_BENCH_VERSION "unknown"
+#endif
+
+static const char manual[] =
+    "NAME\n"
+    "    vmsg-bench - latency (and later throughput) of virtio-msg over PCIe, next to\n"
+    "    the machine's own limit measured in the same run\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    vmsg-bench latency [--card PATH | --link DIR --host-mem FILE]\n"
+    "                       [--iterations N] [--warmup N] [--mode poll|irq|both]\n"
+    "                       [--msg ping|status|both] [--cpus A,B] [--timeout MS]\n"
+    "                       [--json FILE]\n"
+    "    vmsg-bench throughput        (not implemented yet: exit 2)\n"
+    "    vmsg-bench --help | --version\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Every number is printed beside a baseline taken in the same run between the\n"
+    "    same two CPUs, because the machines this runs on are shared and noisy: the\n"
+    "    ratio is what carries over from one run to the next, not the microseconds.\n"
+    "\n"
+    "COMMANDS\n"
+    "  latency\n"
+    "    Control-path round trips over the emulated PCIe link: a bus PING and a\n"
+    "    transport GET_DEVICE_STATUS, sent by the user-space host library\n"
+    "    (userspace_pmd/lib) to a vmsg-card --platform sim, one at a time.\n"
+    "\n"
+    "    The benchmark starts its own card (unless --link): vmsg-card --platform sim\n"
+    "    --rng with a private link directory and host memory file under $TMPDIR, its\n"
+    "    stdout and stderr in a log file there, pinned to CPU B. The host library runs\n"
+    "    in the benchmark's main thread pinned to CPU A. For each mode:\n"
+    "\n"
+    "    poll  the card busy-polls (--poll) and the host spins on its c2h ring;\n"
+    "          baseline: a shared-memory ping-pong, one cache line each way, both\n"
+    "          threads busy-polling on CPUs A and B.\n"
+    "    irq   both sides sleep: the host rings the card's doorbell (an eventfd on\n"
+    "          the sim link), the card raises an interrupt (eventfd, MSI-X on a real\n"
+    "          link); baseline: an eventfd ping-pong between CPUs A and B, a blocking\n"
+    "          write and read each way.\n"
+    "\n"
+    "    Each mode runs its baseline, then starts a fresh card, attaches, sends --warmup\n"
+    "    untimed and --iterations timed round trips of each message, detaches and\n"
+    "    stops the card. A sample is the CLOCK_MONOTONIC delta around one blocking\n"
+    "    call (vmsg_host_bus_ping, vmsg_host_dev_get_status).\n"
+    "\n"
+    "  throughput\n"
+    "    Data-path Mpps and Gbit/s against DPDK's vhost-user pair. Not implemented\n"
+    "    yet: it needs the DPDK PMD (userspace_pmd/net_vmsg). Exits 2.\n"
+    "\n"
+    "OPTIONS (latency)\n"
+    "    --card PATH      vmsg-card to start. Default: $VMSG_CARD, else the build\n"
+    "                     tree's ../ep_function/card/vmsg-card next to this program,\n"
+    "                     else vmsg-card in $PATH.\n"
+    "    --link DIR       use a card that is already running on the sim link DIR\n"
+    "                     (its ivshmem.sock) instead of starting one; the card keeps\n"
+    "                     its own --poll setting and CPU, so only the host side\n"
+    "                     follows --mode. Needs --host-mem.\n"
+    "    --host-mem FILE  with --link: the host memory file that card was given.\n"
+    "    --iterations N   timed round trips per message and baseline (1..10000000).\n"
+    "                     Default: 100000 in poll mode, 20000 in irq mode.\n"
+    "    --warmup N       untimed round trips before each timed series. Default: 10%\n"
+    "                     of the iterations, at most 1000.\n"
+    "    --mode M         poll, irq or both (default both, poll first).\n"
+    "    --msg M          ping, status or both (default both).\n"
+    "    --cpus A,B       host library (and baseline initiator) on CPU A, card (and\n"
+    "                     baseline responder) on CPU B. Default: the first two CPUs\n"
+    "                     this process may use. A == B allows irq mode only (two\n"
+    "                     busy-pollers on one CPU measure the scheduler tick).\n"
+    "    --timeout MS     bound on each request (10..60000, default 2000): a dead\n"
+    "                     card ends the run with an error, never a hang.\n"
+    "    --json FILE      also write every number as JSON (\"-\": stdout).\n"
+    "    -h, --help       this manual.\n"
+    "\n"
+    "OUTPUT (latency)\n"
+    "    Progress goes to stderr; the report to stdout, in three parts:\n"
+    "\n"
+    "    1. Round trips: one row per (mode, message) and one baseline row per mode;\n"
+    "       count, p50, p99, p99.9, max and mean in microseconds; \"x p50\" and\n"
+    "       \"x p99\" are vmsg / baseline of the same mode. Percentiles are\n"
+    "       nearest-rank, so p50 <= p99 <= p99.9 <= max.\n"
+    "    2. Link operations per round trip, counted from the host library's\n"
+    "       counters and the card's BAR0 counters over the timed series: messages\n"
+    "       each way; posted writes the host makes into BAR0 (slot stores, h2c\n"
+    "       producer index, doorbell, c2h consumer mirror, NEED_NOTIFY toggles);\n"
+    "       posted writes the card makes into host memory (h2c consumer mirror,\n"
+    "       slot stores, c2h producer index); MSI-X; reads across the link (0 by\n"
+    "       the binding: each side reads only its own memory).\n"
+    "    3. \"Estimated round trip on a real link\": an ESTIMATE, not a measurement.\n"
+    "       software time measured here (vmsg p50 minus the baseline p50) plus the\n"
+    "       counted operations priced for PCIe Gen3 x4 and Gen4 x4 with per-\n"
+    "       operation costs that are assumptions, all listed under the table\n"
+    "       (posted-write flight, TLP serialisation, MMIO store spacing, MSI-X\n"
+    "       delivery, card doorbell by polling or by MSI doorbell). DESIGN.md\n"
+    "       section 6; bench/cost_model.c documents each figure.\n"
+    "\n"
+    "    JSON: tool, command, timestamp (ISO 8601 UTC), unix_time, machine {nproc,\n"
+    "    model_name, kernel, hostname}, cpus {host, card}, card {external, path},\n"
+    "    modes {poll|irq: {iterations, warmup}}, sim_doorbell_us, results[] (one per\n"
+    "    row: mode, kind baseline|vmsg, name, count, min_us, p50_us, p99_us, p999_us,\n"
+    "    max_us, mean_us, stddev_us; vmsg rows add ratio_p50, ratio_p99, counters,\n"
+    "    link_ops_per_rtt, estimate), cost_model {label, links, per_op_ns,\n"
+    "    assumptions}.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  report printed (and JSON written).\n"
+    "    1  runtime failure: card not found, not ready or dead, attach refused, a\n"
+    "       request timed out, a phase overran its watchdog budget, JSON not written.\n"
+    "       The card's log tail is printed when the card is at fault.\n"
+    "    2  bad arguments, or a command that is not implemented yet.\n"
+    "    128+N  stopped by signal N (the card is stopped and the files removed).\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    VMSG_CARD        vmsg-card binary when --card is not given.\n"
+    "    TMPDIR           where the private directory goes (default /tmp).\n"
+    "    VMSG_BENCH_KEEP  keep the card's log (DIR/card.log) after the run.\n"
+    "\n"
+    "NOTES\n"
+    "    Speed is measured here, never in tests: the bench_smoke test only checks\n"
+    "    that the output is complete and consistent. Poll mode keeps both CPUs at\n"
+    "    100% for the duration. The card gets SIGTERM if the benchmark dies.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    vmsg-bench latency\n"
+    "    vmsg-bench latency --mode irq --msg ping --iterations 50000 --json irq.json\n"
+    "    vmsg-bench latency --cpus 2,3 --card build/ep_function/card/vmsg-card\n"
+    "    vmsg-card --platform sim --link /tmp/card --host-mem /dev/shm/hm --rng --poll &\n"
+    "    vmsg-bench latency --link /tmp/card --host-mem /dev/shm/hm --mode poll\n";
+
+void bench_manual(FILE *out)
+{
+	fputs(manual, out);
+}
+
+int bench_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmsg-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'vmsg-bench --help'.\n", stderr);
+	return BENCH_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (!cmd)
+		return bench_usage_error("missing command (latency or throughput)");
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		bench_manual(stdout);
+		return BENCH_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("vmsg-bench %s\n", VMSG_BENCH_VERSION);
+		return BENCH_EXIT_OK;
+	}
+	if (!strcmp(cmd, "latency"))
+		return cmd_latency(argc - 1, argv + 1);
+	if (!strcmp(cmd, "throughput")) {
+		fprintf(stderr, "vmsg-bench throughput: not implemented yet: needs the DPDK PMD "
+				"(userspace_pmd/net_vmsg)\n");
+		return BENCH_EXIT_USAGE;
+	}
+	return bench_usage_error("unknown command '%s'", cmd);
+}
