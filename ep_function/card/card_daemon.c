@@ -111,6 +111,7 @@ static int setup_card(struct card_daemon *d)
 	cfg.dma_addr_bits = d->link.dma_addr_bits;
 	cfg.num_vectors = d->link.num_vectors;
 	cfg.max_devices = o->max_devices;
+	cfg.busy_poll = o->busy_poll;
 	d->card = vmsg_card_create(&d->link.plat, &cfg);
 	if (!d->card) {
 		card_err("engine: vmsg_card_create failed (BAR0 %zu bytes, max_msg_size %u, "

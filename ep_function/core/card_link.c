@@ -113,8 +113,10 @@ static bool session_rings(struct vmsg_card *c, volatile uint8_t *area)
 		return false;
 	if (vmsg_ring_attach_producer(&s->c2h, c2h_mem, c->ring_bytes,
 				      (volatile struct vmsg_ring_idx *)c2h_cons))
-		return false; /* The engine is event driven: it always wants the h2c doorbell. */
-	vmsg_ring_set_need_notify(&s->h2c, true);
+		return false;
+	/* An event-driven loop wants the h2c doorbell; a busy-polling one
+	 * spares the host that posted write (NEED_NOTIFY clear). */
+	vmsg_ring_set_need_notify(&s->h2c, !c->cfg.busy_poll);
 	/* [ORD-6]: a read back through the window completes the posted
 	 * writes to the host area before link_state says RUN. */
 	return vmsg_le32_to_cpu(VMSG_READ_ONCE32(c2h_mem)) == VMSG_RING_MAGIC;

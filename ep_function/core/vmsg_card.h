@@ -57,6 +57,7 @@ struct vmsg_card_config {
 	uint32_t ring_slot_count;      /* 0: VMSG_RING_DEFAULT_SLOTS */
 	uint32_t max_devices;	       /* dev_num 1..max_devices */
 	bool strict_config_generation; /* refuse stale SET_CONFIG (default true) */
+	bool busy_poll;		       /* the loop polls the h2c ring: no doorbell wanted */
 };
 
 /* Counters the engine keeps (also mirrored into BAR0 cnt_*). rx_msgs: h2c
