@@ -46,8 +46,10 @@ struct virtio_msg_bus_ops {
 	 * the bus with the fw_shared validator and matched to this request),
 	 * -ETIMEDOUT, -ENODEV (device removed, bus ERROR NO_DEVICE, or link
 	 * dead), -EMSGSIZE, -EIO.
-	 * The transport may call it concurrently for different devices; it
-	 * serializes the requests of one device.
+	 * Called from process context only (a per-device mutex held); the
+	 * transport may call it concurrently for different devices and
+	 * serializes the requests of one device. It must not call back into
+	 * the transport's add/unregister/remove for the same device.
 	 */
 	int (*request)(struct virtio_msg_bus *bus, const void *req, size_t len,
 		       void *resp, size_t resp_cap, unsigned int timeout_ms);
@@ -65,8 +67,11 @@ struct virtio_msg_bus_ops {
 			      unsigned int timeout_us);
 	/*
 	 * Send a one-way message (EVENT_AVAIL). Never sleeps; callable from
-	 * any context. If the ring is full the bus queues the notification
-	 * and sends it when space frees (notifications coalesce per queue).
+	 * any context, including from inside virtio_msg_device_event() (a
+	 * virtqueue callback that kicks), so it must not take a lock the bus
+	 * holds while it dispatches events. If the ring is full the bus
+	 * queues the notification and sends it when space frees
+	 * (notifications coalesce per queue).
 	 * Returns 0, or -ENODEV when the device or the link is dead (the
 	 * transport then reports the virtqueue broken); other errors are
 	 * logged and the notification is considered sent.
@@ -132,7 +137,11 @@ void virtio_msg_device_unregister(struct virtio_msg_device *vmdev);
  * Before calling it the bus must have stopped dispatching events to vmdev
  * (unpublished it and waited for running dispatches), since vmdev is freed
  * on return, and for a dead card it must have fenced the card, since the
- * virtqueue memory is freed here. Process context, may sleep.
+ * virtqueue memory is freed here. Process context, may sleep. Caveat of
+ * the 6.1 drivers: virtio_blk has no request timeout, so if a dead device
+ * had requests in flight its remove (del_gendisk) waits for them forever;
+ * call this from a work item that nothing else waits on (virtio_pci's
+ * surprise removal has the same limitation).
  */
 void virtio_msg_device_remove(struct virtio_msg_device *vmdev);
 
@@ -148,8 +157,10 @@ void virtio_msg_device_break(struct virtio_msg_device *vmdev);
  * Called by the bus for every transport event addressed to this device
  * (EVENT_CONFIG, EVENT_USED), from interrupt or softirq context (any
  * context that does not hold locks the virtio drivers' callbacks take).
- * The message has been validated by the bus. Never sleeps; concurrent
- * calls are safe. The virtqueue callbacks (vring_interrupt()) and
+ * The message has been validated by the bus. The bus delivers a device's
+ * events and responses in the order the card sent them (one c2h ring: an
+ * EVENT_CONFIG sent before a response is dispatched before that response
+ * completes its request). Never sleeps; concurrent calls are safe. The virtqueue callbacks (vring_interrupt()) and
  * virtio_config_changed() run inside it, so it must not be called with a
  * lock held that a virtio driver's callback could take.
  */

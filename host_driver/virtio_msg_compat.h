@@ -14,7 +14,12 @@
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+/*
+ * The version test of this out-of-tree module (the one place it has one),
+ * written with the MAJOR/PATCHLEVEL macros of <linux/version.h>.
+ */
+#if LINUX_VERSION_MAJOR > 6 || \
+	(LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 11)
 #define VIRTIO_MSG_HAVE_VQS_INFO 1
 #endif
 

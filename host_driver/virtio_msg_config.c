@@ -18,11 +18,17 @@
  * cache was invalidated by a reset and nobody read since) is a busy-polled
  * bus->ops->request_atomic() of just the requested bytes.
  *
- * Status. get_status() returns the last status the device reported (the
- * SET_DEVICE_STATUS response, reset polling, or EVENT_CONFIG, which the
- * device must send on every status change), so it is exact and never
- * sends a message: the core's FEATURES_OK check reads what the device
- * answered to SET_DEVICE_STATUS(FEATURES_OK).
+ * Status. get_status() returns the last status the device reported: the
+ * answer to SET_DEVICE_STATUS (which may clear FEATURES_OK: the core's
+ * FEATURES_OK check reads exactly what the device answered), the reset
+ * polling, and DEVICE_NEEDS_RESET from EVENT_CONFIG (the only bit a device
+ * sets on its own; it must send EVENT_CONFIG when it does). It never sends
+ * a message.
+ *
+ * Context. The core's config accessors (virtio_cread*(), virtio_cwrite*())
+ * call might_sleep() in 6.1 and 6.12, so every op here except get(),
+ * generation() and get_status() may sleep; get() is safe in any context
+ * anyway (see above), set() from atomic context is refused and logged.
  */
 #include <linux/delay.h>
 #include <linux/jiffies.h>
@@ -69,6 +75,8 @@ static int vm_finalize_features(struct virtio_device *vdev)
 	size_t len;
 	int ret;
 
+	if (vm_dead(vm))
+		return -ENODEV;
 	vring_transport_features(vdev);
 	/* EVENT_AVAIL always carries next_offset 0 (in-band or doorbell). */
 	__virtio_clear_bit(vdev, VIRTIO_F_NOTIFICATION_DATA);
@@ -182,6 +190,12 @@ static void vm_reset(struct virtio_device *vdev)
 		return;
 	vm_fail(vm, "device reset", ret);
 	vm_lost(vm);
+	/*
+	 * The device is dead to the transport now: no driver-visible state
+	 * is left, and the driver's remove path (which checks that the
+	 * device reads as reset) must not trip over it.
+	 */
+	WRITE_ONCE(vm->status, 0);
 }
 
 static u8 vm_get_status(struct virtio_device *vdev)
@@ -472,8 +486,10 @@ static int vm_cfg_write(struct virtio_msg_device *vm, u32 off, const u8 *buf,
 				return ret;
 			if (applied)
 				break;
-			if (new_gen == gen || tries == VM_CFG_RETRIES)
+			if (new_gen == gen)
 				return -EACCES;
+			if (tries == VM_CFG_RETRIES)
+				return -EAGAIN;
 			ret = __vm_cfg_refresh(vm, true);
 			if (ret)
 				return ret;
@@ -566,7 +582,16 @@ void vm_event_config(struct virtio_msg_device *vm, const u8 *pl, size_t n)
 	}
 
 	spin_lock_irqsave(&vm->cfg_lock, flags);
-	WRITE_ONCE(vm->status, st);
+	/*
+	 * Of the status, only DEVICE_NEEDS_RESET is the device's own change;
+	 * the other bits follow the driver's SET_DEVICE_STATUS, whose answer
+	 * is authoritative. A device that reads as reset needs no reset (an
+	 * event from before the reset).
+	 */
+	if ((st & VIRTIO_CONFIG_S_NEEDS_RESET) && READ_ONCE(vm->status))
+		WRITE_ONCE(vm->status, vm->status | VIRTIO_CONFIG_S_NEEDS_RESET);
+	else
+		st &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
 	if (len || range_bad || gen != vm->cfg_gen) {
 		vm->cfg_seq++;	/* a refresh in flight reads again */
 		/* An invalid cache is fetched whole by the next read. */

@@ -183,18 +183,24 @@ void vm_fail(struct virtio_msg_device *vm, const char *what, int err)
 }
 
 /*
- * The device did not quiesce (reset or queue reset failed): its virtqueue
- * memory may still be written by the card. Ask the bus to fence the card;
- * if it cannot, never free that memory ([DMA-4], [RST-3]).
+ * The device did not quiesce (reset or queue reset failed): the transport
+ * gives up on it ([RST-3]: the card is treated as failed). It becomes dead
+ * (requests fail fast, so the driver's teardown does not wait again), and
+ * since its virtqueue memory may still be written by the card, the bus is
+ * asked to fence the card; if it cannot, that memory is never freed
+ * ([DMA-4]).
  */
 void vm_lost(struct virtio_msg_device *vm)
 {
 	if (vm_dead(vm))
 		return;	/* the bus fences a dead card before remove */
-	if (vm->bus->ops->fence && !vm->bus->ops->fence(vm->bus, vm->dev_num))
-		return;
-	if (!test_and_set_bit(VM_UNSAFE, &vm->flags))
-		vm_err(vm, "device not quiesced and not fenced: its virtqueue memory will be leaked\n");
+	if (!vm->bus->ops->fence || vm->bus->ops->fence(vm->bus, vm->dev_num)) {
+		set_bit(VM_UNSAFE, &vm->flags);
+		vm_err(vm, "device lost and not fenced: its virtqueue memory will be leaked\n");
+	} else {
+		vm_err(vm, "device lost: card fenced\n");
+	}
+	set_bit(VM_DEAD, &vm->flags);
 }
 
 static int vm_get_info(struct virtio_msg_device *vm)

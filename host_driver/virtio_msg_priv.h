@@ -58,7 +58,7 @@ struct virtio_msg_device {
 	u32 msg_max;		/* message size the transport uses */
 	u32 cfg_chunk;		/* config bytes per GET/SET_CONFIG */
 
-	struct mutex req_lock;
+	struct mutex req_lock;	/* owns req/resp, one request at a time */
 	u8 *req;		/* msg_max bytes, under req_lock */
 	u8 *resp;		/* msg_max bytes, under req_lock */
 
@@ -70,7 +70,7 @@ struct virtio_msg_device {
 	bool cfg_valid;
 	u32 status;		/* last status the device reported */
 
-	struct mutex cfg_mutex;
+	struct mutex cfg_mutex;	/* cache refreshes and config writes */
 	u8 *cfg_shadow;		/* refresh buffer, under cfg_mutex */
 	struct work_struct cfg_work;	/* refresh, then virtio_config_changed */
 
