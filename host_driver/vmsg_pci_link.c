@@ -445,7 +445,7 @@ static int vp_wait_ready(struct vmsg_pci *vp)
 		}
 		if (time_after(jiffies, deadline))
 			return -ETIMEDOUT;
-		msleep(10);
+		usleep_range(5000, 10000);
 	}
 }
 
@@ -487,24 +487,25 @@ static int vp_attach_cmd(struct vmsg_pci *vp, u32 epoch, u32 feats, u32 mode)
 /* [ATT-H-9]: attach both rings; nothing read from the card is trusted. */
 static int vp_attach_rings(struct vmsg_pci *vp)
 {
-	volatile void *area = vp->area;
+	/* The ring code takes volatile pointers: plain ones convert. */
+	struct vmsg_ring_idx *c2h_cons =
+		(__force struct vmsg_ring_idx *)vp_cons_line(vp);
+	struct vmsg_ring_idx *h2c_cons =
+		(struct vmsg_ring_idx *)((u8 *)vp->area +
+					 VMSG_HOST_AREA_H2C_CONS_OFFSET);
+	u8 *c2h_mem = (u8 *)vp->area + VMSG_HOST_AREA_C2H_RING_OFFSET;
 	u32 max;
 	int r;
 
-	r = vmsg_ring_attach_consumer(&vp->c2h,
-				      (u8 *)area + VMSG_HOST_AREA_C2H_RING_OFFSET,
+	r = vmsg_ring_attach_consumer(&vp->c2h, c2h_mem,
 				      vp->area_size - VMSG_HOST_AREA_C2H_RING_OFFSET,
-				      (__force volatile struct vmsg_ring_idx *)
-				      vp_cons_line(vp));
+				      c2h_cons);
 	if (r) {
 		vp_err(vp, "c2h ring header in the host area is invalid\n");
 		return -EPROTO;
 	}
-	r = vmsg_ring_attach_producer(&vp->h2c,
-				      (__force volatile void *)vp->h2c_map,
-				      vp->h2c_size,
-				      (volatile struct vmsg_ring_idx *)
-				      ((u8 *)area + VMSG_HOST_AREA_H2C_CONS_OFFSET));
+	r = vmsg_ring_attach_producer(&vp->h2c, (__force void *)vp->h2c_map,
+				      vp->h2c_size, h2c_cons);
 	if (r) {
 		vp_err(vp, "h2c ring header in BAR0 is invalid\n");
 		return -EPROTO;

@@ -61,7 +61,7 @@ uint64_t it_hash(const void *p, size_t n, uint64_t h)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
 }
@@ -86,7 +86,9 @@ static void it_cleanup(void)
 		waitpid(c->pid, NULL, 0);
 		c->pid = 0;
 	}
-	if (c->dir[0] && !it_keep)
+	/* entries may vanish while we walk (the card removes its own files):
+	 * walk again until the directory is gone */
+	for (int i = 0; c->dir[0] && !it_keep && i < 5 && access(c->dir, F_OK) == 0; i++)
 		nftw(c->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	it_the_card = NULL;
 }
@@ -303,7 +305,8 @@ void it_card_stop(struct it_card *card, int kill9)
 		if (waitpid(card->pid, &st, WNOHANG) == card->pid)
 			break;
 		if (it_now_ns() - t0 > 5000000000ull) {
-			IT_LOG("vmsg-card did not exit on %s: killing", kill9 ? "SIGKILL" : "SIGTERM");
+			IT_LOG("vmsg-card did not exit on %s: killing",
+			       kill9 ? "SIGKILL" : "SIGTERM");
 			kill(card->pid, SIGKILL);
 			waitpid(card->pid, &st, 0);
 			break;
@@ -350,7 +353,7 @@ int it_card_ctl(struct it_card *card, char *out, size_t outlen, const char *cmd,
 	pid = spawn(card->card_bin, argv, NULL, pfd[1]);
 	close(pfd[1]);
 	for (;;) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
 		char tmp[1024];
 		ssize_t n;
 
@@ -413,7 +416,7 @@ long long it_card_stat(struct it_card *card, const char *key)
 
 void it_host_open(struct it_card *card, struct it_host *h, const struct vmsg_host_bus_opts *o)
 {
-	struct vmsg_link_sim_params p = { 0 };
+	struct vmsg_link_sim_params p = {0};
 	char sock[320];
 	int ret;
 

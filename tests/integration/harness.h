@@ -5,7 +5,8 @@
  * real shared memory, bounded waits everywhere, and cleanup on every exit.
  *
  * Each test program takes the vmsg-card path as argv[1] (meson passes it)
- * or $VMSG_CARD. Exit status: 0 pass, 1 fail, 77 skip.
+ * or $VMSG_CARD. Exit status: 0 pass, 1 fail, 77 skip. The struct it_card
+ * given to it_init() must outlive main() (static): the cleanup runs at exit.
  */
 #ifndef VMSG_IT_HARNESS_H
 #define VMSG_IT_HARNESS_H
@@ -19,12 +20,12 @@
 #include <sys/types.h>
 
 #define IT_MAX_CARD_ARGS 32
-#define IT_STARTUP_MS 5000
-#define IT_MEM_SIZE (64u << 20)
+#define IT_STARTUP_MS	 5000
+#define IT_MEM_SIZE	 (64u << 20)
 
 struct it_card {
 	char card_bin[4096];
-	char dir[256];      /* temp dir: link dir, files */
+	char dir[256];	    /* temp dir: link dir, files */
 	char link_dir[300]; /* dir/link */
 	char mem_path[300]; /* dir/host-mem */
 	char log_path[300]; /* dir/card.log */

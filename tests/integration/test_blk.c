@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DISK_BYTES (32u << 20)
+#define DISK_BYTES  (32u << 20)
 #define TOTAL_WRITE (64ull << 20)
-#define INFLIGHT 16u
-#define MAX_IO (64u << 10)
+#define INFLIGHT    16u
+#define MAX_IO	    (64u << 10)
 
 struct slot {
 	uint8_t *buf;
@@ -38,8 +38,7 @@ static bool overlaps(struct slot *s, uint64_t sector, uint32_t len)
 	return false;
 }
 
-static void drain(struct vmsg_host_blk *blk, struct slot *slots, unsigned int *inflight,
-		  bool block)
+static void drain(struct vmsg_host_blk *blk, struct slot *slots, unsigned int *inflight, bool block)
 {
 	void *cookie;
 	int st, r;
@@ -73,11 +72,11 @@ static void drain(struct vmsg_host_blk *blk, struct slot *slots, unsigned int *i
 int main(int argc, char **argv)
 {
 	bool poll = argc > 2 && !strcmp(argv[2], "poll");
-	struct vmsg_host_bus_opts o = { .poll_mode = poll };
-	struct slot slots[INFLIGHT] = { 0 };
+	struct vmsg_host_bus_opts o = {.poll_mode = poll};
+	struct slot slots[INFLIGHT] = {0};
 	struct vmsg_host_bus_stats bst;
 	struct vmsg_host_blk *blk;
-	struct it_card card;
+	static struct it_card card; /* outlives main(): the atexit cleanup uses it */
 	struct it_host h;
 	char disk[320];
 	uint8_t *shadow, *file;
@@ -129,7 +128,8 @@ int main(int argc, char **argv)
 			s->sector = sector;
 			s->len = len;
 			s->busy = true;
-			CHECK_OK(vmsg_host_blk_submit(blk, VMSG_HOST_BLK_T_OUT, sector, s->buf, len, s));
+			CHECK_OK(
+			    vmsg_host_blk_submit(blk, VMSG_HOST_BLK_T_OUT, sector, s->buf, len, s));
 			inflight++;
 			nreq++;
 			written += len;

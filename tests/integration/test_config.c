@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	struct vmsg_host_dev_stats ds;
 	struct vmsg_host_blk *blk;
 	struct vmsg_host_dev *dev;
-	struct it_card card;
+	static struct it_card card; /* outlives main(): the atexit cleanup uses it */
 	struct it_host h;
 	char disk[320];
 	uint8_t cfg[36], m[64], resp[64], *io, one = 1;
@@ -56,13 +56,13 @@ int main(int argc, char **argv)
 	CHECK(vmsg_host_dev_config_read(dev, 30, cfg, 8, NULL) == -ERANGE);
 
 	/* message level: stale generation refused */
-	r = vmsg_host_bus_request(h.bus, m,
-				  vmsg_build_set_config_req(m, sizeof(m), 1, 0, gen + 7, 20, &one, 1),
-				  resp, sizeof(resp), 0);
+	r = vmsg_host_bus_request(
+	    h.bus, m, vmsg_build_set_config_req(m, sizeof(m), 1, 0, gen + 7, 20, &one, 1), resp,
+	    sizeof(resp), 0);
 	CHECK(r == VIRTIO_MSG_SIZE(12u) || r == VIRTIO_MSG_SIZE(13u));
-	CHECK(vmsg_get_le32(resp + 8) == gen);      /* current generation reported */
-	CHECK(vmsg_get_le32(resp + 12) == 20);      /* offset echoed */
-	CHECK(vmsg_get_le32(resp + 16) == 0);       /* length 0: refused */
+	CHECK(vmsg_get_le32(resp + 8) == gen); /* current generation reported */
+	CHECK(vmsg_get_le32(resp + 12) == 20); /* offset echoed */
+	CHECK(vmsg_get_le32(resp + 16) == 0);  /* length 0: refused */
 	IT_LOG("SET_CONFIG at stale generation %u refused (device at %u)", gen + 7, gen);
 	/* at the current generation: refused too, the config is read-only */
 	r = vmsg_host_bus_request(h.bus, m,

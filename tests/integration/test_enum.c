@@ -6,11 +6,41 @@
  */
 #include "harness.h"
 
+#include "virtio_msg_build.h"
+
+#include <pthread.h>
 #include <string.h>
+
+#define THREADS	   4
+#define PER_THREAD 500
+
+struct thr {
+	struct vmsg_host_bus *bus;
+	vmsg_dev_num_t dev;
+	int fails;
+};
+
+/* Several threads share the bus: PINGs and status reads, all answered. */
+static void *hammer(void *arg)
+{
+	struct thr *t = arg;
+	uint8_t m[16], resp[264];
+	int i;
+
+	for (i = 0; i < PER_THREAD; i++) {
+		if (i % 2 == 0 && vmsg_host_bus_ping(t->bus, NULL) != 0)
+			t->fails++;
+		if (i % 2 == 1 && vmsg_host_bus_request(
+				      t->bus, m, vmsg_build_get_device_status_req(m, 16, t->dev, 0),
+				      resp, sizeof(resp), 0) != 12)
+			t->fails++;
+	}
+	return NULL;
+}
 
 static void check_console(struct it_host *h, vmsg_dev_num_t n)
 {
-	struct vmsg_host_vq *vqs[2] = { 0 };
+	struct vmsg_host_vq *vqs[2] = {0};
 	struct vmsg_host_dev *dev;
 	struct vmsg_link *l = h->link;
 	struct vmsg_vq_buf out;
@@ -45,7 +75,7 @@ static void check_console(struct it_host *h, vmsg_dev_num_t n)
 
 int main(int argc, char **argv)
 {
-	struct it_card card;
+	static struct it_card card; /* outlives main(): the atexit cleanup uses it */
 	struct it_host h;
 	char disk[320], out[4096];
 	vmsg_dev_num_t devs[16];
@@ -78,10 +108,10 @@ int main(int argc, char **argv)
 		struct vmsg_host_dev *dev;
 
 		CHECK_OK(vmsg_host_dev_open(h.bus, devs[i], &dev));
-		IT_LOG("dev %u: device_id %u, %u feature bits, config %u bytes, %u queues", devs[i],
-		       vmsg_host_dev_info(dev)->device_id, vmsg_host_dev_info(dev)->num_feature_bits,
-		       vmsg_host_dev_info(dev)->config_size,
-		       vmsg_host_dev_info(dev)->max_virtqueues);
+		IT_LOG(
+		    "dev %u: device_id %u, %u feature bits, config %u bytes, %u queues", devs[i],
+		    vmsg_host_dev_info(dev)->device_id, vmsg_host_dev_info(dev)->num_feature_bits,
+		    vmsg_host_dev_info(dev)->config_size, vmsg_host_dev_info(dev)->max_virtqueues);
 		seen |= 1u << vmsg_host_dev_info(dev)->device_id;
 		vmsg_host_dev_close(dev);
 	}
@@ -98,8 +128,8 @@ int main(int argc, char **argv)
 			CHECK_OK(vmsg_host_blk_open(h.bus, devs[i], 0, &blk));
 			CHECK(vmsg_host_blk_info(blk)->capacity == (1u << 20) / 512u);
 			CHECK(vmsg_host_dev_has(vmsg_host_blk_dev(blk), VMSG_HOST_F_VERSION_1));
-			CHECK(vmsg_host_dev_has(vmsg_host_blk_dev(blk),
-						VMSG_HOST_F_ACCESS_PLATFORM));
+			CHECK(
+			    vmsg_host_dev_has(vmsg_host_blk_dev(blk), VMSG_HOST_F_ACCESS_PLATFORM));
 			io = vmsg_link_alloc(h.link, 4096, 4096, &dma);
 			CHECK(io != NULL);
 			memset(io, 0xa5, 4096);
@@ -120,8 +150,8 @@ int main(int argc, char **argv)
 			CHECK(vmsg_host_net_wait(net, 2000) == 1);
 			CHECK(vmsg_host_net_rx(net, rbuf, sizeof(rbuf), &rlen) == 1);
 			CHECK(rlen == sizeof(frame) && !memcmp(rbuf, frame, rlen));
-			IT_LOG("net dev %u: mac %02x:%02x:%02x:%02x:%02x:%02x, loopback ok", devs[i],
-			       vmsg_host_net_mac(net)[0], vmsg_host_net_mac(net)[1],
+			IT_LOG("net dev %u: mac %02x:%02x:%02x:%02x:%02x:%02x, loopback ok",
+			       devs[i], vmsg_host_net_mac(net)[0], vmsg_host_net_mac(net)[1],
 			       vmsg_host_net_mac(net)[2], vmsg_host_net_mac(net)[3],
 			       vmsg_host_net_mac(net)[4], vmsg_host_net_mac(net)[5]);
 			vmsg_host_net_close(net);
@@ -138,6 +168,24 @@ int main(int argc, char **argv)
 	}
 	CHECK_OK(vmsg_host_bus_ping(h.bus, &rtt));
 	IT_LOG("PING round trip %.1f us", (double)rtt / 1e3);
+	{
+		struct thr th[THREADS];
+		pthread_t tid[THREADS];
+		uint64_t t0 = it_now_ns();
+
+		for (i = 0; i < THREADS; i++) {
+			th[i].bus = h.bus;
+			th[i].dev = devs[i % n];
+			th[i].fails = 0;
+			CHECK(pthread_create(&tid[i], NULL, hammer, &th[i]) == 0);
+		}
+		for (i = 0; i < THREADS; i++) {
+			pthread_join(tid[i], NULL);
+			CHECK(th[i].fails == 0);
+		}
+		IT_LOG("%d threads x %d requests on one bus: all answered, %.0f requests/s",
+		       THREADS, PER_THREAD, THREADS * PER_THREAD / it_secs_since(t0));
+	}
 	vmsg_host_bus_get_stats(h.bus, &st);
 	CHECK(st.rx_malformed == 0 && st.rx_unsolicited == 0 && st.rx_mismatch == 0 &&
 	      st.timeouts == 0 && st.rx_stale_epoch == 0);

@@ -10,6 +10,8 @@
  */
 #include "harness.h"
 
+#include "virtio_msg_build.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -92,7 +94,7 @@ static void run_until(struct worker *w, struct it_host *h, pid_t ctl, enum vmsg_
 
 static vmsg_dev_num_t read_devnum(const char *path)
 {
-	char buf[256] = { 0 };
+	char buf[256] = {0};
 	FILE *f = fopen(path, "r");
 	unsigned int n = 0;
 
@@ -108,12 +110,12 @@ static vmsg_dev_num_t read_devnum(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct vmsg_host_bus_opts o = { .event_cb = on_event };
+	struct vmsg_host_bus_opts o = {.event_cb = on_event};
 	char disk_a[320], disk_b[320], spec[400], outf[320], num[16];
-	struct worker a = { .seed = 1 }, b = { .seed = 2 };
+	struct worker a = {.seed = 1}, b = {.seed = 2};
 	struct vmsg_host_blk *gone;
 	struct vmsg_host_net *net;
-	struct it_card card;
+	static struct it_card card; /* outlives main(): the atexit cleanup uses it */
 	struct it_host h;
 	uint8_t *bufs[8];
 	vmsg_dev_num_t nb, nb2;
@@ -160,8 +162,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < 8; i++) {
 		bufs[i] = vmsg_link_alloc(h.link, 65536, 4096, &dma);
 		CHECK(bufs[i] != NULL);
-		CHECK_OK(vmsg_host_blk_submit(b.blk, VMSG_HOST_BLK_T_OUT, (uint64_t)i * 128u, bufs[i],
-					      65536, bufs[i]));
+		CHECK_OK(vmsg_host_blk_submit(b.blk, VMSG_HOST_BLK_T_OUT, (uint64_t)i * 128u,
+					      bufs[i], 65536, bufs[i]));
 		if (i == 3)
 			CHECK_OK(vmsg_host_blk_kick(b.blk));
 	}
@@ -186,7 +188,7 @@ int main(int argc, char **argv)
 	CHECK(worker_step(&b) == -ENODEV);
 	gone = b.blk;
 	vmsg_host_blk_close(gone);
-	/* a request straight to the removed dev_num: the card answers ERROR */
+	/* the host knows it is gone: refused locally */
 	{
 		struct vmsg_host_dev *d;
 
@@ -195,10 +197,30 @@ int main(int argc, char **argv)
 	for (i = 0; i < 20; i++)
 		CHECK_OK(worker_step(&a));
 
-	/* remove the net device: its posted receive buffers are in flight */
-	ctl = it_card_ctl_async(&card, NULL, "remove", "2", NULL);
-	nev = 0;
-	run_until(&a, &h, ctl, VMSG_HOST_EV_DEVICE_REMOVED, 2);
+	/* remove the net device (its posted receive buffers are in flight) and
+	 * send it a request before the host has seen REMOVED: the card answers
+	 * ERROR NO_DEVICE, or REMOVED fails it first; either way -ENODEV at once */
+	{
+		long long errs = it_card_stat(&card, "errors_sent");
+		struct vmsg_host_req *rq;
+		uint8_t m[16];
+		uint16_t berr;
+		uint64_t t0;
+
+		nev = 0;
+		CHECK(it_card_ctl(&card, NULL, 0, "remove", "2", NULL) == 0);
+		CHECK_OK(vmsg_host_bus_submit(
+		    h.bus, m, vmsg_build_get_device_status_req(m, sizeof(m), 2, 0), 0, &rq));
+		t0 = it_now_ns();
+		r = vmsg_host_req_wait(h.bus, rq, NULL, 0, &berr);
+		IT_LOG("request racing the removal: %s (bus error %s) in %.2f ms",
+		       vmsg_host_strerror(r), vmsg_host_bus_error_str(berr),
+		       it_secs_since(t0) * 1e3);
+		CHECK(r == -ENODEV);
+		it_pump(&h, 20);
+		CHECK(it_card_stat(&card, "errors_sent") == errs + 1);
+		CHECK(find_event(VMSG_HOST_EV_DEVICE_REMOVED, 2) >= 0);
+	}
 	CHECK(vmsg_host_net_wait(net, 100) == -ENODEV);
 	CHECK(vmsg_host_net_tx(net, a.buf, 64) == -ENODEV);
 	r = vmsg_host_net_reclaim(net);

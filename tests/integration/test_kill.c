@@ -18,7 +18,7 @@
 #include <string.h>
 
 #define IVAL_MS 100u
-#define MISSES 3u
+#define MISSES	3u
 
 static unsigned int n_removed, n_ready, n_down, n_up;
 static int down_reason;
@@ -82,14 +82,14 @@ static void blk_check(struct it_host *h, uint8_t *io, uint8_t pat, bool write)
 
 int main(int argc, char **argv)
 {
-	struct vmsg_host_bus_opts o = { .ping_interval_ms = IVAL_MS,
-					.ping_misses = MISSES,
-					.auto_reattach = true,
-					.request_timeout_ms = 1000,
-					.event_cb = on_event };
+	struct vmsg_host_bus_opts o = {.ping_interval_ms = IVAL_MS,
+				       .ping_misses = MISSES,
+				       .auto_reattach = true,
+				       .request_timeout_ms = 1000,
+				       .event_cb = on_event};
 	struct vmsg_host_bus_stats bst;
 	struct vmsg_host_blk *blk;
-	struct it_card card;
+	static struct it_card card; /* outlives main(): the atexit cleanup uses it */
 	struct it_host h;
 	char disk[320];
 	uint8_t *io;
@@ -139,7 +139,8 @@ int main(int argc, char **argv)
 	CHECK(vmsg_host_dev_error(vmsg_host_blk_dev(blk)) == -EHOSTDOWN);
 	t0 = it_now_ns();
 	r = vmsg_host_blk_io(blk, VMSG_HOST_BLK_T_IN, 0, io, 4096, 0);
-	IT_LOG("I/O on a dead card: %s after %.2f ms", vmsg_host_strerror(r), it_secs_since(t0) * 1e3);
+	IT_LOG("I/O on a dead card: %s after %.2f ms", vmsg_host_strerror(r),
+	       it_secs_since(t0) * 1e3);
 	CHECK(r == -EHOSTDOWN);
 	vmsg_host_blk_close(blk);
 

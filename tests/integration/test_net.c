@@ -25,10 +25,10 @@ static void frame_fill(uint8_t *f, uint64_t seq, uint32_t len)
 	uint64_t s = seq ^ 0x5bd1e995u, r = 0;
 	uint32_t i;
 
-	memset(f, 0xff, 6);          /* broadcast destination */
+	memset(f, 0xff, 6); /* broadcast destination */
 	memcpy(f + 6, "\x02\0\0\0\0\1", 6);
 	f[12] = 0x88;
-	f[13] = 0xb5;                /* local experimental ethertype */
+	f[13] = 0xb5; /* local experimental ethertype */
 	memcpy(f + 14, &seq, 8);
 	for (i = 22; i < len; i++) {
 		if ((i - 22) % 8 == 0)
@@ -41,11 +41,11 @@ int main(int argc, char **argv)
 {
 	bool poll = argc > 2 && !strcmp(argv[2], "poll");
 	uint64_t total = argc > 3 ? strtoull(argv[3], NULL, 0) : 100000u;
-	struct vmsg_host_bus_opts o = { .poll_mode = poll };
+	struct vmsg_host_bus_opts o = {.poll_mode = poll};
 	struct vmsg_host_net_stats ns;
 	struct vmsg_host_bus_stats bst;
 	struct vmsg_host_net *net;
-	struct it_card card;
+	static struct it_card card; /* outlives main(): the atexit cleanup uses it */
 	struct it_host h;
 	uint8_t tx[2048], rx[2048], want[2048];
 	uint64_t sent = 0, rcvd = 0, bytes = 0, t0, last_progress;
@@ -113,6 +113,10 @@ int main(int argc, char **argv)
 			       (unsigned long long)rcvd);
 			it_card_ctl(&card, out, sizeof(out), "list", NULL);
 			IT_LOG("card: %s", out);
+			vmsg_host_vq_describe(vmsg_host_net_vq(net, 0), out, sizeof(out));
+			IT_LOG("rx %s", out);
+			vmsg_host_vq_describe(vmsg_host_net_vq(net, 1), out, sizeof(out));
+			IT_LOG("tx %s", out);
 			it_fail();
 		}
 	}

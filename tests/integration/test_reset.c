@@ -53,7 +53,7 @@ static void control_in_flight(struct it_host *h, struct vmsg_host_blk *blk)
 
 int main(int argc, char **argv)
 {
-	struct it_card card;
+	static struct it_card card; /* outlives main(): the atexit cleanup uses it */
 	struct it_host h;
 	struct vmsg_host_blk *blk;
 	struct vmsg_host_net *net;

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BAR0_SIZE 0x10000u
-#define MEM_SIZE (4u << 20)
-#define SLOT 320u
-#define SLOTS 64u
+#define BAR0_SIZE  0x10000u
+#define MEM_SIZE   (4u << 20)
+#define SLOT	   320u
+#define SLOTS	   64u
 #define RING_BYTES VMSG_RING_BYTES(SLOT, SLOTS)
 #define REG(fc, f) ((volatile uint32_t *)((fc)->bar0 + offsetof(struct vmsg_pcie_regs, f)))
 
@@ -29,7 +29,7 @@ static void wr(struct fake_card *fc, size_t off, uint32_t v)
 	VMSG_WRITE_ONCE32(fc->bar0 + off, vmsg_cpu_to_le32(v));
 }
 
-#define RD(fc, f) rd(fc, offsetof(struct vmsg_pcie_regs, f))
+#define RD(fc, f)    rd(fc, offsetof(struct vmsg_pcie_regs, f))
 #define WR(fc, f, v) wr(fc, offsetof(struct vmsg_pcie_regs, f), v)
 
 /* ---- attach ---- */
@@ -62,7 +62,8 @@ static void fc_ctrl(struct fake_card *fc)
 			err = VMSG_ATTACH_EFEATURES;
 		} else if (RD(fc, host_epoch) != fc->epoch) {
 			err = VMSG_ATTACH_EEPOCH;
-		} else if (addr % 4096 || size < RD(fc, host_area_min) || addr + size > fc->mem_size) {
+		} else if (addr % 4096 || size < RD(fc, host_area_min) ||
+			   addr + size > fc->mem_size) {
 			err = VMSG_ATTACH_EAREA;
 		}
 		if (err == VMSG_ATTACH_OK) {
@@ -74,8 +75,9 @@ static void fc_ctrl(struct fake_card *fc)
 			vmsg_ring_attach_consumer(&fc->h2c, fc->bar0 + 0x1000, RING_BYTES,
 						  (volatile struct vmsg_ring_idx *)fc->area);
 			vmsg_ring_attach_producer(
-				&fc->c2h, fc->area + 0x40, RING_BYTES,
-				(volatile struct vmsg_ring_idx *)(fc->bar0 + VMSG_BAR0_C2H_CONS_OFFSET));
+			    &fc->c2h, fc->area + 0x40, RING_BYTES,
+			    (volatile struct vmsg_ring_idx *)(fc->bar0 +
+							      VMSG_BAR0_C2H_CONS_OFFSET));
 			vmsg_ring_set_need_notify(&fc->h2c, true);
 			fc->live = true;
 			fc->attaches++;
@@ -168,8 +170,8 @@ static void dev_msg(struct fake_card *fc, struct fc_dev *d, const uint8_t *m,
 
 	switch (mi->msg_id) {
 	case VIRTIO_MSG_GET_DEVICE_INFO: {
-		struct vmsg_device_info di = { d->device_id, 0x766d, d->num_feature_bits,
-					       d->config_size, d->vq_max, 0, 0 };
+		struct vmsg_device_info di = {
+		    d->device_id, 0x766d, d->num_feature_bits, d->config_size, d->vq_max, 0, 0};
 
 		len = vmsg_build_get_device_info_resp(out, sizeof(out), n, t, &di);
 		break;
@@ -184,7 +186,8 @@ static void dev_msg(struct fake_card *fc, struct fc_dev *d, const uint8_t *m,
 
 			blocks[i] = b < 2 ? (uint32_t)(d->features >> (32 * b)) : 0;
 		}
-		len = vmsg_build_get_device_features_resp(out, sizeof(out), n, t, first, blocks, num);
+		len =
+		    vmsg_build_get_device_features_resp(out, sizeof(out), n, t, first, blocks, num);
 		break;
 	}
 	case VIRTIO_MSG_SET_DRIVER_FEATURES: {
@@ -195,7 +198,8 @@ static void dev_msg(struct fake_card *fc, struct fc_dev *d, const uint8_t *m,
 
 			if (b < 2) {
 				d->drv_features &= ~(0xffffffffull << (32 * b));
-				d->drv_features |= (uint64_t)vmsg_get_le32(p + 8 + 4 * i) << (32 * b);
+				d->drv_features |= (uint64_t)vmsg_get_le32(p + 8 + 4 * i)
+						   << (32 * b);
 			}
 		}
 		len = vmsg_build_set_driver_features_resp(out, sizeof(out), n, t);
@@ -210,12 +214,13 @@ static void dev_msg(struct fake_card *fc, struct fc_dev *d, const uint8_t *m,
 		}
 		if ((uint64_t)off + l > d->config_size)
 			l = 0;
-		len = vmsg_build_get_config_resp(out, sizeof(out), n, t, d->gen, off, d->config + off,
-						 l);
+		len = vmsg_build_get_config_resp(out, sizeof(out), n, t, d->gen, off,
+						 d->config + off, l);
 		break;
 	}
 	case VIRTIO_MSG_SET_CONFIG: {
-		uint32_t gen = vmsg_get_le32(p), off = vmsg_get_le32(p + 4), l = vmsg_get_le32(p + 8);
+		uint32_t gen = vmsg_get_le32(p), off = vmsg_get_le32(p + 4),
+			 l = vmsg_get_le32(p + 8);
 
 		if (d->gen_bump_before_set) {
 			d->gen_bump_before_set--;
@@ -257,7 +262,7 @@ static void dev_msg(struct fake_card *fc, struct fc_dev *d, const uint8_t *m,
 	}
 	case VIRTIO_MSG_GET_VQUEUE: {
 		uint32_t i = vmsg_get_le32(p);
-		struct vmsg_vqueue_info vi = { .index = i };
+		struct vmsg_vqueue_info vi = {.index = i};
 
 		if (i < 4 && i < d->vq_max) {
 			vi.max_size = 256;
@@ -303,8 +308,7 @@ static void dev_msg(struct fake_card *fc, struct fc_dev *d, const uint8_t *m,
 	fc_send(fc, out, len);
 }
 
-void fc_default(struct fake_card *fc, const uint8_t *m, size_t len,
-		const struct vmsg_msg_info *mi)
+void fc_default(struct fake_card *fc, const uint8_t *m, size_t len, const struct vmsg_msg_info *mi)
 {
 	uint8_t out[FC_MSG_MAX];
 	size_t n;
@@ -318,19 +322,20 @@ void fc_default(struct fake_card *fc, const uint8_t *m, size_t len,
 			fc->pings++;
 			if (fc->no_ping)
 				return;
-			n = vmsg_build_bus_ping_resp(out, sizeof(out), mi->token, vmsg_get_le32(m + 8));
+			n = vmsg_build_bus_ping_resp(out, sizeof(out), mi->token,
+						     vmsg_get_le32(m + 8));
 			fc_send(fc, out, n);
 		} else if (mi->msg_id == VIRTIO_BUS_MSG_GET_DEVICES) {
 			uint16_t off = vmsg_get_le16(m + 8), cnt = vmsg_get_le16(m + 10), i;
-			uint8_t bm[64] = { 0 };
+			uint8_t bm[64] = {0};
 
 			if (cnt > 256)
 				cnt = 256;
 			for (i = 0; i < cnt; i++)
 				if ((uint32_t)off + i <= FC_MAX_DEV && fc->dev[off + i].present)
 					bm[i / 8] |= (uint8_t)(1u << (i % 8));
-			n = vmsg_build_bus_get_devices_resp(out, sizeof(out), mi->token, off, cnt, 0,
-							    bm);
+			n = vmsg_build_bus_get_devices_resp(out, sizeof(out), mi->token, off, cnt,
+							    0, bm);
 			fc_send(fc, out, n);
 		}
 		return;
@@ -402,12 +407,17 @@ static int fl_doorbell(struct vmsg_link *l, uint32_t idx, uint32_t v)
 {
 	struct fake_card *fc = to_fc(l);
 
-	(void)v;
-	if (idx == VMSG_DB_CTRL)
-		fc_ctrl(fc);
-	else if (idx == VMSG_DB_H2C)
-		fc_drain(fc);
-	else
+	if (idx >= 2)
+		return -EINVAL;
+	VMSG_WRITE_ONCE32(fc->bar0 + offsetof(struct vmsg_pcie_regs, doorbell) + 4 * idx,
+			  vmsg_cpu_to_le32(v));
+	if (idx == VMSG_DB_CTRL) {
+		if (!fc->ctrl_dead)
+			fc_ctrl(fc);
+	} else if (idx == VMSG_DB_H2C) {
+		if (!fc->stalled)
+			fc_drain(fc);
+	} else
 		return -EINVAL;
 	return 0;
 }
@@ -423,7 +433,12 @@ static int fl_wait_irq(struct vmsg_link *l, uint32_t vec, int t)
 	struct fake_card *fc = to_fc(l);
 
 	(void)vec;
-	fc_drain(fc);
+	if (!fc->stalled)
+		fc_drain(fc);
+	if (fc->irq_pending) {
+		fc->irq_pending = false;
+		return 1;
+	}
 	if (fc->ndq && !fc->defer) {
 		fc_flush(fc, false);
 		return 1;
@@ -464,19 +479,19 @@ static void fl_destroy(struct vmsg_link *l)
 }
 
 static const struct vmsg_link_ops fake_ops = {
-	.name = "fake",
-	.connect = fl_connect,
-	.disconnect = fl_disconnect,
-	.bar0 = fl_bar0,
-	.doorbell = fl_doorbell,
-	.num_vectors = fl_num_vectors,
-	.wait_irq = fl_wait_irq,
-	.set_dma_bits = fl_set_dma_bits,
-	.mem_alloc = fl_alloc,
-	.mem_free = fl_free,
-	.dma_to_va = fl_dma_to_va,
-	.va_to_dma = fl_va_to_dma,
-	.destroy = fl_destroy,
+    .name = "fake",
+    .connect = fl_connect,
+    .disconnect = fl_disconnect,
+    .bar0 = fl_bar0,
+    .doorbell = fl_doorbell,
+    .num_vectors = fl_num_vectors,
+    .wait_irq = fl_wait_irq,
+    .set_dma_bits = fl_set_dma_bits,
+    .mem_alloc = fl_alloc,
+    .mem_free = fl_free,
+    .dma_to_va = fl_dma_to_va,
+    .va_to_dma = fl_va_to_dma,
+    .destroy = fl_destroy,
 };
 
 struct fake_card *fc_create(void)

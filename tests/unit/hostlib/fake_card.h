@@ -15,9 +15,9 @@
 #include "vmsg_ring.h"
 #include "virtio_msg_validate.h"
 
-#define FC_MAX_DEV 8
+#define FC_MAX_DEV   8
 #define FC_MAX_DEFER 64
-#define FC_MSG_MAX 264
+#define FC_MSG_MAX   264
 
 struct fc_dev {
 	bool present;
@@ -36,7 +36,7 @@ struct fc_dev {
 		uint64_t desc, drv, dev;
 	} vq[4];
 	/* knobs */
-	uint32_t reset_delay;        /* GET_DEVICE_STATUS reads before status is 0 */
+	uint32_t reset_delay; /* GET_DEVICE_STATUS reads before status is 0 */
 	uint32_t reset_pending;
 	bool reset_never;
 	bool refuse_features;
@@ -62,12 +62,15 @@ struct fake_card {
 	struct vmsg_ring h2c, c2h;
 	struct vmsg_validate_opts vopts;
 	/* knobs */
-	uint32_t refuse_attach;  /* attach_error for the next ATTACHes (0: accept) */
-	uint32_t refuse_count;   /* how many ATTACHes to refuse */
+	uint32_t refuse_attach;	  /* attach_error for the next ATTACHes (0: accept) */
+	uint32_t refuse_count;	  /* how many ATTACHes to refuse */
 	bool new_epoch_on_attach; /* first ATTACH finds a new epoch (EEPOCH) */
-	bool deaf;               /* consume everything, answer nothing */
-	bool no_ping;            /* do not answer PING */
-	bool defer;              /* queue answers until the next tick */
+	bool deaf;		  /* consume everything, answer nothing */
+	bool no_ping;		  /* do not answer PING */
+	bool defer;		  /* queue answers until the next tick */
+	bool ctrl_dead;		  /* never acknowledge host_ctrl */
+	bool stalled;		  /* do not consume the h2c ring */
+	bool irq_pending;	  /* the next wait_irq reports an interrupt */
 	fc_hook hook;
 	void *priv;
 	struct fc_dev dev[FC_MAX_DEV + 1];
@@ -98,8 +101,7 @@ void fc_bad_prod_index(struct fake_card *fc);
 /* Flush deferred answers (reversed if reverse). */
 void fc_flush(struct fake_card *fc, bool reverse);
 /* The default model's answer to one message. */
-void fc_default(struct fake_card *fc, const uint8_t *m, size_t len,
-		const struct vmsg_msg_info *mi);
+void fc_default(struct fake_card *fc, const uint8_t *m, size_t len, const struct vmsg_msg_info *mi);
 /* Publish a new epoch with link READY (a card restart). */
 void fc_restart(struct fake_card *fc);
 

@@ -28,74 +28,76 @@
 struct vmsg_host_bus;
 
 /* Binding features this library implements (intersected with the card's). */
-#define VMSG_HOST_BUS_FEATURES                                                 \
-	(VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI |       \
-	 VMSG_PCIE_F_ERROR_MSG | VMSG_PCIE_F_DMA_ENGINE)
+#define VMSG_HOST_BUS_FEATURES                                                                     \
+	(VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI | VMSG_PCIE_F_ERROR_MSG |   \
+	 VMSG_PCIE_F_DMA_ENGINE)
 
 /* Host view of the link (vmsg_link_state values, plus the detached state). */
 enum vmsg_host_state {
-	VMSG_HOST_DETACHED = 0,  /* not attached (initial, after detach or refusal) */
-	VMSG_HOST_RUN = 2,       /* attached, rings live */
-	VMSG_HOST_GONE = 3,      /* card restarted, detached us, or shut down */
+	VMSG_HOST_DETACHED = 0,	 /* not attached (initial, after detach or refusal) */
+	VMSG_HOST_RUN = 2,	 /* attached, rings live */
+	VMSG_HOST_GONE = 3,	 /* card restarted, detached us, or shut down */
 	VMSG_HOST_PEER_DEAD = 4, /* PING went unanswered */
 };
 
 enum vmsg_host_event_kind {
-	VMSG_HOST_EV_CONFIG = 1,    /* EVENT_CONFIG: status, generation, range */
-	VMSG_HOST_EV_USED,          /* EVENT_USED: vq */
-	VMSG_HOST_EV_DEVICE_READY,  /* EVENT_DEVICE READY (or found after re-attach) */
-	VMSG_HOST_EV_DEVICE_REMOVED,/* EVENT_DEVICE REMOVED, or gone with the link */
-	VMSG_HOST_EV_DEVICE_STATE,  /* EVENT_DEVICE implementation-defined state */
-	VMSG_HOST_EV_LINK_DOWN,     /* link lost: reason = -EHOSTDOWN / -ECONNRESET */
-	VMSG_HOST_EV_LINK_UP,       /* (re-)attached: new epoch */
+	VMSG_HOST_EV_CONFIG = 1,     /* EVENT_CONFIG: status, generation, range */
+	VMSG_HOST_EV_USED,	     /* EVENT_USED: vq */
+	VMSG_HOST_EV_DEVICE_READY,   /* EVENT_DEVICE READY (or found after re-attach) */
+	VMSG_HOST_EV_DEVICE_REMOVED, /* EVENT_DEVICE REMOVED, or gone with the link */
+	VMSG_HOST_EV_DEVICE_STATE,   /* EVENT_DEVICE implementation-defined state */
+	VMSG_HOST_EV_LINK_DOWN,	     /* link lost: reason = -EHOSTDOWN / -ECONNRESET */
+	VMSG_HOST_EV_LINK_UP,	     /* (re-)attached: new epoch */
 };
 
 struct vmsg_host_event {
 	enum vmsg_host_event_kind kind;
 	vmsg_dev_num_t dev_num;
-	uint16_t state;      /* DEVICE_STATE */
-	uint32_t vq;         /* USED */
+	uint16_t state;	     /* DEVICE_STATE */
+	uint32_t vq;	     /* USED */
 	uint32_t status;     /* CONFIG: device_status */
 	uint32_t generation; /* CONFIG */
 	uint32_t offset;     /* CONFIG */
 	uint32_t length;     /* CONFIG: 0 = re-read with GET_CONFIG */
-	uint32_t epoch;      /* LINK_UP / LINK_DOWN: the epoch concerned */
-	int reason;          /* LINK_DOWN, DEVICE_REMOVED: why (0 = the card said so) */
+	uint32_t epoch;	     /* LINK_UP / LINK_DOWN: the epoch concerned */
+	int reason;	     /* LINK_DOWN, DEVICE_REMOVED: why (0 = the card said so) */
 };
 
 typedef void (*vmsg_host_event_cb)(void *arg, const struct vmsg_host_event *ev);
 
 struct vmsg_host_bus_opts {
-	bool poll_mode;              /* no interrupt: irq_mode POLL, spin on the ring */
+	bool poll_mode;		     /* no interrupt: irq_mode POLL, spin on the ring */
 	uint32_t request_timeout_ms; /* 0: VMSG_PCIE_REQUEST_TIMEOUT_MS */
 	uint32_t attach_timeout_ms;  /* 0: VMSG_PCIE_ATTACH_TIMEOUT_MS */
 	uint32_t reset_timeout_ms;   /* 0: VMSG_PCIE_RESET_TIMEOUT_MS */
 	uint32_t ping_interval_ms;   /* 0: VMSG_PCIE_PING_INTERVAL_MS */
-	uint32_t ping_misses;        /* 0: VMSG_PCIE_PING_MISSES */
+	uint32_t ping_misses;	     /* 0: VMSG_PCIE_PING_MISSES */
 	uint32_t connect_timeout_ms; /* link (re)connect, 0: 5000 */
-	bool auto_reattach;          /* liveness re-attaches after a card restart */
-	uint32_t features_mask;      /* 0: all of VMSG_HOST_BUS_FEATURES */
+	bool auto_reattach;	     /* liveness re-attaches after a card restart */
+	uint32_t features_mask;	     /* 0: all of VMSG_HOST_BUS_FEATURES */
 	vmsg_host_event_cb event_cb; /* may be NULL */
 	void *event_arg;
-	bool quiet;                  /* no diagnostics on stderr */
+	bool quiet; /* no diagnostics on stderr */
 };
 
 /* Counters, all monotonic. */
 struct vmsg_host_bus_stats {
 	uint64_t tx_msgs, rx_msgs;
-	uint64_t rx_malformed;                 /* failed vmsg_validate */
-	uint64_t rx_verdicts[VMSG_E__COUNT];   /* per verdict */
-	uint64_t rx_bad_slot;                  /* impossible ring index / slot length */
-	uint64_t rx_stale_epoch;               /* slot epoch not the current one */
-	uint64_t rx_unsolicited;               /* response with no request waiting */
-	uint64_t rx_mismatch;                  /* response not matching its request */
-	uint64_t rx_unknown_dev;               /* event for a device we do not know */
-	uint64_t rx_bus_errors;                /* ERROR answers */
+	uint64_t rx_malformed;		     /* failed vmsg_validate */
+	uint64_t rx_verdicts[VMSG_E__COUNT]; /* per verdict */
+	uint64_t rx_bad_slot;		     /* impossible ring index / slot length */
+	uint64_t rx_stale_epoch;	     /* slot epoch not the current one */
+	uint64_t rx_unsolicited;	     /* response with no request waiting */
+	uint64_t rx_mismatch;		     /* matched response whose echo is wrong */
+	uint64_t rx_out_of_order;	     /* matched, but an older one of that device waits */
+	uint64_t rx_unknown_dev;	     /* event for a device we do not know */
+	uint64_t rx_bus_errors;		     /* ERROR answers */
 	uint64_t rx_events, rx_pings;
 	uint64_t timeouts, doorbells, irqs, h2c_full_waits;
 	uint64_t pings_sent, pings_missed;
-	uint64_t attaches, link_downs;
-	uint64_t events_dropped;               /* callback queue overflow */
+	uint64_t attaches, link_downs, peer_dead;
+	uint64_t kicks_deferred; /* EVENT_AVAIL kept pending on a full h2c ring */
+	uint64_t events_dropped; /* callback queue overflow */
 };
 
 /* Create a bus on a link (connected or not). Does not attach. */
@@ -130,7 +132,7 @@ volatile const struct vmsg_pcie_regs *vmsg_host_bus_regs(struct vmsg_host_bus *b
 void vmsg_host_bus_get_stats(struct vmsg_host_bus *bus, struct vmsg_host_bus_stats *st);
 uint32_t vmsg_host_bus_timeout_ms(struct vmsg_host_bus *bus, int which);
 #define VMSG_HOST_TMO_REQUEST 0
-#define VMSG_HOST_TMO_RESET 1
+#define VMSG_HOST_TMO_RESET   1
 
 /* Drain the c2h ring, complete requests, answer PINGs, dispatch events.
  * Never blocks. Returns messages consumed or a negative error. */
@@ -150,8 +152,8 @@ struct vmsg_host_req;
  * gone, -ENOTCONN when not attached, -ETIMEDOUT when the h2c ring stays
  * full, -EINVAL when the message is not a valid request.
  */
-int vmsg_host_bus_submit(struct vmsg_host_bus *bus, const void *msg, size_t len,
-			 int timeout_ms, struct vmsg_host_req **req);
+int vmsg_host_bus_submit(struct vmsg_host_bus *bus, const void *msg, size_t len, int timeout_ms,
+			 struct vmsg_host_req **req);
 /* 1 when complete (success or failure), 0 while pending. */
 int vmsg_host_req_done(struct vmsg_host_bus *bus, struct vmsg_host_req *req);
 /*
@@ -162,8 +164,8 @@ int vmsg_host_req_done(struct vmsg_host_bus *bus, struct vmsg_host_req *req);
  * -EHOSTDOWN when the link went down, -ENODEV when the device was removed.
  * *bus_error (may be NULL) receives the ERROR code (0 if none).
  */
-int vmsg_host_req_wait(struct vmsg_host_bus *bus, struct vmsg_host_req *req, void *resp,
-		       size_t cap, uint16_t *bus_error);
+int vmsg_host_req_wait(struct vmsg_host_bus *bus, struct vmsg_host_req *req, void *resp, size_t cap,
+		       uint16_t *bus_error);
 /* Give up on a request (its late response is dropped). */
 void vmsg_host_req_cancel(struct vmsg_host_bus *bus, struct vmsg_host_req *req);
 
@@ -171,13 +173,14 @@ void vmsg_host_req_cancel(struct vmsg_host_bus *bus, struct vmsg_host_req *req);
 int vmsg_host_bus_request(struct vmsg_host_bus *bus, const void *msg, size_t len, void *resp,
 			  size_t cap, int timeout_ms);
 
-/* Send a host -> card event (EVENT_AVAIL). */
+/* Send a host -> card event (EVENT_AVAIL). An EVENT_AVAIL that finds the
+ * h2c ring full is never dropped ([EVT-3]): it is kept pending, coalesced
+ * per (dev_num, queue), and sent when space frees (every poll). */
 int vmsg_host_bus_send_event(struct vmsg_host_bus *bus, const void *msg, size_t len);
 
 /* Tests only: put raw bytes into the h2c ring, unvalidated, with the given
  * slot epoch (0: the current one). Rings the doorbell. */
-int vmsg_host_bus_send_raw(struct vmsg_host_bus *bus, const void *buf, size_t len,
-			   uint32_t epoch);
+int vmsg_host_bus_send_raw(struct vmsg_host_bus *bus, const void *buf, size_t len, uint32_t epoch);
 
 /* ---- bus messages ---- */
 

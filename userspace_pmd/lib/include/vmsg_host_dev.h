@@ -28,17 +28,17 @@
 #include "vmsg_virtq.h"
 
 /* virtio 1.x transport feature bits */
-#define VMSG_HOST_F_INDIRECT_DESC 28
-#define VMSG_HOST_F_EVENT_IDX 29
-#define VMSG_HOST_F_VERSION_1 32
+#define VMSG_HOST_F_INDIRECT_DESC   28
+#define VMSG_HOST_F_EVENT_IDX	    29
+#define VMSG_HOST_F_VERSION_1	    32
 #define VMSG_HOST_F_ACCESS_PLATFORM 33
-#define VMSG_HOST_F_RING_RESET 40
-#define VMSG_HOST_BIT(n) (1ull << (n))
+#define VMSG_HOST_F_RING_RESET	    40
+#define VMSG_HOST_BIT(n)	    (1ull << (n))
 
 /* Transport features this library can drive (others are never accepted). */
-#define VMSG_HOST_TRANSPORT_FEATURES                                           \
-	(VMSG_HOST_BIT(VMSG_HOST_F_INDIRECT_DESC) | VMSG_HOST_BIT(VMSG_HOST_F_EVENT_IDX) |  \
-	 VMSG_HOST_BIT(VMSG_HOST_F_VERSION_1) | VMSG_HOST_BIT(VMSG_HOST_F_ACCESS_PLATFORM) | \
+#define VMSG_HOST_TRANSPORT_FEATURES                                                               \
+	(VMSG_HOST_BIT(VMSG_HOST_F_INDIRECT_DESC) | VMSG_HOST_BIT(VMSG_HOST_F_EVENT_IDX) |         \
+	 VMSG_HOST_BIT(VMSG_HOST_F_VERSION_1) | VMSG_HOST_BIT(VMSG_HOST_F_ACCESS_PLATFORM) |       \
 	 VMSG_HOST_BIT(VMSG_HOST_F_RING_RESET))
 
 /* Largest feature space read (bits); GET_DEVICE_INFO beyond it is refused. */
@@ -83,8 +83,10 @@ uint64_t vmsg_host_dev_take_used(struct vmsg_host_dev *dev);
 /* Status. The resulting status is returned in *result (may be NULL). */
 int vmsg_host_dev_get_status(struct vmsg_host_dev *dev, uint32_t *status);
 int vmsg_host_dev_set_status(struct vmsg_host_dev *dev, uint32_t status, uint32_t *result);
-/* SET_DEVICE_STATUS(0), then GET_DEVICE_STATUS until 0 within the bus reset
- * timeout. Every queue of the handle becomes inactive. */
+/* SET_DEVICE_STATUS(0), then GET_DEVICE_STATUS (every 1 ms, growing to
+ * 100 ms) until 0 within the bus reset timeout ([RST-1]). Every queue of the
+ * handle becomes inactive. A device that does not reset in time means the
+ * card failed ([RST-3]): -ETIMEDOUT and the bus goes PEER_DEAD. */
 int vmsg_host_dev_reset(struct vmsg_host_dev *dev);
 
 /*
@@ -110,36 +112,36 @@ int vmsg_host_dev_driver_ok(struct vmsg_host_dev *dev);
  * bus message size; a multi-chunk read is repeated until every chunk saw
  * the same generation (bounded: -EAGAIN). *generation (may be NULL) gets it.
  * Writes carry the last generation seen; a refusal (length 0) makes the
- * library re-read the generation and retry if it moved (bounded); a refusal
- * at the current generation is -EPERM (read-only config, or the device said
- * no).
+ * library re-read the range (GET_CONFIG, new generation) and retry if the
+ * generation moved, at most VMSG_PCIE_SET_CONFIG_TRIES attempts in total
+ * ([OP-4], then -EAGAIN); a refusal at the current generation is -EPERM
+ * (read-only config, or the device said no).
  */
-int vmsg_host_dev_config_read(struct vmsg_host_dev *dev, uint32_t offset, void *buf,
-			      uint32_t len, uint32_t *generation);
+int vmsg_host_dev_config_read(struct vmsg_host_dev *dev, uint32_t offset, void *buf, uint32_t len,
+			      uint32_t *generation);
 int vmsg_host_dev_config_write(struct vmsg_host_dev *dev, uint32_t offset, const void *buf,
 			       uint32_t len);
 /* Last generation observed (GET_CONFIG, SET_CONFIG, EVENT_CONFIG). */
 uint32_t vmsg_host_dev_generation(struct vmsg_host_dev *dev);
 /* Counters of the retry loops. */
 struct vmsg_host_dev_stats {
-	uint64_t config_rereads;   /* chunks disagreed on the generation */
-	uint64_t config_retries;   /* SET_CONFIG refused for a stale generation */
-	uint64_t reset_polls;      /* GET_DEVICE_STATUS while waiting for 0 */
-	uint64_t echo_mismatch;    /* echoed fields that did not match the request */
+	uint64_t config_rereads; /* chunks disagreed on the generation */
+	uint64_t config_retries; /* SET_CONFIG refused for a stale generation */
+	uint64_t reset_polls;	 /* GET_DEVICE_STATUS while waiting for 0 */
+	uint64_t echo_mismatch;	 /* echoed fields that did not match the request */
 };
 void vmsg_host_dev_get_stats(struct vmsg_host_dev *dev, struct vmsg_host_dev_stats *st);
 
 /* GET_SHM: *len 0 means no such region. */
-int vmsg_host_dev_get_shm(struct vmsg_host_dev *dev, uint32_t index, uint64_t *addr,
-			  uint64_t *len);
+int vmsg_host_dev_get_shm(struct vmsg_host_dev *dev, uint32_t index, uint64_t *addr, uint64_t *len);
 
 /*
  * Init in one call for simple devices: negotiate(want), create queues
  * 0..nqueues-1 of qsize (or the device maximum if smaller), DRIVER_OK.
  * vqs receives the queues.
  */
-int vmsg_host_dev_setup(struct vmsg_host_dev *dev, uint64_t want, uint32_t nqueues,
-			uint32_t qsize, struct vmsg_host_vq **vqs);
+int vmsg_host_dev_setup(struct vmsg_host_dev *dev, uint64_t want, uint32_t nqueues, uint32_t qsize,
+			struct vmsg_host_vq **vqs);
 
 /* ---- virtqueues (split ring in host DMA memory) ---- */
 
@@ -172,16 +174,19 @@ int vmsg_host_vq_kick(struct vmsg_host_vq *vq);
  * NULL). */
 int vmsg_host_vq_get_used(struct vmsg_host_vq *vq, void **cookie, uint32_t *len);
 /* Wait up to timeout_ms until get_used has something: 1, 0 on timeout,
- * -ENODEV or the link error if the device went away. */
+ * -ENODEV or the link error if the device went away, -EIO if the device
+ * announced DEVICE_NEEDS_RESET (it may stop processing). */
 int vmsg_host_vq_wait(struct vmsg_host_vq *vq, int timeout_ms);
 /* Used notifications (EVENT_USED) on or off (off: poll get_used). */
 void vmsg_host_vq_set_notify(struct vmsg_host_vq *vq, bool on);
 
+/* One line of ring state for diagnostics (indices as in memory). */
+void vmsg_host_vq_describe(const struct vmsg_host_vq *vq, char *buf, size_t len);
+
 /* Chains in flight when the queue stopped (device reset, queue reset, device
  * gone): hand each cookie to drop (may be NULL) and forget them. Only for an
  * inactive queue (-EBUSY otherwise). Returns how many. */
-int vmsg_host_vq_reclaim(struct vmsg_host_vq *vq, void (*drop)(void *arg, void *cookie),
-			 void *arg);
+int vmsg_host_vq_reclaim(struct vmsg_host_vq *vq, void (*drop)(void *arg, void *cookie), void *arg);
 /* RESET_VQUEUE (needs VIRTIO_F_RING_RESET), confirmed by GET_VQUEUE; the
  * queue becomes inactive. */
 int vmsg_host_vq_reset(struct vmsg_host_vq *vq);

@@ -16,19 +16,19 @@
 
 /* ---- virtio-blk ---- */
 
-#define VMSG_HOST_VIRTIO_ID_NET 1u
-#define VMSG_HOST_VIRTIO_ID_BLK 2u
+#define VMSG_HOST_VIRTIO_ID_NET	    1u
+#define VMSG_HOST_VIRTIO_ID_BLK	    2u
 #define VMSG_HOST_VIRTIO_ID_CONSOLE 3u
-#define VMSG_HOST_VIRTIO_ID_RNG 4u
+#define VMSG_HOST_VIRTIO_ID_RNG	    4u
 
-#define VMSG_HOST_BLK_T_IN 0u
-#define VMSG_HOST_BLK_T_OUT 1u
-#define VMSG_HOST_BLK_T_FLUSH 4u
+#define VMSG_HOST_BLK_T_IN     0u
+#define VMSG_HOST_BLK_T_OUT    1u
+#define VMSG_HOST_BLK_T_FLUSH  4u
 #define VMSG_HOST_BLK_T_GET_ID 8u
-#define VMSG_HOST_BLK_S_OK 0
-#define VMSG_HOST_BLK_S_IOERR 1
+#define VMSG_HOST_BLK_S_OK     0
+#define VMSG_HOST_BLK_S_IOERR  1
 #define VMSG_HOST_BLK_S_UNSUPP 2
-#define VMSG_HOST_BLK_SECTOR 512u
+#define VMSG_HOST_BLK_SECTOR   512u
 
 struct vmsg_host_blk;
 
@@ -37,7 +37,7 @@ struct vmsg_host_blk_info {
 	uint32_t blk_size; /* 0 if not offered */
 	uint32_t seg_max;  /* 0 if not offered */
 	bool read_only;
-	bool flush;        /* VIRTIO_BLK_F_FLUSH negotiated */
+	bool flush; /* VIRTIO_BLK_F_FLUSH negotiated */
 };
 
 /* qsize 0: the device maximum. */
@@ -73,15 +73,15 @@ int vmsg_host_blk_io(struct vmsg_host_blk *blk, uint32_t type, uint64_t sector, 
 
 /* ---- virtio-net ---- */
 
-#define VMSG_HOST_NET_HDR_SIZE 12u  /* virtio_net_hdr_v1 */
-#define VMSG_HOST_NET_BUF_SIZE 2048u
+#define VMSG_HOST_NET_HDR_SIZE	12u /* virtio_net_hdr_v1 */
+#define VMSG_HOST_NET_BUF_SIZE	2048u
 #define VMSG_HOST_NET_MAX_FRAME (VMSG_HOST_NET_BUF_SIZE - VMSG_HOST_NET_HDR_SIZE)
 
 struct vmsg_host_net;
 
 struct vmsg_host_net_stats {
 	uint64_t tx_frames, rx_frames;
-	uint64_t rx_bad;   /* used entries with impossible lengths */
+	uint64_t rx_bad; /* used entries with impossible lengths */
 	uint64_t tx_kicks, rx_kicks;
 };
 

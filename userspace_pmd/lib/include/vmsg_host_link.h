@@ -41,6 +41,10 @@ struct vmsg_link_ops {
 	int (*wait_irq)(struct vmsg_link *l, uint32_t vec, int timeout_ms);
 	/* A pollable fd for vector vec, or -1 (optional, may be NULL). */
 	int (*irq_fd)(struct vmsg_link *l, uint32_t vec);
+	/* Stop the card from reaching host memory (PCI: clear Bus Master
+	 * Enable) before memory it was given is freed after the peer died
+	 * ([DMA-4]). May be NULL (the emulated link cannot fence). */
+	void (*fence)(struct vmsg_link *l);
 	/* Out-of-band peer presence: 1 alive, 0 gone, -1 unknown (may be NULL). */
 	int (*peer_alive)(struct vmsg_link *l);
 	/* The card reaches host addresses below 2^bits: -ERANGE if this link's
@@ -66,7 +70,7 @@ struct vmsg_link_sim_params {
 	const char *sock_path; /* the card's ivshmem server socket (DIR/ivshmem.sock) */
 	const char *mem_path;  /* host memory file: created if absent */
 	size_t mem_size;       /* bytes (0: 64 MiB); an existing file must match */
-	bool quiet;            /* no diagnostics on stderr */
+	bool quiet;	       /* no diagnostics on stderr */
 };
 
 /* Create (or reuse) and map the host memory file; does not connect. */
@@ -77,8 +81,7 @@ int vmsg_link_sim_peer_id(struct vmsg_link *l);
 
 /* ---- convenience wrappers ---- */
 
-static inline void *vmsg_link_alloc(struct vmsg_link *l, size_t size, size_t align,
-				    uint64_t *dma)
+static inline void *vmsg_link_alloc(struct vmsg_link *l, size_t size, size_t align, uint64_t *dma)
 {
 	return l->ops->mem_alloc(l, size, align, dma);
 }

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #define BUS_CONNECT_TIMEOUT_MS 5000u
-#define BUS_HOST_AREA_MAX (16u << 20)
+#define BUS_HOST_AREA_MAX      (16u << 20)
 
-#define RD32(bus, f) vmsg_le32_to_cpu(VMSG_READ_ONCE32(&(bus)->regs->f))
+#define RD32(bus, f)	vmsg_le32_to_cpu(VMSG_READ_ONCE32(&(bus)->regs->f))
 #define WR32(bus, f, v) VMSG_WRITE_ONCE32(&(bus)->regs->f, vmsg_cpu_to_le32(v))
 
 uint64_t bus_now_ns(void)
@@ -69,6 +69,14 @@ int vmsg_host_bus_create(struct vmsg_link *link, const struct vmsg_host_bus_opts
 		bus->opts.features_mask = VMSG_HOST_BUS_FEATURES;
 	pthread_mutex_init(&bus->lock, NULL);
 	pthread_mutex_init(&bus->dispatch_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&bus->traffic, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	bus->link = link;
 	bus->state = VMSG_HOST_DETACHED;
 	bus->next_token = (uint16_t)(bus_now_ns() >> 10);
@@ -88,6 +96,7 @@ void vmsg_host_bus_destroy(struct vmsg_host_bus *bus)
 	pthread_mutex_unlock(&bus->lock);
 	pthread_mutex_destroy(&bus->lock);
 	pthread_mutex_destroy(&bus->dispatch_lock);
+	pthread_cond_destroy(&bus->traffic);
 	free(bus);
 }
 
@@ -103,14 +112,19 @@ static void bus_sleep_slice(struct vmsg_host_bus *bus)
 
 static bool ring_region_ok(uint64_t off, uint64_t size, uint64_t bar_size)
 {
-	return off >= VMSG_PCIE_REGS_SIZE && off % VMSG_RING_LINE == 0 && size >= VMSG_RING_HDR_SIZE &&
-	       off + size <= bar_size;
+	return off >= VMSG_PCIE_REGS_SIZE && off % VMSG_RING_LINE == 0 &&
+	       size >= VMSG_RING_HDR_SIZE && off + size <= bar_size;
 }
 
 /* Read and check what the card publishes. Lock held. */
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return blen && alen && a < b + blen && b < a + alen;
+}
+
 static int bus_read_identity(struct vmsg_host_bus *bus)
 {
-	uint32_t v, bits, min_area;
+	uint32_t v, bits, min_area, fb_off, fb_size;
 
 	if (RD32(bus, magic) != VMSG_PCIE_MAGIC) {
 		bus_log(bus, "BAR0 magic %#x is not VMSG", RD32(bus, magic));
@@ -128,15 +142,15 @@ static int bus_read_identity(struct vmsg_host_bus *bus)
 		return -EPROTONOSUPPORT;
 	}
 	bus->max_msg_size = RD32(bus, max_msg_size);
-	if (bus->max_msg_size < VIRTIO_MSG_MIN_MAX_SIZE ||
+	if (bus->max_msg_size < VMSG_PCIE_MIN_MSG_SIZE ||
 	    bus->max_msg_size > VMSG_PCIE_MAX_MSG_SIZE) {
 		bus_log(bus, "max_msg_size %u outside [%u, %u]", bus->max_msg_size,
-			VIRTIO_MSG_MIN_MAX_SIZE, VMSG_PCIE_MAX_MSG_SIZE);
+			VMSG_PCIE_MIN_MSG_SIZE, VMSG_PCIE_MAX_MSG_SIZE);
 		return -EPROTO;
 	}
 	bus->card_features = RD32(bus, card_features);
 	bits = RD32(bus, dma_addr_bits);
-	if (bits < 12 || bits > 64) {
+	if (bits < VMSG_PCIE_DMA_ADDR_BITS_MIN || bits > VMSG_PCIE_DMA_ADDR_BITS_MAX) {
 		bus_log(bus, "dma_addr_bits %u unusable", bits);
 		return -EPROTO;
 	}
@@ -149,6 +163,10 @@ static int bus_read_identity(struct vmsg_host_bus *bus)
 		bus_log(bus, "num_doorbells %u unusable", RD32(bus, num_doorbells));
 		return -EPROTO;
 	}
+	if (RD32(bus, num_vectors) > VMSG_PCIE_MAX_VECTORS) {
+		bus_log(bus, "num_vectors %u unusable", RD32(bus, num_vectors));
+		return -EPROTO;
+	}
 	bus->h2c_off = RD32(bus, h2c_ring_offset);
 	bus->h2c_size = RD32(bus, h2c_ring_size);
 	if (!ring_region_ok(bus->h2c_off, bus->h2c_size, bus->bar0_size)) {
@@ -156,11 +174,13 @@ static int bus_read_identity(struct vmsg_host_bus *bus)
 		return -EPROTO;
 	}
 	bus->c2h_cons_off = RD32(bus, c2h_cons_offset);
+	fb_off = RD32(bus, c2h_bar_offset);
+	fb_size = RD32(bus, c2h_bar_size);
 	if (bus->c2h_cons_off % VMSG_RING_LINE ||
 	    bus->c2h_cons_off < offsetof(struct vmsg_pcie_regs, reserved3) ||
 	    (uint64_t)bus->c2h_cons_off + VMSG_RING_LINE > bus->bar0_size ||
-	    ((uint64_t)bus->c2h_cons_off + VMSG_RING_LINE > bus->h2c_off &&
-	     bus->c2h_cons_off < (uint64_t)bus->h2c_off + bus->h2c_size)) {
+	    overlaps(bus->c2h_cons_off, VMSG_RING_LINE, bus->h2c_off, bus->h2c_size) ||
+	    overlaps(bus->c2h_cons_off, VMSG_RING_LINE, fb_off, fb_size)) {
 		bus_log(bus, "c2h consumer line %#x unusable", bus->c2h_cons_off);
 		return -EPROTO;
 	}
@@ -206,7 +226,8 @@ static int bus_ctrl_cmd(struct vmsg_host_bus *bus, uint32_t cmd, uint64_t deadli
 {
 	while (RD32(bus, host_ctrl) != VMSG_HOST_CTRL_NONE) {
 		if (bus_now_ns() >= deadline) {
-			bus_log(bus, "card does not acknowledge host_ctrl %u", RD32(bus, host_ctrl));
+			bus_log(bus, "card does not acknowledge host_ctrl %u",
+				RD32(bus, host_ctrl));
 			return -ETIMEDOUT;
 		}
 		bus_sleep_slice(bus);
@@ -214,7 +235,7 @@ static int bus_ctrl_cmd(struct vmsg_host_bus *bus, uint32_t cmd, uint64_t deadli
 	vmsg_wmb();
 	WR32(bus, host_ctrl, cmd);
 	vmsg_mb();
-	bus->link->ops->doorbell(bus->link, VMSG_DB_CTRL, cmd);
+	bus->link->ops->doorbell(bus->link, VMSG_DB_CTRL, ++bus->ctrl_count);
 	while (RD32(bus, host_ctrl) != VMSG_HOST_CTRL_NONE) {
 		if (bus_now_ns() >= deadline)
 			return -ETIMEDOUT;
@@ -229,8 +250,13 @@ static int bus_ctrl_detach(struct vmsg_host_bus *bus, uint64_t deadline)
 {
 	int ret = bus_ctrl_cmd(bus, VMSG_HOST_CTRL_DETACH, deadline);
 
-	if (ret == 0 && RD32(bus, link_state) == VMSG_LINK_RUN)
-		ret = -EPROTO;
+	/* [DET-1]: acknowledged and READY */
+	while (ret == 0 && RD32(bus, link_state) != VMSG_LINK_READY) {
+		if (bus_now_ns() >= deadline)
+			ret = -ETIMEDOUT;
+		else
+			bus_sleep_slice(bus);
+	}
 	return ret;
 }
 
@@ -240,8 +266,8 @@ static int bus_attach_rings(struct vmsg_host_bus *bus)
 	int ret;
 
 	ret = vmsg_ring_attach_producer(
-		&bus->h2c, bar + bus->h2c_off, bus->h2c_size,
-		(volatile struct vmsg_ring_idx *)(bus->ha + VMSG_HOST_AREA_H2C_CONS_OFFSET));
+	    &bus->h2c, bar + bus->h2c_off, bus->h2c_size,
+	    (volatile struct vmsg_ring_idx *)(bus->ha + VMSG_HOST_AREA_H2C_CONS_OFFSET));
 	if (ret) {
 		bus_log(bus, "h2c ring header in BAR0 is invalid");
 		return -EPROTO;
@@ -251,10 +277,9 @@ static int bus_attach_rings(struct vmsg_host_bus *bus)
 			bus->max_msg_size);
 		return -EPROTO;
 	}
-	ret = vmsg_ring_attach_consumer(
-		&bus->c2h, bus->ha + VMSG_HOST_AREA_C2H_RING_OFFSET,
-		bus->ha_size - VMSG_HOST_AREA_C2H_RING_OFFSET,
-		(volatile struct vmsg_ring_idx *)(bar + bus->c2h_cons_off));
+	ret = vmsg_ring_attach_consumer(&bus->c2h, bus->ha + VMSG_HOST_AREA_C2H_RING_OFFSET,
+					bus->ha_size - VMSG_HOST_AREA_C2H_RING_OFFSET,
+					(volatile struct vmsg_ring_idx *)(bar + bus->c2h_cons_off));
 	if (ret) {
 		bus_log(bus, "c2h ring header in the host area is invalid");
 		return -EPROTO;
@@ -288,11 +313,17 @@ static int bus_attach_locked(struct vmsg_host_bus *bus)
 	}
 	if (bus->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE)
 		return -EPROTO;
-	/* the card may still be publishing its registers */
-	while (RD32(bus, magic) != VMSG_PCIE_MAGIC || RD32(bus, link_state) == VMSG_LINK_INIT) {
+	/* [ATT-H-1]: wait for READY (or RUN), sleeping between reads */
+	for (;;) {
+		st = RD32(bus, link_state);
+		if (st == VMSG_LINK_READY || st == VMSG_LINK_RUN)
+			break;
+		if (st > VMSG_LINK_SHUTDOWN) {
+			bus_log(bus, "link_state %#x: the card failed", st);
+			return st == 0xffffffffu ? -ENODEV : -EIO;
+		}
 		if (bus_now_ns() >= deadline) {
-			bus_log(bus, "card not ready (magic %#x, link_state %u)", RD32(bus, magic),
-				RD32(bus, link_state));
+			bus_log(bus, "card not READY (link_state %u)", st);
 			return -ETIMEDOUT;
 		}
 		usleep(1000);
@@ -352,26 +383,29 @@ static int bus_attach_locked(struct vmsg_host_bus *bus)
 		WR32(bus, host_epoch, bus->epoch);
 		ret = bus_ctrl_cmd(bus, VMSG_HOST_CTRL_ATTACH, deadline);
 		if (ret) {
+			/* [ATT-H-8]: the card is dead; the host area stays allocated */
 			bus_log(bus, "ATTACH not acknowledged in %u ms (link_state %u)",
 				bus->opts.attach_timeout_ms, RD32(bus, link_state));
+			bus->state = VMSG_HOST_PEER_DEAD;
+			bus->st.peer_dead++;
 			return ret;
 		}
 		err = RD32(bus, attach_error);
 		st = RD32(bus, link_state);
-		if (err == VMSG_ATTACH_OK && st == VMSG_LINK_RUN)
+		if (err == VMSG_ATTACH_OK && st == VMSG_LINK_RUN && RD32(bus, epoch) == bus->epoch)
 			break;
 		bus->attach_error = err;
 		if (err == VMSG_ATTACH_EEPOCH && attempt < 3)
 			continue;
 		if (err == VMSG_ATTACH_OK)
-			bus_log(bus, "card acknowledged ATTACH but link_state is %u", st);
+			bus_log(bus, "card acknowledged ATTACH but link_state is %u, epoch %#x", st,
+				RD32(bus, epoch));
 		else
 			bus_log(bus, "card refused ATTACH: %s", vmsg_host_attach_error_str(err));
 		return err == VMSG_ATTACH_OK ? -EPROTO : -ECONNREFUSED;
 	}
 	vmsg_rmb();
 	bus->attach_error = VMSG_ATTACH_OK;
-	bus->epoch = RD32(bus, epoch); /* the epoch of this attachment */
 	if (bus->epoch == 0) {
 		bus_log(bus, "card published epoch 0");
 		return -EPROTO;
@@ -386,7 +420,9 @@ static int bus_attach_locked(struct vmsg_host_bus *bus)
 	bus->vopts.allow_impl_ids = false;
 	bus->tx_vopts = bus->vopts;
 	bus->tx_vopts.allow_impl_ids = true;
-	bus->sleepers = 0;
+	/* [NTF-3]: in MSIX/MSI mode the host keeps NEED_NOTIFY set for good */
+	vmsg_ring_set_need_notify(&bus->c2h, irq != VMSG_IRQ_POLL);
+	bus->nkicks = 0;
 	bus->ping_misses = 0;
 	bus->ping_req = NULL;
 	bus->last_ping_ns = bus_now_ns();
@@ -394,7 +430,7 @@ static int bus_attach_locked(struct vmsg_host_bus *bus)
 	bus->st.attaches++;
 	bus->state = VMSG_HOST_RUN;
 	{
-		struct vmsg_host_event ev = { .kind = VMSG_HOST_EV_LINK_UP, .epoch = bus->epoch };
+		struct vmsg_host_event ev = {.kind = VMSG_HOST_EV_LINK_UP, .epoch = bus->epoch};
 
 		bus_queue_event(bus, &ev);
 	}
@@ -421,8 +457,10 @@ void vmsg_host_bus_detach(struct vmsg_host_bus *bus)
 	if (bus->state == VMSG_HOST_RUN && bus->regs) {
 		uint64_t deadline = bus_now_ns() + (uint64_t)bus->opts.attach_timeout_ms * 1000000u;
 
-		if (bus_ctrl_detach(bus, deadline))
+		if (bus_ctrl_detach(bus, deadline)) {
 			bus_log(bus, "card did not acknowledge DETACH");
+			bus_declare_dead(bus, -ETIMEDOUT);
+		}
 	}
 	bus_link_down_locked(bus, VMSG_HOST_DETACHED, -ENOTCONN);
 	pthread_mutex_unlock(&bus->lock);

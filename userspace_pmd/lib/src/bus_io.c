@@ -11,9 +11,10 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #define BUS_IRQ_SLICE_MS 100 /* waiters re-check at least this often */
-#define BUS_SPIN_LOOPS 64
+#define BUS_SPIN_LOOPS	 64
 
 static inline void bus_cpu_relax(void)
 {
@@ -154,34 +155,58 @@ static int map_bus_error(uint16_t e)
 	}
 }
 
+static void doorbell_locked(struct vmsg_host_bus *bus);
+
 /* ---- the c2h path ---- */
 
+/* An older request of the same device still waits: [ORDR-4] counts it. */
+static bool older_pending(struct vmsg_host_bus *bus, const struct vmsg_host_req *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < BUS_MAX_INFLIGHT; i++) {
+		const struct vmsg_host_req *o = &bus->reqs[i];
+
+		if (o != r && o->in_use && !o->done && !o->orphan && o->dev_num == r->dev_num &&
+		    (o->type & VIRTIO_MSG_TYPE_BUS) == (r->type & VIRTIO_MSG_TYPE_BUS) &&
+		    o->seq < r->seq)
+			return true;
+	}
+	return false;
+}
+
+/* [TOK-3]: matched by (dev_num, token), or for a bus ERROR by token and
+ * req_dev_num; the echoed fields are a consistency check only: a mismatch is
+ * counted and fails the request at once. */
 static void handle_response(struct vmsg_host_bus *bus, const uint8_t *m,
 			    const struct vmsg_msg_info *mi)
 {
 	struct vmsg_host_req *r = req_by_token(bus, mi->token);
+	bool is_error = mi->is_bus && mi->msg_id == VMSG_PCIE_BUS_MSG_ERROR;
+	const uint8_t *p = m + VIRTIO_MSG_HEADER_SIZE;
+	vmsg_dev_num_t dev = is_error ? vmsg_get_le16(p + 2) : mi->dev_num;
 
-	if (!r) {
-		bus->st.rx_unsolicited++;
+	if (!r || r->dev_num != dev) {
+		bus->st.rx_unsolicited++; /* [TOK-4] */
 		return;
 	}
-	if (mi->is_bus && mi->msg_id == VMSG_PCIE_BUS_MSG_ERROR) {
-		const uint8_t *p = m + VIRTIO_MSG_HEADER_SIZE;
-		uint8_t rtype = p[0], rid = p[1];
-		uint16_t rdev = vmsg_get_le16(p + 2), err = vmsg_get_le16(p + 4);
+	if (older_pending(bus, r))
+		bus->st.rx_out_of_order++;
+	if (is_error) {
+		uint16_t err = vmsg_get_le16(p + 4);
 
-		if ((rtype & 0x3u) != (r->type & 0x3u) || rid != r->msg_id ||
-		    rdev != r->dev_num) {
+		if ((p[0] & 0x3u) != (r->type & 0x3u) || p[1] != r->msg_id) {
 			bus->st.rx_mismatch++;
+			req_complete(bus, r, -EPROTO, 0, NULL, 0);
 			return;
 		}
 		bus->st.rx_bus_errors++;
 		req_complete(bus, r, map_bus_error(err), err, NULL, 0);
 		return;
 	}
-	if (mi->is_bus != !!(r->type & VIRTIO_MSG_TYPE_BUS) || mi->msg_id != r->msg_id ||
-	    mi->dev_num != r->dev_num) {
+	if (mi->is_bus != !!(r->type & VIRTIO_MSG_TYPE_BUS) || mi->msg_id != r->msg_id) {
 		bus->st.rx_mismatch++;
+		req_complete(bus, r, -EPROTO, 0, NULL, 0);
 		return;
 	}
 	req_complete(bus, r, 0, 0, m, mi->msg_size);
@@ -204,7 +229,7 @@ static void handle_event(struct vmsg_host_bus *bus, const uint8_t *m,
 			 const struct vmsg_msg_info *mi)
 {
 	const uint8_t *p = m + VIRTIO_MSG_HEADER_SIZE;
-	struct vmsg_host_event ev = { 0 };
+	struct vmsg_host_event ev = {0};
 	struct bus_devref *d;
 
 	bus->st.rx_events++;
@@ -290,6 +315,27 @@ static void handle_msg(struct vmsg_host_bus *bus, const uint8_t *m, uint32_t len
 		bus->st.rx_unsolicited++; /* a request we do not serve */
 }
 
+static void flush_kicks_locked(struct vmsg_host_bus *bus)
+{
+	uint8_t msg[16];
+	uint32_t i = 0;
+
+	while (i < bus->nkicks && vmsg_ring_space(&bus->h2c) > 0) {
+		size_t n = vmsg_build_event_avail(msg, sizeof(msg), bus->kicks[i].dev,
+						  bus->kicks[i].vq, 0);
+
+		if (vmsg_ring_produce(&bus->h2c, msg, (uint32_t)n, bus->epoch))
+			break;
+		bus->st.tx_msgs++;
+		i++;
+	}
+	if (i == 0)
+		return;
+	memmove(bus->kicks, bus->kicks + i, (bus->nkicks - i) * sizeof(bus->kicks[0]));
+	bus->nkicks -= i;
+	doorbell_locked(bus);
+}
+
 int bus_poll_locked(struct vmsg_host_bus *bus)
 {
 	uint8_t buf[VMSG_RING_MAX_SLOT_SIZE];
@@ -297,6 +343,8 @@ int bus_poll_locked(struct vmsg_host_bus *bus)
 
 	if (bus->state != VMSG_HOST_RUN)
 		return 0;
+	if (bus->nkicks)
+		flush_kicks_locked(bus);
 	budget = bus->c2h.slot_count * 2u;
 	while (n < budget) {
 		uint32_t epoch = 0;
@@ -322,6 +370,8 @@ int bus_poll_locked(struct vmsg_host_bus *bus)
 		bus->st.rx_bad_slot += bus->c2h.bad - bus->c2h_bad_seen;
 		bus->c2h_bad_seen = bus->c2h.bad;
 	}
+	if (n)
+		pthread_cond_broadcast(&bus->traffic); /* other waiters: look again */
 	return (int)n;
 }
 
@@ -339,7 +389,7 @@ int vmsg_host_bus_poll(struct vmsg_host_bus *bus)
 void bus_wait_traffic(struct vmsg_host_bus *bus, uint64_t deadline_ns)
 {
 	uint64_t now = bus_now_ns();
-	int ms, i;
+	int ms, i, fired;
 
 	if (now >= deadline_ns)
 		return;
@@ -352,29 +402,42 @@ void bus_wait_traffic(struct vmsg_host_bus *bus, uint64_t deadline_ns)
 		sched_yield();
 		return;
 	}
+	/* NEED_NOTIFY stays set in interrupt mode ([NTF-3]). One thread sleeps
+	 * on the vector and drains; the others sleep on the traffic condition
+	 * it broadcasts. Slices keep every waiter re-checking ([NTF-5]). */
 	ms = (int)((deadline_ns - now + 999999u) / 1000000u);
 	if (ms > BUS_IRQ_SLICE_MS)
 		ms = BUS_IRQ_SLICE_MS;
 	pthread_mutex_lock(&bus->lock);
-	if (bus->state != VMSG_HOST_RUN) {
+	if (bus->state != VMSG_HOST_RUN || vmsg_ring_pending(&bus->c2h)) {
 		pthread_mutex_unlock(&bus->lock);
 		return;
 	}
-	if (bus->sleepers++ == 0)
-		vmsg_ring_set_need_notify(&bus->c2h, true);
-	if (vmsg_ring_pending(&bus->c2h)) {
-		if (--bus->sleepers == 0)
-			vmsg_ring_set_need_notify(&bus->c2h, false);
+	if (bus->irq_waiter) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)ms * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&bus->traffic, &bus->lock, &ts);
 		pthread_mutex_unlock(&bus->lock);
 		return;
 	}
+	bus->irq_waiter = true;
 	pthread_mutex_unlock(&bus->lock);
-	if (bus->link->ops->wait_irq(bus->link, 0, ms) > 0)
-		__atomic_fetch_add(&bus->st.irqs, 1, __ATOMIC_RELAXED);
+	fired = bus->link->ops->wait_irq(bus->link, 0, ms);
 	pthread_mutex_lock(&bus->lock);
-	if (--bus->sleepers == 0 && bus->state == VMSG_HOST_RUN)
-		vmsg_ring_set_need_notify(&bus->c2h, false);
+	bus->irq_waiter = false;
+	if (fired > 0) {
+		bus->st.irqs++;
+		/* [CR-3]: an interrupt with an empty ring may be a link change */
+		if (bus->state == VMSG_HOST_RUN && bus_poll_locked(bus) == 0)
+			bus_check_link_locked(bus);
+	}
+	pthread_cond_broadcast(&bus->traffic);
 	pthread_mutex_unlock(&bus->lock);
+	bus_dispatch(bus);
 }
 
 int vmsg_host_bus_wait(struct vmsg_host_bus *bus, int timeout_ms)
@@ -434,8 +497,8 @@ int bus_send_locked(struct vmsg_host_bus *bus, const void *msg, size_t len, uint
 	}
 }
 
-int bus_submit_locked(struct vmsg_host_bus *bus, const void *msg, size_t len,
-		      uint64_t deadline_ns, struct vmsg_host_req **out)
+int bus_submit_locked(struct vmsg_host_bus *bus, const void *msg, size_t len, uint64_t deadline_ns,
+		      struct vmsg_host_req **out)
 {
 	uint8_t buf[BUS_MSG_MAX];
 	struct vmsg_msg_info mi;
@@ -469,6 +532,7 @@ int bus_submit_locked(struct vmsg_host_bus *bus, const void *msg, size_t len,
 	r->dev_num = mi.dev_num;
 	r->deadline_ns = deadline_ns;
 	r->attach_gen = bus->attach_gen;
+	r->seq = ++bus->next_seq;
 	vmsg_set_token(buf, r->token);
 	ret = bus_send_locked(bus, buf, len, 0, deadline_ns);
 	if (ret) {
@@ -486,8 +550,8 @@ static uint64_t tmo_deadline(struct vmsg_host_bus *bus, int timeout_ms)
 	return bus_now_ns() + ms * 1000000u;
 }
 
-int vmsg_host_bus_submit(struct vmsg_host_bus *bus, const void *msg, size_t len,
-			 int timeout_ms, struct vmsg_host_req **req)
+int vmsg_host_bus_submit(struct vmsg_host_bus *bus, const void *msg, size_t len, int timeout_ms,
+			 struct vmsg_host_req **req)
 {
 	int ret;
 
@@ -508,8 +572,8 @@ int vmsg_host_req_done(struct vmsg_host_bus *bus, struct vmsg_host_req *req)
 	return done;
 }
 
-int vmsg_host_req_wait(struct vmsg_host_bus *bus, struct vmsg_host_req *req, void *resp,
-		       size_t cap, uint16_t *bus_error)
+int vmsg_host_req_wait(struct vmsg_host_bus *bus, struct vmsg_host_req *req, void *resp, size_t cap,
+		       uint16_t *bus_error)
 {
 	int ret;
 
@@ -526,6 +590,7 @@ int vmsg_host_req_wait(struct vmsg_host_bus *bus, struct vmsg_host_req *req, voi
 	}
 	if (!req->done) {
 		bus->st.timeouts++;
+		bus->last_ping_ns = 0; /* [TMO-2]: check liveness at the next tick */
 		bus_log(bus, "request %s dev %u token %u timed out",
 			vmsg_msg_name(req->type & VIRTIO_MSG_TYPE_BUS, req->msg_id), req->dev_num,
 			req->token);
@@ -574,26 +639,53 @@ int vmsg_host_bus_request(struct vmsg_host_bus *bus, const void *msg, size_t len
 int vmsg_host_bus_send_event(struct vmsg_host_bus *bus, const void *msg, size_t len)
 {
 	struct vmsg_msg_info mi;
+	uint32_t i, vq;
 	int ret;
 
 	pthread_mutex_lock(&bus->lock);
 	if (bus->state != VMSG_HOST_RUN) {
 		ret = -ENOTCONN;
-	} else if (len > bus->max_msg_size ||
-		   vmsg_validate(msg, len, VMSG_DIR_DRIVER_TO_DEVICE, &bus->tx_vopts, &mi) != VMSG_OK ||
-		   !mi.is_event) {
-		ret = -EINVAL;
-	} else if (!mi.is_bus && !bus_is_present(bus, mi.dev_num)) {
-		ret = -ENODEV;
-	} else {
-		ret = bus_send_locked(bus, msg, len, 0, tmo_deadline(bus, 0));
+		goto out;
 	}
+	if (len > bus->max_msg_size ||
+	    vmsg_validate(msg, len, VMSG_DIR_DRIVER_TO_DEVICE, &bus->tx_vopts, &mi) != VMSG_OK ||
+	    !mi.is_event) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!mi.is_bus && !bus_is_present(bus, mi.dev_num)) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (bus->nkicks)
+		flush_kicks_locked(bus);
+	if (!mi.is_bus && mi.msg_id == VIRTIO_MSG_EVENT_AVAIL &&
+	    (bus->nkicks || vmsg_ring_space(&bus->h2c) == 0)) {
+		/* [EVT-3]: never dropped; kept pending, coalesced, sent later */
+		vq = vmsg_get_le32((const uint8_t *)msg + VIRTIO_MSG_HEADER_SIZE);
+		for (i = 0; i < bus->nkicks; i++)
+			if (bus->kicks[i].dev == mi.dev_num && bus->kicks[i].vq == vq)
+				break;
+		if (i == bus->nkicks && bus->nkicks < BUS_MAX_PENDING_KICKS) {
+			bus->kicks[bus->nkicks].dev = mi.dev_num;
+			bus->kicks[bus->nkicks].vq = vq;
+			bus->nkicks++;
+			bus->st.kicks_deferred++;
+			ret = 0;
+			goto out;
+		}
+		if (i < bus->nkicks) {
+			ret = 0; /* coalesced with the one already pending */
+			goto out;
+		}
+	}
+	ret = bus_send_locked(bus, msg, len, 0, tmo_deadline(bus, 0));
+out:
 	pthread_mutex_unlock(&bus->lock);
 	return ret;
 }
 
-int vmsg_host_bus_send_raw(struct vmsg_host_bus *bus, const void *buf, size_t len,
-			   uint32_t epoch)
+int vmsg_host_bus_send_raw(struct vmsg_host_bus *bus, const void *buf, size_t len, uint32_t epoch)
 {
 	int ret;
 

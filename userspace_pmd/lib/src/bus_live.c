@@ -27,10 +27,9 @@ static void devrefs_gone(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool all
 	}
 }
 
-void bus_set_present_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool present,
-			    int reason)
+void bus_set_present_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool present, int reason)
 {
-	struct vmsg_host_event ev = { .dev_num = dev, .reason = reason };
+	struct vmsg_host_event ev = {.dev_num = dev, .reason = reason};
 	bool was = bus_is_present(bus, dev);
 
 	if (present) {
@@ -44,7 +43,7 @@ void bus_set_present_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool 
 	devrefs_gone(bus, dev, false, reason ? reason : -ENODEV);
 	if (!was)
 		return;
-	bus->present[dev / 8u] &= (uint8_t)~(1u << (dev % 8u));
+	bus->present[dev / 8u] &= (uint8_t) ~(1u << (dev % 8u));
 	bus_fail_dev_locked(bus, dev, -ENODEV);
 	ev.kind = VMSG_HOST_EV_DEVICE_REMOVED;
 	bus_queue_event(bus, &ev);
@@ -89,7 +88,7 @@ void bus_devref_del(struct vmsg_host_bus *bus, struct bus_devref *ref)
 
 void bus_link_down_locked(struct vmsg_host_bus *bus, enum vmsg_host_state st, int reason)
 {
-	struct vmsg_host_event ev = { .kind = VMSG_HOST_EV_LINK_DOWN, .reason = reason };
+	struct vmsg_host_event ev = {.kind = VMSG_HOST_EV_LINK_DOWN, .reason = reason};
 	unsigned int dev;
 
 	if (bus->state != VMSG_HOST_RUN) {
@@ -139,7 +138,8 @@ int vmsg_host_bus_get_devices(struct vmsg_host_bus *bus, vmsg_dev_num_t *devs, s
 	}
 	gen = bus->attach_gen;
 	max_count = (bus->max_msg_size - VIRTIO_MSG_HEADER_SIZE -
-		     sizeof(struct virtio_bus_msg_get_devices_resp)) * 8u;
+		     sizeof(struct virtio_bus_msg_get_devices_resp)) *
+		    8u;
 	pthread_mutex_unlock(&bus->lock);
 	if (max_count > 0xfff8u)
 		max_count = 0xfff8u;
@@ -233,16 +233,39 @@ int vmsg_host_bus_ping(struct vmsg_host_bus *bus, uint64_t *rtt_ns)
 
 /* ---- liveness ---- */
 
-/* Lock held, RUN. The registers say the card restarted or left us. */
-static bool regs_say_gone(struct vmsg_host_bus *bus)
+void bus_declare_dead(struct vmsg_host_bus *bus, int reason)
+{
+	bool was_run = bus->state == VMSG_HOST_RUN;
+
+	if (bus->state == VMSG_HOST_PEER_DEAD)
+		return;
+	bus->st.peer_dead++;
+	if (was_run)
+		bus_link_down_locked(bus, VMSG_HOST_PEER_DEAD, reason);
+	else
+		bus->state = VMSG_HOST_PEER_DEAD;
+	/* [DMA-4]: no memory the card was given may be reused before this */
+	if (bus->link->ops->fence)
+		bus->link->ops->fence(bus->link);
+}
+
+/* Lock held, RUN. Re-read link_state and epoch ([CR-3], [EPOCH-4], [LINK-2]). */
+bool bus_check_link_locked(struct vmsg_host_bus *bus)
 {
 	uint32_t magic = RD32(bus, magic), st = RD32(bus, link_state), ep = RD32(bus, epoch);
 
+	if (st > VMSG_LINK_SHUTDOWN) {
+		bus_log(bus, "link_state %#x: the card failed%s", st,
+			st == 0xffffffffu ? " or is gone (all-ones reads)" : "");
+		bus_declare_dead(bus, -EHOSTDOWN);
+		return true;
+	}
 	if (magic == VMSG_PCIE_MAGIC && st == VMSG_LINK_RUN && ep == bus->epoch)
 		return false;
 	bus_log(bus, "card %s (magic %#x, link_state %u, epoch %#x -> %#x)",
 		st == VMSG_LINK_SHUTDOWN ? "shut down" : "restarted or detached us", magic, st,
 		bus->epoch, ep);
+	bus_link_down_locked(bus, VMSG_HOST_GONE, -ECONNRESET);
 	return true;
 }
 
@@ -269,7 +292,7 @@ static void ping_tick_locked(struct vmsg_host_bus *bus, uint64_t now)
 		r->orphan = true; /* a late echo is dropped, the token stays busy */
 		bus->ping_req = r = NULL;
 		if (bus->ping_misses >= bus->opts.ping_misses) {
-			bus_link_down_locked(bus, VMSG_HOST_PEER_DEAD, -EHOSTDOWN);
+			bus_declare_dead(bus, -EHOSTDOWN);
 			return;
 		}
 	}
@@ -286,7 +309,7 @@ static void ping_tick_locked(struct vmsg_host_bus *bus, uint64_t now)
 			bus->ping_misses++; /* could not even send it: the ring is stuck */
 			bus->st.pings_missed++;
 			if (bus->ping_misses >= bus->opts.ping_misses)
-				bus_link_down_locked(bus, VMSG_HOST_PEER_DEAD, -EHOSTDOWN);
+				bus_declare_dead(bus, -EHOSTDOWN);
 		}
 	}
 }
@@ -299,10 +322,9 @@ enum vmsg_host_state vmsg_host_bus_liveness(struct vmsg_host_bus *bus)
 
 	pthread_mutex_lock(&bus->lock);
 	if (bus->state == VMSG_HOST_RUN) {
+		/* [FLR-H-4]: drain first (REMOVED events, last answers), then look */
 		bus_poll_locked(bus);
-		if (bus->state == VMSG_HOST_RUN && regs_say_gone(bus))
-			bus_link_down_locked(bus, VMSG_HOST_GONE, -ECONNRESET);
-		else if (bus->state == VMSG_HOST_RUN)
+		if (bus->state == VMSG_HOST_RUN && !bus_check_link_locked(bus))
 			ping_tick_locked(bus, now);
 	}
 	if ((bus->state == VMSG_HOST_GONE || bus->state == VMSG_HOST_PEER_DEAD) &&

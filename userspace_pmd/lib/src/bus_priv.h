@@ -10,10 +10,11 @@
 
 #include <pthread.h>
 
-#define BUS_MAX_INFLIGHT 128u
-#define BUS_EVQ_SIZE 1024u /* power of two */
-#define BUS_MSG_MAX VMSG_PCIE_MAX_MSG_SIZE
-#define BUS_DEV_BITMAP_BYTES (65536u / 8u)
+#define BUS_MAX_INFLIGHT      128u
+#define BUS_EVQ_SIZE	      1024u /* power of two */
+#define BUS_MSG_MAX	      VMSG_PCIE_MAX_MSG_SIZE
+#define BUS_DEV_BITMAP_BYTES  (65536u / 8u)
+#define BUS_MAX_PENDING_KICKS 64u
 
 struct vmsg_host_req {
 	bool in_use;
@@ -27,6 +28,7 @@ struct vmsg_host_req {
 	vmsg_dev_num_t dev_num;
 	uint64_t deadline_ns;
 	uint32_t attach_gen;
+	uint64_t seq; /* submission order, for [ORDR-4] */
 	uint16_t resp_len;
 	uint8_t resp[BUS_MSG_MAX];
 };
@@ -39,12 +41,12 @@ struct vmsg_host_req {
 struct bus_devref {
 	struct bus_devref *next;
 	vmsg_dev_num_t dev_num;
-	uint32_t attach_gen;  /* bus generation the handle belongs to */
-	bool gone;            /* removed, or the link went down */
+	uint32_t attach_gen; /* bus generation the handle belongs to */
+	bool gone;	     /* removed, or the link went down */
 	int gone_reason;
-	bool config_changed;  /* EVENT_CONFIG seen since last read */
-	bool needs_reset;     /* DEVICE_NEEDS_RESET announced */
-	uint32_t generation;  /* last generation seen in EVENT_CONFIG */
+	bool config_changed; /* EVENT_CONFIG seen since last read */
+	bool needs_reset;    /* DEVICE_NEEDS_RESET announced */
+	uint32_t generation; /* last generation seen in EVENT_CONFIG */
 	bool have_generation;
 	uint64_t used_bits;   /* EVENT_USED per vq (vq < 64), atomic */
 	uint64_t used_events; /* EVENT_USED count, atomic */
@@ -53,6 +55,8 @@ struct bus_devref {
 struct vmsg_host_bus {
 	pthread_mutex_t lock;
 	pthread_mutex_t dispatch_lock;
+	pthread_cond_t traffic; /* broadcast whenever the c2h ring was drained */
+	bool irq_waiter;	/* one thread sleeps on the vector, others on traffic */
 	struct vmsg_link *link;
 	struct vmsg_host_bus_opts opts;
 	enum vmsg_host_state state;
@@ -78,11 +82,19 @@ struct vmsg_host_bus {
 	struct vmsg_ring h2c;
 	struct vmsg_ring c2h;
 	uint64_t c2h_bad_seen;
-	int sleepers;
 
 	/* requests */
 	struct vmsg_host_req reqs[BUS_MAX_INFLIGHT];
 	uint16_t next_token;
+	uint64_t next_seq;
+	uint32_t ctrl_count; /* host_ctrl commands written ([DB-1]) */
+
+	/* EVENT_AVAIL waiting for h2c space ([EVT-3]), coalesced */
+	struct {
+		vmsg_dev_num_t dev;
+		uint32_t vq;
+	} kicks[BUS_MAX_PENDING_KICKS];
+	uint32_t nkicks;
 
 	/* devices */
 	uint8_t present[BUS_DEV_BITMAP_BYTES];
@@ -114,14 +126,20 @@ int bus_send_locked(struct vmsg_host_bus *bus, const void *msg, size_t len, uint
 		    uint64_t deadline_ns);
 /* Block for traffic up to deadline (lock NOT held). */
 void bus_wait_traffic(struct vmsg_host_bus *bus, uint64_t deadline_ns);
-int bus_submit_locked(struct vmsg_host_bus *bus, const void *msg, size_t len,
-		      uint64_t deadline_ns, struct vmsg_host_req **out);
+int bus_submit_locked(struct vmsg_host_bus *bus, const void *msg, size_t len, uint64_t deadline_ns,
+		      struct vmsg_host_req **out);
 void bus_req_release_locked(struct vmsg_host_bus *bus, struct vmsg_host_req *req);
 void bus_fail_all_locked(struct vmsg_host_bus *bus, int err);
 void bus_fail_dev_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, int err);
+/* The registers say the session is over (restart, detach, shutdown, dead
+ * card): end it. Returns true if it did. Lock held, RUN. */
+bool bus_check_link_locked(struct vmsg_host_bus *bus);
 
 /* bus.c */
 int bus_reattach(struct vmsg_host_bus *bus, int connect_timeout_ms);
+/* The card failed (missed PINGs, acknowledgement or reset timeout, invalid
+ * link_state): PEER_DEAD, fence, every device removed ([DEAD-1]). */
+void bus_declare_dead(struct vmsg_host_bus *bus, int reason); /* lock held */
 
 /* bus_live.c */
 void bus_link_down_locked(struct vmsg_host_bus *bus, enum vmsg_host_state st, int reason);

@@ -10,16 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLK_F_SEG_MAX 2
-#define BLK_F_RO 5
-#define BLK_F_BLK_SIZE 6
-#define BLK_F_FLUSH 9
+#define BLK_F_SEG_MAX	 2
+#define BLK_F_RO	 5
+#define BLK_F_BLK_SIZE	 6
+#define BLK_F_FLUSH	 9
 #define BLK_CFG_CAPACITY 0u
-#define BLK_CFG_SEG_MAX 12u
+#define BLK_CFG_SEG_MAX	 12u
 #define BLK_CFG_BLK_SIZE 20u
-#define BLK_CFG_READ 24u
-#define BLK_SLOT_BYTES 32u /* header at 0, status at 16 */
-#define BLK_STATUS_NONE 0xffu
+#define BLK_CFG_READ	 24u
+#define BLK_SLOT_BYTES	 32u /* header at 0, status at 16 */
+#define BLK_STATUS_NONE	 0xffu
 
 struct blk_slot {
 	void *cookie;
@@ -47,7 +47,7 @@ static int blk_init(struct vmsg_host_blk *blk)
 	uint64_t want = VMSG_HOST_BIT(BLK_F_SEG_MAX) | VMSG_HOST_BIT(BLK_F_RO) |
 			VMSG_HOST_BIT(BLK_F_BLK_SIZE) | VMSG_HOST_BIT(BLK_F_FLUSH) |
 			VMSG_HOST_BIT(VMSG_HOST_F_RING_RESET);
-	uint8_t cfg[BLK_CFG_READ] = { 0 };
+	uint8_t cfg[BLK_CFG_READ] = {0};
 	uint32_t cfglen;
 	int ret;
 
@@ -64,10 +64,9 @@ static int blk_init(struct vmsg_host_blk *blk)
 		return ret;
 	blk->info.capacity = vmsg_get_le64(cfg + BLK_CFG_CAPACITY);
 	blk->info.seg_max =
-		vmsg_host_dev_has(blk->dev, BLK_F_SEG_MAX) ? vmsg_get_le32(cfg + BLK_CFG_SEG_MAX) : 0;
-	blk->info.blk_size = vmsg_host_dev_has(blk->dev, BLK_F_BLK_SIZE)
-				     ? vmsg_get_le32(cfg + BLK_CFG_BLK_SIZE)
-				     : 0;
+	    vmsg_host_dev_has(blk->dev, BLK_F_SEG_MAX) ? vmsg_get_le32(cfg + BLK_CFG_SEG_MAX) : 0;
+	blk->info.blk_size =
+	    vmsg_host_dev_has(blk->dev, BLK_F_BLK_SIZE) ? vmsg_get_le32(cfg + BLK_CFG_BLK_SIZE) : 0;
 	blk->info.read_only = vmsg_host_dev_has(blk->dev, BLK_F_RO);
 	blk->info.flush = vmsg_host_dev_has(blk->dev, BLK_F_FLUSH);
 	if (!blk->vq) {
@@ -118,8 +117,8 @@ int vmsg_host_blk_open(struct vmsg_host_bus *bus, vmsg_dev_num_t dev_num, uint32
 	blk->nslots = vmsg_host_vq_size(blk->vq) / 3u + 1u;
 	blk->slots = calloc(blk->nslots, sizeof(*blk->slots));
 	blk->free_stack = calloc(blk->nslots, sizeof(*blk->free_stack));
-	blk->slot_mem = vmsg_link_alloc(blk->link, (size_t)blk->nslots * BLK_SLOT_BYTES, 64,
-					&blk->slot_dma);
+	blk->slot_mem =
+	    vmsg_link_alloc(blk->link, (size_t)blk->nslots * BLK_SLOT_BYTES, 64, &blk->slot_dma);
 	if (!blk->slots || !blk->free_stack || !blk->slot_mem) {
 		ret = -ENOMEM;
 		goto fail;
@@ -301,7 +300,7 @@ static void blk_drop_one(void *arg, void *c)
 int vmsg_host_blk_reclaim(struct vmsg_host_blk *blk, void (*drop)(void *arg, void *cookie),
 			  void *arg)
 {
-	struct blk_drop_ctx x = { .blk = blk, .drop = drop, .arg = arg };
+	struct blk_drop_ctx x = {.blk = blk, .drop = drop, .arg = arg};
 
 	return vmsg_host_vq_reclaim(blk->vq, blk_drop_one, &x);
 }

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NET_F_MTU 3
-#define NET_F_MAC 5
+#define NET_F_MTU    3
+#define NET_F_MAC    5
 #define NET_F_STATUS 16
-#define NET_RXQ 0u
-#define NET_TXQ 1u
+#define NET_RXQ	     0u
+#define NET_TXQ	     1u
 
 struct vmsg_host_net {
 	struct vmsg_host_dev *dev;
@@ -37,8 +37,8 @@ static uint64_t cookie_enc(uint32_t i)
 
 static int post_rx(struct vmsg_host_net *net, uint32_t i)
 {
-	struct vmsg_vq_buf in = { .addr = net->rx_dma + (uint64_t)i * VMSG_HOST_NET_BUF_SIZE,
-				  .len = VMSG_HOST_NET_BUF_SIZE };
+	struct vmsg_vq_buf in = {.addr = net->rx_dma + (uint64_t)i * VMSG_HOST_NET_BUF_SIZE,
+				 .len = VMSG_HOST_NET_BUF_SIZE};
 	int ret;
 
 	ret = vmsg_host_vq_add(net->rxq, NULL, 0, &in, 1, (void *)(uintptr_t)cookie_enc(i));
@@ -226,7 +226,8 @@ int vmsg_host_net_rx(struct vmsg_host_net *net, void *buf, uint32_t cap, uint32_
 		ulen -= VMSG_HOST_NET_HDR_SIZE;
 		if (ulen > cap)
 			ulen = cap;
-		memcpy(buf, net->rx_mem + i * VMSG_HOST_NET_BUF_SIZE + VMSG_HOST_NET_HDR_SIZE, ulen);
+		memcpy(buf, net->rx_mem + i * VMSG_HOST_NET_BUF_SIZE + VMSG_HOST_NET_HDR_SIZE,
+		       ulen);
 		*len = ulen;
 		net->st.rx_frames++;
 		ret = post_rx(net, (uint32_t)i);

@@ -73,7 +73,7 @@ struct vmsg_host_dev *vmsg_host_rng_dev(const struct vmsg_host_rng *rng)
 
 int vmsg_host_rng_read(struct vmsg_host_rng *rng, void *buf, uint32_t len, int timeout_ms)
 {
-	struct vmsg_vq_buf in = { .addr = rng->dma, .len = len };
+	struct vmsg_vq_buf in = {.addr = rng->dma, .len = len};
 	uint32_t got = 0;
 	void *c;
 	int ret;

@@ -10,8 +10,7 @@
 
 #define HOSTMEM_MIN_ALIGN 64u
 
-int hostmem_init(struct hostmem *h, void *base, uint64_t size, uint64_t dma_base,
-		 uint64_t guard)
+int hostmem_init(struct hostmem *h, void *base, uint64_t size, uint64_t dma_base, uint64_t guard)
 {
 	memset(h, 0, sizeof(*h));
 	if (!base || guard >= size)

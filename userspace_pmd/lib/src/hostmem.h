@@ -20,18 +20,17 @@ struct hostmem_blk {
 
 struct hostmem {
 	pthread_mutex_t lock;
-	uint8_t *base;     /* region start (DMA address dma_base) */
+	uint8_t *base; /* region start (DMA address dma_base) */
 	uint64_t size;
 	uint64_t dma_base;
-	uint64_t guard;    /* bytes at the start never allocated */
-	uint64_t limit;    /* allocations end below this offset */
+	uint64_t guard;		  /* bytes at the start never allocated */
+	uint64_t limit;		  /* allocations end below this offset */
 	struct hostmem_blk *blks; /* allocated, sorted by off */
 	size_t nblks, cap;
 	uint64_t in_use;
 };
 
-int hostmem_init(struct hostmem *h, void *base, uint64_t size, uint64_t dma_base,
-		 uint64_t guard);
+int hostmem_init(struct hostmem *h, void *base, uint64_t size, uint64_t dma_base, uint64_t guard);
 void hostmem_fini(struct hostmem *h);
 /* Zeroed block; align a power of two (>= 64 used if smaller). */
 void *hostmem_alloc(struct hostmem *h, size_t size, size_t align, uint64_t *dma);

@@ -32,12 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SIM_CARD_PEER 0
-#define SIM_MAX_FDS VMSG_PCIE_MAX_VECTORS
-#define SIM_MAX_SHM (1ull << 30)
+#define SIM_CARD_PEER	0
+#define SIM_MAX_FDS	VMSG_PCIE_MAX_VECTORS
+#define SIM_MAX_SHM	(1ull << 30)
 #define SIM_DEFAULT_MEM (64ull << 20)
-#define SIM_QUIET_MS 20 /* the rest of a burst already sent by the server */
-#define SIM_MEM_GUARD 4096u
+#define SIM_QUIET_MS	20 /* the rest of a burst already sent by the server */
+#define SIM_MEM_GUARD	4096u
 
 struct link_sim {
 	struct vmsg_link link;
@@ -65,8 +65,7 @@ static struct link_sim *to_sim(struct vmsg_link *l)
 	return (struct link_sim *)l;
 }
 
-static void sim_log(struct link_sim *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void sim_log(struct link_sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void sim_log(struct link_sim *s, const char *fmt, ...)
 {
@@ -125,9 +124,9 @@ static int sim_recv(struct link_sim *s, int64_t deadline, int64_t *val, int *fd)
 			struct cmsghdr h;
 			char b[CMSG_SPACE(sizeof(int) * 4)];
 		} ctl;
-		struct pollfd pfd = { .fd = s->sock, .events = POLLIN };
-		struct iovec iov = { .iov_base = buf + got, .iov_len = sizeof(buf) - got };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct pollfd pfd = {.fd = s->sock, .events = POLLIN};
+		struct iovec iov = {.iov_base = buf + got, .iov_len = sizeof(buf) - got};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 		struct cmsghdr *c;
 		ssize_t n;
 		int pr;
@@ -271,7 +270,7 @@ static int sim_peer_msg(struct link_sim *s, int64_t val, int fd)
 
 static int sim_open_socket(struct link_sim *s, int64_t deadline)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	if (strlen(s->sock_path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -518,21 +517,21 @@ static void sim_destroy(struct vmsg_link *l)
 }
 
 static const struct vmsg_link_ops sim_ops = {
-	.name = "sim",
-	.connect = sim_connect,
-	.disconnect = sim_disconnect,
-	.bar0 = sim_bar0,
-	.doorbell = sim_doorbell,
-	.num_vectors = sim_num_vectors,
-	.wait_irq = sim_wait_irq,
-	.irq_fd = sim_irq_fd,
-	.peer_alive = sim_peer_alive,
-	.set_dma_bits = sim_set_dma_bits,
-	.mem_alloc = sim_mem_alloc,
-	.mem_free = sim_mem_free,
-	.dma_to_va = sim_dma_to_va,
-	.va_to_dma = sim_va_to_dma,
-	.destroy = sim_destroy,
+    .name = "sim",
+    .connect = sim_connect,
+    .disconnect = sim_disconnect,
+    .bar0 = sim_bar0,
+    .doorbell = sim_doorbell,
+    .num_vectors = sim_num_vectors,
+    .wait_irq = sim_wait_irq,
+    .irq_fd = sim_irq_fd,
+    .peer_alive = sim_peer_alive,
+    .set_dma_bits = sim_set_dma_bits,
+    .mem_alloc = sim_mem_alloc,
+    .mem_free = sim_mem_free,
+    .dma_to_va = sim_dma_to_va,
+    .va_to_dma = sim_va_to_dma,
+    .destroy = sim_destroy,
 };
 
 static int sim_open_mem(struct link_sim *s, const char *path, size_t size)

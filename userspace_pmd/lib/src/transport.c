@@ -12,10 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#define CFG_READ_ATTEMPTS 16u
-#define CFG_WRITE_ATTEMPTS 8u
-#define MSG_MAX VMSG_PCIE_MAX_MSG_SIZE
-#define PL(resp) ((resp) + VIRTIO_MSG_HEADER_SIZE)
+#define CFG_READ_ATTEMPTS  16u
+#define CFG_WRITE_ATTEMPTS VMSG_PCIE_SET_CONFIG_TRIES /* [OP-4]: attempts in total */
+#define RESET_POLL_MIN_US  1000u		      /* [RST-1]: 1 ms ... */
+#define RESET_POLL_MAX_US  100000u		      /* ... growing to 100 ms */
+#define MSG_MAX		   VMSG_PCIE_MAX_MSG_SIZE
+#define PL(resp)	   ((resp) + VIRTIO_MSG_HEADER_SIZE)
 
 /* ---- plumbing ---- */
 
@@ -51,6 +53,9 @@ int dev_request(struct vmsg_host_dev *dev, const void *msg, size_t len, void *re
 void dev_echo_mismatch(struct vmsg_host_dev *dev, const char *what)
 {
 	dev->st.echo_mismatch++;
+	pthread_mutex_lock(&dev->bus->lock);
+	dev->bus->st.rx_mismatch++;
+	pthread_mutex_unlock(&dev->bus->lock);
 	bus_log(dev->bus, "dev %u: %s does not echo the request", dev->dev_num, what);
 }
 
@@ -79,9 +84,8 @@ int vmsg_host_dev_open(struct vmsg_host_bus *bus, vmsg_dev_num_t dev_num,
 	dev->dev_num = dev_num;
 	dev->ref.dev_num = dev_num;
 	bus_devref_add(bus, &dev->ref);
-	ret = dev_request(dev, req,
-			  vmsg_build_get_device_info_req(req, sizeof(req), dev_num, 0), resp,
-			  sizeof(resp));
+	ret = dev_request(dev, req, vmsg_build_get_device_info_req(req, sizeof(req), dev_num, 0),
+			  resp, sizeof(resp));
 	if (ret < 0)
 		goto fail;
 	p = PL(resp);
@@ -192,8 +196,8 @@ int vmsg_host_dev_get_status(struct vmsg_host_dev *dev, uint32_t *status)
 	int ret;
 
 	ret = dev_request(dev, req,
-			  vmsg_build_get_device_status_req(req, sizeof(req), dev->dev_num, 0),
-			  resp, sizeof(resp));
+			  vmsg_build_get_device_status_req(req, sizeof(req), dev->dev_num, 0), resp,
+			  sizeof(resp));
 	if (ret < 0)
 		return ret;
 	if (status)
@@ -207,10 +211,9 @@ int vmsg_host_dev_set_status(struct vmsg_host_dev *dev, uint32_t status, uint32_
 	uint8_t req[16], resp[MSG_MAX];
 	int ret;
 
-	ret = dev_request(dev, req,
-			  vmsg_build_set_device_status_req(req, sizeof(req), dev->dev_num, 0,
-							   status),
-			  resp, sizeof(resp));
+	ret = dev_request(
+	    dev, req, vmsg_build_set_device_status_req(req, sizeof(req), dev->dev_num, 0, status),
+	    resp, sizeof(resp));
 	if (ret < 0)
 		return ret;
 	if (result)
@@ -221,16 +224,17 @@ int vmsg_host_dev_set_status(struct vmsg_host_dev *dev, uint32_t status, uint32_
 
 static void sleep_us(unsigned int us)
 {
-	struct timespec ts = { .tv_sec = us / 1000000u, .tv_nsec = (long)(us % 1000000u) * 1000 };
+	struct timespec ts = {.tv_sec = us / 1000000u, .tv_nsec = (long)(us % 1000000u) * 1000};
 
 	nanosleep(&ts, NULL);
 }
 
 int vmsg_host_dev_reset(struct vmsg_host_dev *dev)
 {
-	uint64_t deadline = bus_now_ns() + (uint64_t)vmsg_host_bus_timeout_ms(
-						   dev->bus, VMSG_HOST_TMO_RESET) * 1000000u;
-	unsigned int backoff = 50;
+	uint64_t deadline =
+	    bus_now_ns() +
+	    (uint64_t)vmsg_host_bus_timeout_ms(dev->bus, VMSG_HOST_TMO_RESET) * 1000000u;
+	unsigned int backoff = RESET_POLL_MIN_US;
 	uint32_t st;
 	int ret;
 
@@ -239,14 +243,23 @@ int vmsg_host_dev_reset(struct vmsg_host_dev *dev)
 		return ret;
 	/* the device may finish the reset later than its answer: poll for 0 */
 	while (st != 0) {
-		if (bus_now_ns() >= deadline) {
-			bus_log(dev->bus, "dev %u: status %#x, still not 0 after reset", dev->dev_num,
-				st);
+		uint64_t now = bus_now_ns();
+
+		if (now >= deadline) {
+			/* [RST-3]: a device that does not reset means a failed card */
+			bus_log(dev->bus,
+				"dev %u: status %#x, still not 0 after reset: card failed",
+				dev->dev_num, st);
+			pthread_mutex_lock(&dev->bus->lock);
+			bus_declare_dead(dev->bus, -ETIMEDOUT);
+			pthread_mutex_unlock(&dev->bus->lock);
+			bus_dispatch(dev->bus);
 			return -ETIMEDOUT;
 		}
+		if ((uint64_t)backoff * 1000u > deadline - now)
+			backoff = (unsigned int)((deadline - now) / 1000u) + 1u;
 		sleep_us(backoff);
-		if (backoff < 10000)
-			backoff *= 2;
+		backoff = backoff * 2 > RESET_POLL_MAX_US ? RESET_POLL_MAX_US : backoff * 2;
 		dev->st.reset_polls++;
 		ret = vmsg_host_dev_get_status(dev, &st);
 		if (ret)
@@ -298,7 +311,7 @@ static int read_features(struct vmsg_host_dev *dev)
 static int write_features(struct vmsg_host_dev *dev, uint64_t f)
 {
 	uint32_t per_msg = (msg_max(dev) - VIRTIO_MSG_SIZE(8u)) / 4u;
-	uint32_t blocks[VMSG_HOST_MAX_FEATURE_BITS / 32u] = { 0 };
+	uint32_t blocks[VMSG_HOST_MAX_FEATURE_BITS / 32u] = {0};
 	uint8_t req[MSG_MAX], resp[MSG_MAX];
 	uint32_t block = 0;
 	int ret;
@@ -312,8 +325,8 @@ static int write_features(struct vmsg_host_dev *dev, uint64_t f)
 		if (n > per_msg)
 			n = per_msg;
 		ret = dev_request(dev, req,
-				  vmsg_build_set_driver_features_req(req, msg_max(dev), dev->dev_num,
-								     0, block, blocks + block, n),
+				  vmsg_build_set_driver_features_req(
+				      req, msg_max(dev), dev->dev_num, 0, block, blocks + block, n),
 				  resp, sizeof(resp));
 		if (ret < 0)
 			return ret;
@@ -322,11 +335,10 @@ static int write_features(struct vmsg_host_dev *dev, uint64_t f)
 	return 0;
 }
 
-
 int vmsg_host_dev_negotiate(struct vmsg_host_dev *dev, uint64_t want, uint64_t *negotiated)
 {
 	const uint64_t must =
-		VMSG_HOST_BIT(VMSG_HOST_F_VERSION_1) | VMSG_HOST_BIT(VMSG_HOST_F_ACCESS_PLATFORM);
+	    VMSG_HOST_BIT(VMSG_HOST_F_VERSION_1) | VMSG_HOST_BIT(VMSG_HOST_F_ACCESS_PLATFORM);
 	uint64_t transport_range = ((1ull << 41) - 1) & ~((1ull << 28) - 1); /* 28..40 */
 	uint64_t allowed, accept;
 	uint32_t st, s;
@@ -419,8 +431,7 @@ static void note_generation(struct vmsg_host_dev *dev, uint32_t gen)
 }
 
 /* One GET_CONFIG chunk. */
-static int cfg_get(struct vmsg_host_dev *dev, uint32_t off, void *buf, uint32_t len,
-		   uint32_t *gen)
+static int cfg_get(struct vmsg_host_dev *dev, uint32_t off, void *buf, uint32_t len, uint32_t *gen)
 {
 	uint8_t req[16], resp[MSG_MAX];
 	int ret;
@@ -444,8 +455,8 @@ static bool cfg_range_ok(struct vmsg_host_dev *dev, uint32_t off, uint32_t len)
 	return len > 0 && (uint64_t)off + len <= dev->info.config_size;
 }
 
-int vmsg_host_dev_config_read(struct vmsg_host_dev *dev, uint32_t offset, void *buf,
-			      uint32_t len, uint32_t *generation)
+int vmsg_host_dev_config_read(struct vmsg_host_dev *dev, uint32_t offset, void *buf, uint32_t len,
+			      uint32_t *generation)
 {
 	uint32_t chunk = VIRTIO_MSG_CONFIG_DATA_MAX(msg_max(dev));
 	unsigned int attempt;
@@ -530,9 +541,12 @@ int vmsg_host_dev_config_write(struct vmsg_host_dev *dev, uint32_t offset, const
 			note_generation(dev, gen);
 			if (gen == sent_gen)
 				return -EPERM;
-			dev->st.config_retries++;
-			if (attempt + 1 >= CFG_WRITE_ATTEMPTS)
+			if (attempt + 1 >= CFG_WRITE_ATTEMPTS) {
+				bus_log(dev->bus, "dev %u: SET_CONFIG refused %u times, giving up",
+					dev->dev_num, CFG_WRITE_ATTEMPTS);
 				return -EAGAIN;
+			}
+			dev->st.config_retries++;
 		}
 		done += n;
 	}
@@ -547,15 +561,14 @@ uint32_t vmsg_host_dev_generation(struct vmsg_host_dev *dev)
 
 /* ---- shared memory ---- */
 
-int vmsg_host_dev_get_shm(struct vmsg_host_dev *dev, uint32_t index, uint64_t *addr,
-			  uint64_t *len)
+int vmsg_host_dev_get_shm(struct vmsg_host_dev *dev, uint32_t index, uint64_t *addr, uint64_t *len)
 {
 	uint8_t req[16], resp[MSG_MAX];
 	int ret;
 
-	ret = dev_request(dev, req,
-			  vmsg_build_get_shm_req(req, sizeof(req), dev->dev_num, 0, index), resp,
-			  sizeof(resp));
+	ret =
+	    dev_request(dev, req, vmsg_build_get_shm_req(req, sizeof(req), dev->dev_num, 0, index),
+			resp, sizeof(resp));
 	if (ret < 0)
 		return ret;
 	if (vmsg_get_le32(PL(resp)) != index) {
@@ -569,8 +582,8 @@ int vmsg_host_dev_get_shm(struct vmsg_host_dev *dev, uint32_t index, uint64_t *a
 
 /* ---- one-call setup ---- */
 
-int vmsg_host_dev_setup(struct vmsg_host_dev *dev, uint64_t want, uint32_t nqueues,
-			uint32_t qsize, struct vmsg_host_vq **vqs)
+int vmsg_host_dev_setup(struct vmsg_host_dev *dev, uint64_t want, uint32_t nqueues, uint32_t qsize,
+			struct vmsg_host_vq **vqs)
 {
 	uint32_t i;
 	int ret;

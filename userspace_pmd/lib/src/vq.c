@@ -6,14 +6,16 @@
  */
 #include "dev_priv.h"
 #include "virtio_msg_build.h"
+#include "vmsg_barrier.h"
 #include "vmsg_bytes.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MSG_MAX VMSG_PCIE_MAX_MSG_SIZE
-#define PL(resp) ((resp) + VIRTIO_MSG_HEADER_SIZE)
+#define MSG_MAX	      VMSG_PCIE_MAX_MSG_SIZE
+#define PL(resp)      ((resp) + VIRTIO_MSG_HEADER_SIZE)
 #define VQ_RING_ALIGN 4096u
 
 struct vq_regs {
@@ -53,7 +55,7 @@ static struct vmsg_link *vq_link(struct vmsg_host_vq *vq)
 static int vq_program(struct vmsg_host_vq *vq)
 {
 	struct vmsg_host_dev *dev = vq->dev;
-	struct vmsg_vqueue_info vi = { 0 };
+	struct vmsg_vqueue_info vi = {0};
 	uint8_t req[MSG_MAX], resp[MSG_MAX];
 	struct vq_regs r;
 	int ret;
@@ -68,9 +70,9 @@ static int vq_program(struct vmsg_host_vq *vq)
 	vi.desc_addr = vq->drv.desc_addr;
 	vi.driver_addr = vq->drv.avail_addr;
 	vi.device_addr = vq->drv.used_addr;
-	ret = dev_request(dev, req,
-			  vmsg_build_set_vqueue_req(req, sizeof(req), dev->dev_num, 0, &vi), resp,
-			  sizeof(resp));
+	ret =
+	    dev_request(dev, req, vmsg_build_set_vqueue_req(req, sizeof(req), dev->dev_num, 0, &vi),
+			resp, sizeof(resp));
 	if (ret < 0)
 		return ret;
 	ret = get_vqueue(dev, vq->index, &r);
@@ -262,7 +264,7 @@ static bool vq_has_used(struct vmsg_host_vq *vq)
 
 	if (!vq->active)
 		return false;
-	idx = vmsg_le16_to_cpu(__atomic_load_n(&vq->drv.used->idx, __ATOMIC_ACQUIRE));
+	idx = vmsg_le16_to_cpu(VMSG_READ_ONCE16(&vq->drv.used->idx));
 	return idx != vq->drv.last_used;
 }
 
@@ -280,6 +282,8 @@ int vmsg_host_vq_wait(struct vmsg_host_vq *vq, int timeout_ms)
 			return err;
 		if (vmsg_host_bus_poll(bus) > 0)
 			continue;
+		if (vmsg_host_dev_needs_reset(vq->dev))
+			return -EIO; /* the device gave up: DEVICE_NEEDS_RESET */
 		if (vq_has_used(vq))
 			return 1;
 		if (bus_now_ns() >= deadline)
@@ -296,8 +300,7 @@ void vmsg_host_vq_set_notify(struct vmsg_host_vq *vq, bool on)
 		vmsg_vq_drv_disable_cb(&vq->drv);
 }
 
-int vmsg_host_vq_reclaim(struct vmsg_host_vq *vq, void (*drop)(void *arg, void *cookie),
-			 void *arg)
+int vmsg_host_vq_reclaim(struct vmsg_host_vq *vq, void (*drop)(void *arg, void *cookie), void *arg)
 {
 	uint32_t i;
 	int n = 0;
@@ -358,4 +361,19 @@ int vmsg_host_vq_restart(struct vmsg_host_vq *vq)
 	if (r.size != 0)
 		return -EBUSY;
 	return vq_program(vq);
+}
+
+void vmsg_host_vq_describe(const struct vmsg_host_vq *vq, char *buf, size_t len)
+{
+	const struct vmsg_vq_drv *d = &vq->drv;
+
+	snprintf(buf, len,
+		 "vq %u size %u %s: avail idx %u flags %#x, used idx %u flags %#x, last_used %u, "
+		 "in flight %u, free %u, bad %llu",
+		 vq->index, vq->size, vq->active ? "active" : "inactive",
+		 vmsg_le16_to_cpu(VMSG_READ_ONCE16(&d->avail->idx)),
+		 vmsg_le16_to_cpu(VMSG_READ_ONCE16(&d->avail->flags)),
+		 vmsg_le16_to_cpu(VMSG_READ_ONCE16(&d->used->idx)),
+		 vmsg_le16_to_cpu(VMSG_READ_ONCE16(&d->used->flags)), d->last_used, d->in_flight,
+		 d->num_free, (unsigned long long)d->bad);
 }

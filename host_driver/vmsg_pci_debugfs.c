@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmsg_pci_debugfs.c - /sys/kernel/debug/vmsg_pci/<pci name>/stats:
+ * "key value" lines ([CNT-2]): link view, session parameters, devices,
+ * the bus's counters, drops per validator verdict, and the card's own
+ * counters from BAR0 (read across the link, only when this file is read).
+ */
+#include <linux/debugfs.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/seq_file.h>
+
+#include "vmsg_pci.h"
+
+const char *const vp_stat_names[VP_ST__COUNT] = {
+	[VP_ST_TX_MSGS] = "tx_msgs",
+	[VP_ST_RX_MSGS] = "rx_msgs",
+	[VP_ST_TX_REQUESTS] = "tx_requests",
+	[VP_ST_TX_EVENTS] = "tx_events",
+	[VP_ST_RX_RESPONSES] = "rx_responses",
+	[VP_ST_RX_EVENTS] = "rx_events",
+	[VP_ST_DROP_MALFORMED] = "drop_malformed",
+	[VP_ST_DROP_RING] = "drop_ring_bad",
+	[VP_ST_DROP_STALE] = "drop_stale_epoch",
+	[VP_ST_DROP_UNMATCHED] = "drop_unmatched",
+	[VP_ST_DROP_ECHO] = "drop_echo_mismatch",
+	[VP_ST_DROP_NO_DEVICE] = "drop_no_device",
+	[VP_ST_DROP_UNSUPPORTED] = "drop_unsupported",
+	[VP_ST_DROP_EVQ_FULL] = "drop_deferred_full",
+	[VP_ST_REQ_TIMEOUTS] = "request_timeouts",
+	[VP_ST_REQ_FAILED] = "requests_failed",
+	[VP_ST_ERRORS_RX] = "bus_errors_rx",
+	[VP_ST_H2C_FULL] = "h2c_ring_full",
+	[VP_ST_AVAIL_DEFERRED] = "avail_deferred",
+	[VP_ST_AVAIL_COALESCED] = "avail_coalesced",
+	[VP_ST_AVAIL_DROPPED] = "avail_dropped",
+	[VP_ST_ATOMIC_REQUESTS] = "atomic_requests",
+	[VP_ST_IRQS] = "irqs",
+	[VP_ST_IRQS_EMPTY] = "irqs_empty_ring",
+	[VP_ST_RX_BUDGET_HIT] = "rx_budget_exhausted",
+	[VP_ST_DOORBELLS] = "doorbells",
+	[VP_ST_PINGS_SENT] = "pings_sent",
+	[VP_ST_PINGS_OK] = "pings_answered",
+	[VP_ST_PING_MISSES] = "ping_misses",
+	[VP_ST_CARD_PINGS] = "card_pings_answered",
+	[VP_ST_LINK_CHECKS] = "link_checks",
+	[VP_ST_ATTACHES] = "attaches",
+	[VP_ST_ATTACH_FAILS] = "attach_failures",
+	[VP_ST_DETACHES] = "detaches",
+	[VP_ST_PEER_DEAD] = "peer_dead",
+	[VP_ST_HOTPLUG_EVENTS] = "event_device_rx",
+	[VP_ST_DEV_ADDED] = "devices_added",
+	[VP_ST_DEV_ADD_FAILS] = "device_add_failures",
+	[VP_ST_DEV_REMOVED] = "devices_removed",
+	[VP_ST_ENUMERATIONS] = "enumerations",
+};
+
+static struct dentry *vp_dbg_root;
+
+static const char *vp_state_name(enum vp_state st)
+{
+	switch (st) {
+	case VP_DOWN:
+		return "DOWN";
+	case VP_RUN:
+		return "RUN";
+	case VP_DEAD:
+		return "PEER_DEAD";
+	case VP_GONE:
+		return "GONE";
+	}
+	return "?";
+}
+
+static const char *const vp_card_cnt_names[] = {
+	"card.rx_msgs", "card.tx_msgs", "card.drop_malformed",
+	"card.drop_stale", "card.drop_no_device", "card.ring_full",
+	"card.irqs", "card.doorbells",
+};
+
+static int vp_stats_show(struct seq_file *s, void *unused)
+{
+	struct vmsg_pci *vp = s->private;
+	struct virtio_msg_device *vmdev;
+	enum vp_state st = READ_ONCE(vp->state);
+	unsigned long idx;
+	u32 i;
+
+	seq_printf(s, "state %s\n", vp_state_name(st));
+	seq_printf(s, "emulated_link %d\n", vp->emu);
+	if (st != VP_GONE && !test_bit(VP_F_FROZEN, &vp->flags)) {
+		seq_printf(s, "card.link_state %s\n",
+			   vp_link_name(vp_rd(vp, VP_REG(link_state))));
+		seq_printf(s, "card.epoch %#x\n", vp_rd(vp, VP_REG(epoch)));
+		seq_printf(s, "card.heartbeat %u\n",
+			   vp_rd(vp, VP_REG(heartbeat)));
+		for (i = 0; i < ARRAY_SIZE(vp_card_cnt_names); i++)
+			seq_printf(s, "%s %llu\n", vp_card_cnt_names[i],
+				   lo_hi_readq(vp->regs + VP_REG(cnt_rx_msgs) +
+					       8 * i));
+	}
+	seq_printf(s, "epoch %#x\n", READ_ONCE(vp->epoch));
+	seq_printf(s, "features %#x\n", vp->features);
+	seq_printf(s, "irq_mode %u\n", vp->irq_mode);
+	seq_printf(s, "max_msg_size %u\n", vp->max_msg);
+	seq_printf(s, "dma_addr_bits %u\n", vp->dma_bits);
+	seq_printf(s, "host_area %pad %zu\n", &vp->area_dma, vp->area_size);
+	seq_printf(s, "requests_outstanding %u\n", READ_ONCE(vp->nreqs));
+	seq_printf(s, "avail_waiting %u\n", READ_ONCE(vp->navail));
+	seq_printf(s, "h2c_bad_indices %llu\n", vp->h2c.bad);
+	seq_printf(s, "c2h_bad_indices %llu\n", vp->c2h.bad);
+	seq_printf(s, "devices %u\n", READ_ONCE(vp->ndevs));
+	seq_puts(s, "device_numbers");
+	rcu_read_lock();
+	xa_for_each(&vp->devs, idx, vmdev)
+		seq_printf(s, " %lu", idx);
+	rcu_read_unlock();
+	seq_putc(s, '\n');
+	for (i = 0; i < VP_ST__COUNT; i++)
+		seq_printf(s, "%s %llu\n", vp_stat_names[i], vp_stat(vp, i));
+	for (i = 1; i < VMSG_E__COUNT; i++)
+		seq_printf(s, "drop_verdict.%s %lld\n",
+			   vmsg_verdict_str((enum vmsg_verdict)i),
+			   (long long)atomic64_read(&vp->st_verdict[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vp_stats);
+
+void vp_debugfs_add(struct vmsg_pci *vp)
+{
+	if (IS_ERR_OR_NULL(vp_dbg_root))
+		return;
+	vp->dbg = debugfs_create_dir(pci_name(vp->pdev), vp_dbg_root);
+	debugfs_create_file("stats", 0444, vp->dbg, vp, &vp_stats_fops);
+}
+
+void vp_debugfs_remove(struct vmsg_pci *vp)
+{
+	debugfs_remove_recursive(vp->dbg);
+	vp->dbg = NULL;
+}
+
+void vp_debugfs_init(void)
+{
+	vp_dbg_root = debugfs_create_dir(VP_DRV_NAME, NULL);
+}
+
+void vp_debugfs_exit(void)
+{
+	debugfs_remove_recursive(vp_dbg_root);
+	vp_dbg_root = NULL;
+}
