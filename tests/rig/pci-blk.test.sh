@@ -11,7 +11,7 @@ t=$(kb_now)
 kb_vm "$KB_SCRIPTS/pci-blk.vm.sh" --timeout 400 --mem 768M
 rc=$?
 kb_say "VM run took $(kb_since "$t") s"
-want=$(grep -a -o '^@@PATTERN [0-9a-f]*' "$KB_CONSOLE" | awk '{print $2}')
+want=$(tr -d '\r' <"$KB_CONSOLE" | grep -a -o '^@@PATTERN [0-9a-f]*' | awk '{print $2}')
 got=$(head -c $((64 << 20)) "$KB_T/disk.img" | sha256sum | cut -d' ' -f1)
 kb_check "the card's backing file holds the 64 MiB the VM wrote" \
 	test -n "$want" -a "$want" = "$got"

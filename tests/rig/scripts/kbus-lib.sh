@@ -231,7 +231,7 @@ kb_wait_mark() {
 	local name=$1 secs=$2 t0
 	t0=$(date +%s)
 	while [ $(($(date +%s) - t0)) -lt "$secs" ]; do
-		grep -q "^@@MARK $name\$" "$KB_CONSOLE" 2>/dev/null && return 0
+		tr -d '\r' <"$KB_CONSOLE" 2>/dev/null | grep -a -q -x "@@MARK $name" && return 0
 		if [ -n "$KB_VM_PID" ] && ! kill -0 "$KB_VM_PID" 2>/dev/null; then
 			return 1
 		fi
@@ -243,7 +243,7 @@ kb_wait_mark() {
 # kb_vm_results: the VM script's ok/FAIL lines, counted into KB_FAILS.
 kb_vm_results() {
 	local n
-	grep -a -E '^(vm: ok - |vm: FAIL - |vm: )' "$KB_CONSOLE" | sed "s/^/$KB_NAME: /"
+	tr -d '\r' <"$KB_CONSOLE" | grep -a -E '^vm: ' | sed "s/^/$KB_NAME: /"
 	n=$(grep -a -c '^vm: FAIL - ' "$KB_CONSOLE")
 	KB_FAILS=$((KB_FAILS + n))
 }
