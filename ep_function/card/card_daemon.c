@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "card_daemon.h"
+#include "hostile.h"
 #include "vcard_log.h"
 #include "platform_sim.h"
 
@@ -141,7 +142,8 @@ static int setup_ctl(struct card_daemon *d)
 		card_err("link directory path %s is too long", d->opts->link_dir);
 		return -1;
 	}
-	d->ctl = ctl_server_create(path, card_ctl_exec, d);
+	/* --hostile: stats also counts the attacks */
+	d->ctl = ctl_server_create(path, hostile_active() ? hostile_ctl_exec : card_ctl_exec, d);
 	return d->ctl ? 0 : -1;
 }
 
@@ -192,7 +194,13 @@ int card_daemon_run(const struct card_opts *opts)
 	}
 
 	if (setup_signals(&d) < 0 || lock_link_dir(&d, opts->link_dir) < 0 || setup_link(&d) < 0 ||
-	    setup_card(&d) < 0 || setup_ctl(&d) < 0) {
+	    setup_card(&d) < 0) {
+		d.exit_code = CARD_EXIT_FAIL;
+		goto out;
+	}
+	if (opts->hostile_modes)
+		hostile_start(&d); /* TEST ONLY: the card attacks its host */
+	if (setup_ctl(&d) < 0) {
 		d.exit_code = CARD_EXIT_FAIL;
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "card_daemon.h"
+#include "hostile.h"
 #include "vcard_log.h"
 #include "vmsg_dev.h"
 
@@ -100,6 +101,8 @@ static bool poll_card(struct card_daemon *d)
 		d->stop = true;
 		return false;
 	}
+	/* --hostile: attacks go in between two engine polls, never inside one */
+	hostile_tick(d);
 	return true;
 }
 
@@ -108,6 +111,9 @@ static uint32_t sleep_ms(struct card_daemon *d)
 	uint32_t t = vmsg_card_next_timeout_ms(d->card);
 	uint32_t c = ctl_server_next_timeout_ms(d->ctl);
 
+	if (c < t)
+		t = c;
+	c = hostile_next_ms(); /* UINT32_MAX unless --hostile */
 	if (c < t)
 		t = c;
 	return t < LOOP_MAX_SLEEP_MS ? t : LOOP_MAX_SLEEP_MS;

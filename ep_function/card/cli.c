@@ -11,6 +11,7 @@
 
 #include "vcard_log.h"
 #include "cli.h"
+#include "hostile.h"
 #include "platform_sim.h"
 #include "sim_hostmem.h"
 
@@ -138,6 +139,8 @@ enum {
 	OPT_PIDFILE,
 	OPT_VERSION,
 	OPT_TIMEOUT,
+	OPT_HOSTILE,
+	OPT_HOSTILE_RATE,
 };
 
 static const struct option daemon_longopts[] = {
@@ -157,6 +160,8 @@ static const struct option daemon_longopts[] = {
     {"max-devices", required_argument, NULL, OPT_MAX_DEVICES},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"pidfile", required_argument, NULL, OPT_PIDFILE},
+    {"hostile", required_argument, NULL, OPT_HOSTILE},
+    {"hostile-rate", required_argument, NULL, OPT_HOSTILE_RATE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -288,6 +293,27 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 		}
 		o->pidfile = arg;
 		return 0;
+	case OPT_HOSTILE: {
+		const char *bad;
+		uint32_t mask;
+
+		if (hostile_parse_modes(arg, &mask, &bad) < 0) {
+			usage_error("--hostile '%s': unknown or empty mode '%.*s': expected "
+				    "garbage, badsize, badid, badtoken, badevent, stale, badslot, "
+				    "badindex or all, comma-separated",
+				    arg, (int)strcspn(bad, ","), bad);
+			return -1;
+		}
+		o->hostile_modes |= mask;
+		return 0;
+	}
+	case OPT_HOSTILE_RATE:
+		if (cli_parse_u32(arg, 1, HOSTILE_MAX_RATE_MS, &o->hostile_rate_ms) < 0) {
+			usage_error("--hostile-rate '%s': expected 1..%u ms", arg,
+				    HOSTILE_MAX_RATE_MS);
+			return -1;
+		}
+		return 0;
 	case 'h':
 		cli_print_manual(stdout);
 		return CLI_DONE;
@@ -345,6 +371,10 @@ enum cli_result cli_parse_daemon(int argc, char **argv, struct card_opts *o)
 	}
 	if (o->host_mem_lowmem && !o->host_mem) {
 		usage_error("--host-mem-lowmem needs --host-mem FILE");
+		goto usage;
+	}
+	if (o->hostile_rate_ms && !o->hostile_modes) {
+		usage_error("--hostile-rate needs --hostile MODE");
 		goto usage;
 	}
 	return CLI_RUN;

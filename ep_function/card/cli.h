@@ -41,6 +41,8 @@ struct card_opts {
 	int log_level;
 	const char *pidfile;
 	bool busy_poll;
+	uint32_t hostile_modes;	  /* TEST ONLY: 1 << enum hostile_mode, 0 = off */
+	uint32_t hostile_rate_ms; /* 0: HOSTILE_DEFAULT_RATE_MS */
 	unsigned int n_devs;
 	char *devs[CARD_MAX_DEV_ARGS]; /* device specs ("blk:FILE,ro"), owned */
 };
