@@ -575,6 +575,301 @@ static void ctrl_doorbell_count(void **state)
 	assert_int_equal(vmsg_le32_to_cpu(db[VMSG_DB_CTRL]), 3);
 }
 
+/* ---- [SEC-H-3]: events held to the device's bounds ---- */
+
+/* Every USED and CONFIG event the callback saw is inside the bounds of
+ * fake device 1 (2 queues, 16 bytes of config). */
+static void assert_events_in_bounds(struct fixture *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nev; i++) {
+		const struct vmsg_host_event *ev = &f->ev[i];
+
+		if (ev->kind == VMSG_HOST_EV_USED && ev->dev_num == 1)
+			assert_true(ev->vq < 2);
+		if (ev->kind == VMSG_HOST_EV_CONFIG && ev->dev_num == 1)
+			assert_true((uint64_t)ev->offset + ev->length <= 16);
+	}
+}
+
+static void event_used_bounds(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsg_host_bus_stats st;
+	struct vmsg_host_dev *dev;
+	uint8_t e[64];
+
+	fx_attach(f);
+	/* no open handle: nobody drives a queue, the bounds are unknown */
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 1, 0));
+	vmsg_host_bus_poll(f->bus);
+	assert_int_equal(fx_count(f, VMSG_HOST_EV_USED, 0), 0);
+
+	assert_int_equal(vmsg_host_dev_open(f->bus, 1, &dev), 0);
+	assert_int_equal(vmsg_host_dev_info(dev)->max_virtqueues, 2);
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 1, 1));
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 1, 2)); /* == max_virtqueues */
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 1, 63));
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 1, 64));
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 1, 0xffffffffu));
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 1, 0));
+	vmsg_host_bus_poll(f->bus);
+	assert_int_equal(fx_count(f, VMSG_HOST_EV_USED, 1), 2);
+	assert_int_equal(vmsg_host_dev_take_used(dev), (1u << 0) | (1u << 1));
+	assert_events_in_bounds(f);
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(st.rx_bad_event, 5);
+	assert_int_equal(st.rx_unknown_dev, 0);
+
+	/* a present device without a handle: dropped and counted too */
+	fc_send(f->fc, e,
+		vmsg_build_bus_event_device(e, sizeof(e), 3, VIRTIO_BUS_DEVICE_STATE_READY));
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 3, 0));
+	vmsg_host_bus_poll(f->bus);
+	assert_true(vmsg_host_bus_device_present(f->bus, 3));
+	assert_int_equal(fx_count(f, VMSG_HOST_EV_USED, 3), 0);
+
+	/* the handle closed: the bounds are gone with it */
+	vmsg_host_dev_close(dev);
+	fc_send(f->fc, e, vmsg_build_event_used(e, sizeof(e), 1, 0));
+	vmsg_host_bus_poll(f->bus);
+	assert_int_equal(fx_count(f, VMSG_HOST_EV_USED, 1), 2);
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(st.rx_bad_event, 7);
+}
+
+static void event_config_bounds(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsg_host_bus_stats st;
+	struct vmsg_host_dev *dev;
+	uint8_t e[64], data[32] = {0};
+	const uint32_t nr = VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET;
+
+	fx_attach(f);
+	assert_int_equal(vmsg_host_dev_open(f->bus, 1, &dev), 0);
+	assert_int_equal(vmsg_host_dev_info(dev)->config_size, 16);
+	/* inside: the whole space, then a re-read hint */
+	fc_send(f->fc, e, vmsg_build_event_config(e, sizeof(e), 1, 0, 5, 0, data, 16));
+	fc_send(f->fc, e, vmsg_build_event_config(e, sizeof(e), 1, 0, 6, 4, NULL, 0));
+	/* beyond config_size: straddling, far out, far out with no data, and
+	 * near the top of u32 (a 32-bit sum would not wrap here, the validator
+	 * refuses the ones that do); each with NEEDS_RESET and a generation
+	 * that must not be believed */
+	fc_send(f->fc, e, vmsg_build_event_config(e, sizeof(e), 1, nr, 90, 8, data, 9));
+	fc_send(f->fc, e, vmsg_build_event_config(e, sizeof(e), 1, nr, 91, 16, data, 1));
+	fc_send(f->fc, e, vmsg_build_event_config(e, sizeof(e), 1, nr, 92, 17, NULL, 0));
+	fc_send(f->fc, e, vmsg_build_event_config(e, sizeof(e), 1, nr, 93, 0xffffff00u, data, 4));
+	vmsg_host_bus_poll(f->bus);
+	assert_int_equal(fx_count(f, VMSG_HOST_EV_CONFIG, 1), 2);
+	assert_events_in_bounds(f);
+	assert_true(vmsg_host_dev_config_changed(dev));
+	assert_int_equal(vmsg_host_dev_generation(dev), 6);
+	assert_false(vmsg_host_dev_needs_reset(dev));
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(st.rx_bad_event, 4);
+	assert_int_equal(st.rx_malformed, 0);
+
+	/* a present device without a handle: held to VMSG_HOST_MAX_CONFIG_SIZE */
+	fc_send(f->fc, e,
+		vmsg_build_bus_event_device(e, sizeof(e), 3, VIRTIO_BUS_DEVICE_STATE_READY));
+	fc_send(f->fc, e, vmsg_build_event_config(e, sizeof(e), 3, 0, 1, 0, NULL, 0));
+	fc_send(f->fc, e,
+		vmsg_build_event_config(e, sizeof(e), 3, 0, 2, VMSG_HOST_MAX_CONFIG_SIZE, data, 1));
+	vmsg_host_bus_poll(f->bus);
+	assert_int_equal(fx_count(f, VMSG_HOST_EV_CONFIG, 3), 1);
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(st.rx_bad_event, 5);
+	vmsg_host_dev_close(dev);
+}
+
+/* [DEV-3]: READY for invented devices fills a bounded table, no more; the
+ * probe (GET_DEVICE_INFO answered NO_DEVICE) and GET_DEVICES take them back. */
+static void ready_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsg_host_bus_stats st;
+	struct vmsg_host_dev *dev;
+	uint8_t e[16];
+	unsigned int n, extra = 40;
+	size_t found;
+
+	fx_attach(f);
+	for (n = 0; n < VMSG_HOST_BUS_MAX_DEVICES + extra; n++) {
+		fc_send(f->fc, e,
+			vmsg_build_bus_event_device(e, sizeof(e), (vmsg_dev_num_t)(100 + n),
+						    VIRTIO_BUS_DEVICE_STATE_READY));
+		if (n % 32 == 31)
+			vmsg_host_bus_poll(f->bus);
+	}
+	vmsg_host_bus_poll(f->bus);
+	/* device 1 and the first MAX - 1 invented ones */
+	assert_true(vmsg_host_bus_device_present(f->bus, 100));
+	assert_true(vmsg_host_bus_device_present(f->bus, 100 + VMSG_HOST_BUS_MAX_DEVICES - 2));
+	assert_false(vmsg_host_bus_device_present(f->bus, 100 + VMSG_HOST_BUS_MAX_DEVICES - 1));
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(st.rx_bad_event, extra + 1);
+	/* the probe finds nothing behind 100: it is no longer present, so
+	 * there is room again */
+	assert_int_equal(vmsg_host_dev_open(f->bus, 100, &dev), -ENODEV);
+	assert_false(vmsg_host_bus_device_present(f->bus, 100));
+	fc_send(f->fc, e,
+		vmsg_build_bus_event_device(e, sizeof(e), 60000, VIRTIO_BUS_DEVICE_STATE_READY));
+	vmsg_host_bus_poll(f->bus);
+	assert_true(vmsg_host_bus_device_present(f->bus, 60000));
+	/* GET_DEVICES: what the card enumerates, and nothing else */
+	assert_int_equal(vmsg_host_bus_get_devices(f->bus, NULL, 0, &found), 0);
+	assert_int_equal(found, 1);
+	assert_true(vmsg_host_bus_device_present(f->bus, 1));
+	assert_false(vmsg_host_bus_device_present(f->bus, 101));
+	assert_false(vmsg_host_bus_device_present(f->bus, 60000));
+	/* implementation-defined states of absent devices are not passed on */
+	f->nev = 0;
+	fc_send(f->fc, e, vmsg_build_bus_event_device(e, sizeof(e), 101, 0x8001));
+	vmsg_host_bus_poll(f->bus);
+	assert_int_equal(fx_count(f, VMSG_HOST_EV_DEVICE_STATE, 0), 0);
+}
+
+/* [RING-6]: a slot length above max_msg_size is a bad slot even when it
+ * fits the slot (checked before the epoch and the validator). */
+static void slot_len_above_max_msg(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsg_host_bus_stats s0, s1;
+	uint8_t m[64];
+
+	fx_attach(f);
+	assert_true(vmsg_host_bus_max_msg_size(f->bus) < 300);
+	vmsg_host_bus_get_stats(f->bus, &s0);
+	fc_send_bad_slot(f->fc, (uint16_t)(vmsg_host_bus_max_msg_size(f->bus) + 1));
+	fc_send_bad_slot(f->fc, 300);
+	assert_int_equal(vmsg_host_bus_request(f->bus, m, status_req(m, 1), NULL, 0, 0), 12);
+	vmsg_host_bus_get_stats(f->bus, &s1);
+	assert_int_equal(s1.rx_bad_slot - s0.rx_bad_slot, 2);
+	assert_int_equal(s1.rx_malformed, s0.rx_malformed);
+}
+
+/* ---- PING: each request checks its own data ([BUS-4]) ---- */
+
+struct ping_ctl {
+	bool drop; /* swallow PING requests */
+	bool lie;  /* echo the wrong data */
+};
+
+static bool ping_hook(struct fake_card *fc, const uint8_t *m, size_t len,
+		      const struct vmsg_msg_info *mi)
+{
+	struct ping_ctl *c = fc->priv;
+	uint8_t out[16];
+
+	(void)len;
+	if (!mi->is_bus || mi->msg_id != VIRTIO_BUS_MSG_PING || mi->is_response)
+		return false;
+	if (c->drop)
+		return true;
+	if (!c->lie)
+		return false;
+	fc_send(fc, out,
+		vmsg_build_bus_ping_resp(out, sizeof(out), mi->token,
+					 vmsg_get_le32(m + VIRTIO_MSG_HEADER_SIZE) + 1u));
+	return true;
+}
+
+static void tick_until_missed(struct fixture *f, uint64_t missed)
+{
+	struct vmsg_host_bus_stats st;
+	uint64_t t0 = fx_now_ms();
+
+	for (;;) {
+		assert_int_equal(vmsg_host_bus_liveness(f->bus), VMSG_HOST_RUN);
+		vmsg_host_bus_get_stats(f->bus, &st);
+		if (st.pings_missed >= missed)
+			break;
+		assert_true(fx_now_ms() - t0 < 2000);
+		vmsg_host_bus_wait(f->bus, 1);
+	}
+	assert_int_equal(st.pings_missed, missed);
+}
+
+/*
+ * An explicit PING between a liveness PING and its check: the tick used to
+ * compare its echo with the data of the explicit one (rx_mismatch, and the
+ * misses not reset), so misses that were not in a row made the peer dead.
+ */
+static void ping_explicit_and_liveness(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsg_host_bus_stats st;
+	struct ping_ctl c = {.drop = true};
+	uint64_t t0;
+
+	f->opts.ping_interval_ms = 30;
+	f->opts.ping_misses = 3;
+	fx_attach(f);
+	f->fc->hook = ping_hook;
+	f->fc->priv = &c;
+	/* miss 1 (the next PING, sent in the same tick, is dropped too) */
+	tick_until_missed(f, 1);
+	c.drop = false;
+	/* miss 2; the PING sent in that tick is answered at once */
+	tick_until_missed(f, 2);
+	/* an explicit PING drains that answer while it waits for its own */
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+	/* the tick sees its own PING answered right: the misses start again */
+	assert_int_equal(vmsg_host_bus_liveness(f->bus), VMSG_HOST_RUN);
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(st.rx_mismatch, 0);
+	/* one more miss is the third, but not the third in a row */
+	c.drop = true;
+	tick_until_missed(f, 3);
+	assert_int_equal(vmsg_host_bus_state(f->bus), VMSG_HOST_RUN);
+	/* the PING sent in that tick was dropped too: miss 4, 2 in a row */
+	c.drop = false;
+	tick_until_missed(f, 4);
+	/* explicit and liveness PINGs mixed freely: nothing counted */
+	t0 = fx_now_ms();
+	while (fx_now_ms() - t0 < 200) {
+		struct vmsg_host_bus_stats s1;
+
+		assert_int_equal(vmsg_host_bus_liveness(f->bus), VMSG_HOST_RUN);
+		assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+		vmsg_host_bus_get_stats(f->bus, &s1);
+		assert_int_equal(s1.rx_mismatch, 0);
+		assert_int_equal(s1.pings_missed, 4);
+	}
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_true(st.pings_sent >= 8);
+}
+
+/* A wrong echo fails that PING (-EPROTO, rx_mismatch) and, for the
+ * liveness tick, is a miss: wrong echoes in a row make the peer dead. */
+static void ping_wrong_echo(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsg_host_bus_stats st;
+	struct ping_ctl c = {.lie = true};
+	uint64_t t0;
+
+	f->opts.ping_interval_ms = 20;
+	f->opts.ping_misses = 2;
+	fx_attach(f);
+	f->fc->hook = ping_hook;
+	f->fc->priv = &c;
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), -EPROTO);
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(st.rx_mismatch, 1);
+	t0 = fx_now_ms();
+	while (vmsg_host_bus_liveness(f->bus) == VMSG_HOST_RUN) {
+		assert_true(fx_now_ms() - t0 < 1000);
+		vmsg_host_bus_wait(f->bus, 1);
+	}
+	assert_int_equal(vmsg_host_bus_state(f->bus), VMSG_HOST_PEER_DEAD);
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(st.pings_missed, 2);
+	assert_int_equal(st.rx_mismatch, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +894,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(restart_seen_by_interrupt, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(link_state_invalid, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(ctrl_doorbell_count, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(event_used_bounds, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(event_config_bounds, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(ready_bounded, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(slot_len_above_max_msg, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(ping_explicit_and_liveness, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(ping_wrong_echo, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

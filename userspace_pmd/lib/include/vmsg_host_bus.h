@@ -27,6 +27,11 @@
 
 struct vmsg_host_bus;
 
+/* Most devices a bus keeps present at once ([DEV-3]): what GET_DEVICES or
+ * EVENT_DEVICE READY report beyond it is ignored (READY counted in
+ * rx_bad_event). The card daemon offers at most 256. */
+#define VMSG_HOST_BUS_MAX_DEVICES 256u
+
 /* Binding features this library implements (intersected with the card's). */
 #define VMSG_HOST_BUS_FEATURES                                                                     \
 	(VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI | VMSG_PCIE_F_ERROR_MSG |   \
@@ -85,7 +90,7 @@ struct vmsg_host_bus_stats {
 	uint64_t tx_msgs, rx_msgs;
 	uint64_t rx_malformed;		     /* failed vmsg_validate */
 	uint64_t rx_verdicts[VMSG_E__COUNT]; /* per verdict */
-	uint64_t rx_bad_slot;		     /* impossible ring index / slot length */
+	uint64_t rx_bad_slot;		     /* impossible ring index / slot length ([RING-6]) */
 	uint64_t rx_stale_epoch;	     /* slot epoch not the current one */
 	uint64_t rx_unsolicited;	     /* response with no request waiting */
 	uint64_t rx_mismatch;		     /* matched response whose echo is wrong */
@@ -98,6 +103,11 @@ struct vmsg_host_bus_stats {
 	uint64_t attaches, link_downs, peer_dead;
 	uint64_t kicks_deferred; /* EVENT_AVAIL kept pending on a full h2c ring */
 	uint64_t events_dropped; /* callback queue overflow */
+	/* [SEC-H-3]: event dropped for being outside the bounds of its device
+	 * (EVENT_USED queue >= max_virtqueues or for a device without an open
+	 * handle, EVENT_CONFIG range beyond config_size) or of the bus (READY
+	 * beyond VMSG_HOST_BUS_MAX_DEVICES) */
+	uint64_t rx_bad_event;
 };
 
 /* Create a bus on a link (connected or not). Does not attach. */

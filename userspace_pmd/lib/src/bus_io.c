@@ -4,6 +4,7 @@
  * events, bounded waits.
  */
 #include "bus_priv.h"
+#include "vmsg_host_dev.h"
 #include "virtio_msg_build.h"
 #include "vmsg_barrier.h"
 #include "vmsg_bytes.h"
@@ -194,17 +195,27 @@ static void handle_response(struct vmsg_host_bus *bus, const uint8_t *m,
 		bus->st.rx_out_of_order++;
 	if (is_error) {
 		uint16_t err = vmsg_get_le16(p + 4);
+		bool gone;
 
 		if ((p[0] & 0x3u) != (r->type & 0x3u) || p[1] != r->msg_id) {
 			bus->st.rx_mismatch++;
 			req_complete(bus, r, -EPROTO, 0, NULL, 0);
 			return;
 		}
+		/* [BUS-7]: the probe of a device (GET_DEVICE_INFO) answered with
+		 * NO_DEVICE: the device READY announced is not there; it stops
+		 * being present (see bus_set_present_locked()) */
+		gone = err == VMSG_PCIE_ERR_NO_DEVICE && !(r->type & VIRTIO_MSG_TYPE_BUS) &&
+		       r->msg_id == VIRTIO_MSG_GET_DEVICE_INFO;
 		bus->st.rx_bus_errors++;
-		req_complete(bus, r, map_bus_error(err), err, NULL, 0);
+		req_complete(bus, r, map_bus_error(err), err, NULL, 0); /* may free r */
+		if (gone)
+			bus_set_present_locked(bus, dev, false, -ENODEV);
 		return;
 	}
-	if (mi->is_bus != !!(r->type & VIRTIO_MSG_TYPE_BUS) || mi->msg_id != r->msg_id) {
+	if (mi->is_bus != !!(r->type & VIRTIO_MSG_TYPE_BUS) || mi->msg_id != r->msg_id ||
+	    (mi->is_bus && mi->msg_id == VIRTIO_BUS_MSG_PING && vmsg_get_le32(p) != r->ping_data)) {
+		/* a PING answer echoes the data of its own request ([BUS-4]) */
 		bus->st.rx_mismatch++;
 		req_complete(bus, r, -EPROTO, 0, NULL, 0);
 		return;
@@ -225,12 +236,37 @@ static void handle_ping_req(struct vmsg_host_bus *bus, const uint8_t *m,
 		bus_send_locked(bus, out, n, 0, bus_now_ns()); /* never wait: best effort */
 }
 
+/*
+ * [SEC-H-3]: the bounds a device's events are held to, from GET_DEVICE_INFO
+ * as its open handles checked it (the smallest if several handles disagree).
+ * False when no live handle has it (not open, or still opening).
+ */
+static bool dev_bounds(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, uint32_t *max_vqs,
+		       uint32_t *config_size)
+{
+	const struct bus_devref *d;
+	bool known = false;
+
+	for (d = bus->devs; d; d = d->next) {
+		if (d->dev_num != dev || d->gone || !d->have_info)
+			continue;
+		if (!known || d->max_virtqueues < *max_vqs)
+			*max_vqs = d->max_virtqueues;
+		if (!known || d->config_size < *config_size)
+			*config_size = d->config_size;
+		known = true;
+	}
+	return known;
+}
+
 static void handle_event(struct vmsg_host_bus *bus, const uint8_t *m,
 			 const struct vmsg_msg_info *mi)
 {
 	const uint8_t *p = m + VIRTIO_MSG_HEADER_SIZE;
 	struct vmsg_host_event ev = {0};
+	uint32_t max_vqs = 0, cfg_size = VMSG_HOST_MAX_CONFIG_SIZE;
 	struct bus_devref *d;
+	bool known;
 
 	bus->st.rx_events++;
 	if (mi->is_bus) {
@@ -245,9 +281,13 @@ static void handle_event(struct vmsg_host_bus *bus, const uint8_t *m,
 			return;
 		}
 		if (state == VIRTIO_BUS_DEVICE_STATE_READY) {
-			bus_set_present_locked(bus, dev, true, 0);
+			/* bounded: at most VMSG_HOST_BUS_MAX_DEVICES present */
+			if (!bus_set_present_locked(bus, dev, true, 0))
+				bus->st.rx_bad_event++;
 		} else if (state == VIRTIO_BUS_DEVICE_STATE_REMOVED) {
 			bus_set_present_locked(bus, dev, false, 0);
+		} else if (!bus_is_present(bus, dev)) {
+			bus->st.rx_unknown_dev++; /* [BUS-8]: ignored, counted */
 		} else {
 			ev.kind = VMSG_HOST_EV_DEVICE_STATE;
 			ev.dev_num = dev;
@@ -260,6 +300,7 @@ static void handle_event(struct vmsg_host_bus *bus, const uint8_t *m,
 		bus->st.rx_unknown_dev++;
 		return;
 	}
+	known = dev_bounds(bus, mi->dev_num, &max_vqs, &cfg_size);
 	ev.dev_num = mi->dev_num;
 	if (mi->msg_id == VIRTIO_MSG_EVENT_CONFIG) {
 		ev.kind = VMSG_HOST_EV_CONFIG;
@@ -267,6 +308,14 @@ static void handle_event(struct vmsg_host_bus *bus, const uint8_t *m,
 		ev.generation = vmsg_get_le32(p + 4);
 		ev.offset = vmsg_get_le32(p + 8);
 		ev.length = vmsg_get_le32(p + 12);
+		/* [SEC-H-3]: the range inside config_size (VMSG_HOST_MAX_CONFIG_SIZE
+		 * while no handle knows it), computed without wrapping; an event
+		 * outside is dropped whole: its status and generation are not
+		 * believed either */
+		if ((uint64_t)ev.offset + ev.length > cfg_size) {
+			bus->st.rx_bad_event++;
+			return;
+		}
 		for (d = bus->devs; d; d = d->next) {
 			if (d->dev_num != mi->dev_num || d->gone)
 				continue;
@@ -279,6 +328,13 @@ static void handle_event(struct vmsg_host_bus *bus, const uint8_t *m,
 	} else if (mi->msg_id == VIRTIO_MSG_EVENT_USED) {
 		ev.kind = VMSG_HOST_EV_USED;
 		ev.vq = vmsg_get_le32(p);
+		/* [SEC-H-3]: a queue the device has (max_virtqueues from
+		 * GET_DEVICE_INFO); without an open handle nobody drives a queue
+		 * of that device: dropped too */
+		if (!known || ev.vq >= max_vqs) {
+			bus->st.rx_bad_event++;
+			return;
+		}
 		for (d = bus->devs; d; d = d->next) {
 			if (d->dev_num != mi->dev_num || d->gone)
 				continue;
@@ -356,6 +412,12 @@ int bus_poll_locked(struct vmsg_host_bus *bus)
 		if (len < 0) {
 			bus->st.rx_bad_slot += bus->c2h.bad - bus->c2h_bad_seen;
 			bus->c2h_bad_seen = bus->c2h.bad;
+			continue;
+		}
+		/* [RING-6]: len within the slot (checked by the ring) and
+		 * <= max_msg_size, before the epoch and the validator */
+		if ((uint32_t)len > bus->max_msg_size) {
+			bus->st.rx_bad_slot++;
 			continue;
 		}
 		if (epoch != bus->epoch) {
@@ -533,6 +595,8 @@ int bus_submit_locked(struct vmsg_host_bus *bus, const void *msg, size_t len, ui
 	r->deadline_ns = deadline_ns;
 	r->attach_gen = bus->attach_gen;
 	r->seq = ++bus->next_seq;
+	if (mi.is_bus && mi.msg_id == VIRTIO_BUS_MSG_PING)
+		r->ping_data = vmsg_get_le32(buf + VIRTIO_MSG_HEADER_SIZE);
 	vmsg_set_token(buf, r->token);
 	ret = bus_send_locked(bus, buf, len, 0, deadline_ns);
 	if (ret) {

@@ -27,26 +27,39 @@ static void devrefs_gone(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool all
 	}
 }
 
-void bus_set_present_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool present, int reason)
+/*
+ * EVENT_DEVICE READY is believed for any dev_num 1..65535, but the bus keeps
+ * at most VMSG_HOST_BUS_MAX_DEVICES present at once ([DEV-3]): a card that
+ * invents devices (READY storms) fills that table and no more. A present
+ * device is confirmed when it is opened: a GET_DEVICE_INFO answered with
+ * ERROR NO_DEVICE removes it again (bus_io.c, handle_response()), and
+ * GET_DEVICES replaces the whole table with what the card enumerates.
+ */
+bool bus_set_present_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool present, int reason)
 {
 	struct vmsg_host_event ev = {.dev_num = dev, .reason = reason};
 	bool was = bus_is_present(bus, dev);
 
 	if (present) {
 		if (was)
-			return; /* duplicate READY: tolerated */
+			return true; /* duplicate READY: tolerated */
+		if (dev == 0 || bus->npresent >= VMSG_HOST_BUS_MAX_DEVICES)
+			return false;
 		bus->present[dev / 8u] |= (uint8_t)(1u << (dev % 8u));
+		bus->npresent++;
 		ev.kind = VMSG_HOST_EV_DEVICE_READY;
 		bus_queue_event(bus, &ev);
-		return;
+		return true;
 	}
 	devrefs_gone(bus, dev, false, reason ? reason : -ENODEV);
 	if (!was)
-		return;
+		return true;
 	bus->present[dev / 8u] &= (uint8_t) ~(1u << (dev % 8u));
+	bus->npresent--;
 	bus_fail_dev_locked(bus, dev, -ENODEV);
 	ev.kind = VMSG_HOST_EV_DEVICE_REMOVED;
 	bus_queue_event(bus, &ev);
+	return true;
 }
 
 bool vmsg_host_bus_device_present(struct vmsg_host_bus *bus, vmsg_dev_num_t dev_num)
@@ -67,6 +80,16 @@ void bus_devref_add(struct vmsg_host_bus *bus, struct bus_devref *ref)
 	ref->gone_reason = ref->gone ? -ENODEV : 0;
 	ref->next = bus->devs;
 	bus->devs = ref;
+	pthread_mutex_unlock(&bus->lock);
+}
+
+void bus_devref_set_info(struct vmsg_host_bus *bus, struct bus_devref *ref, uint32_t max_virtqueues,
+			 uint32_t config_size)
+{
+	pthread_mutex_lock(&bus->lock);
+	ref->max_virtqueues = max_virtqueues;
+	ref->config_size = config_size;
+	ref->have_info = true;
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -126,7 +149,7 @@ int vmsg_host_bus_get_devices(struct vmsg_host_bus *bus, vmsg_dev_num_t *devs, s
 	uint8_t req[16], resp[BUS_MSG_MAX];
 	uint32_t offset = 0, rounds = 0, max_count;
 	size_t found = 0;
-	uint32_t gen;
+	uint32_t gen, over = 0;
 	unsigned int dev;
 	int ret;
 
@@ -186,16 +209,23 @@ int vmsg_host_bus_get_devices(struct vmsg_host_bus *bus, vmsg_dev_num_t *devs, s
 		pthread_mutex_unlock(&bus->lock);
 		return -ECONNRESET;
 	}
+	/* first forget what the card no longer lists (devices READY announced
+	 * but it does not enumerate included), then take what it lists, in
+	 * ascending order, up to VMSG_HOST_BUS_MAX_DEVICES ([DEV-3]) */
 	for (dev = 1; dev < 65536u; dev++) {
-		bool s = (seen[dev / 8u] >> (dev % 8u)) & 1u;
-
-		if (s) {
-			if (devs && found < cap)
-				devs[found] = (vmsg_dev_num_t)dev;
-			found++;
-		}
-		if (s != bus_is_present(bus, (vmsg_dev_num_t)dev))
-			bus_set_present_locked(bus, (vmsg_dev_num_t)dev, s, 0);
+		if (bus_is_present(bus, (vmsg_dev_num_t)dev) &&
+		    !((seen[dev / 8u] >> (dev % 8u)) & 1u))
+			bus_set_present_locked(bus, (vmsg_dev_num_t)dev, false, 0);
+	}
+	for (dev = 1; dev < 65536u; dev++) {
+		if (!((seen[dev / 8u] >> (dev % 8u)) & 1u))
+			continue;
+		if (devs && found < cap)
+			devs[found] = (vmsg_dev_num_t)dev;
+		found++;
+		if (!bus_set_present_locked(bus, (vmsg_dev_num_t)dev, true, 0) && !over++)
+			bus_log(bus, "card lists more than %u devices: dev %u and above ignored",
+				VMSG_HOST_BUS_MAX_DEVICES, dev);
 	}
 	pthread_mutex_unlock(&bus->lock);
 	bus_dispatch(bus);
@@ -217,15 +247,12 @@ int vmsg_host_bus_ping(struct vmsg_host_bus *bus, uint64_t *rtt_ns)
 	data = ++bus->ping_data;
 	pthread_mutex_unlock(&bus->lock);
 	len = vmsg_build_bus_ping_req(req, sizeof(req), 0, data);
+	/* the request keeps its data: a wrong echo fails it with -EPROTO and is
+	 * counted when it is matched (bus_io.c), whatever other PINGs (the
+	 * liveness tick's) are in flight */
 	ret = vmsg_host_bus_request(bus, req, len, resp, sizeof(resp), 0);
 	if (ret < 0)
 		return ret;
-	if (vmsg_get_le32(resp + VIRTIO_MSG_HEADER_SIZE) != data) {
-		pthread_mutex_lock(&bus->lock);
-		bus->st.rx_mismatch++;
-		pthread_mutex_unlock(&bus->lock);
-		return -EPROTO;
-	}
 	if (rtt_ns)
 		*rtt_ns = bus_now_ns() - t0;
 	return 0;
@@ -275,16 +302,24 @@ static void ping_tick_locked(struct vmsg_host_bus *bus, uint64_t now)
 	struct vmsg_host_req *r = bus->ping_req;
 
 	if (r && r->done) {
-		bool ok = r->err == 0 &&
-			  vmsg_get_le32(r->resp + VIRTIO_MSG_HEADER_SIZE) == bus->ping_data;
+		/* The echo was checked against this request's own data when it
+		 * was matched (a wrong one failed it with -EPROTO, counted in
+		 * rx_mismatch). A right echo, or any ERROR, proves the card is
+		 * alive: the misses in a row start again. A wrong echo does not
+		 * count as an answer ([BUS-4]): that PING is missed. */
+		bool answered = r->err == 0 || r->bus_error;
 
-		if (r->err == 0 && !ok)
-			bus->st.rx_mismatch++;
-		/* any answer (even an ERROR) proves the card is alive */
-		if (ok || r->bus_error)
-			bus->ping_misses = 0;
 		bus_req_release_locked(bus, r);
 		bus->ping_req = r = NULL;
+		if (answered) {
+			bus->ping_misses = 0;
+		} else {
+			bus->st.pings_missed++;
+			if (++bus->ping_misses >= bus->opts.ping_misses) {
+				bus_declare_dead(bus, -EHOSTDOWN);
+				return;
+			}
+		}
 	}
 	if (r && now - bus->ping_sent_ns >= ival) {
 		bus->st.pings_missed++;

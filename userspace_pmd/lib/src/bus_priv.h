@@ -28,7 +28,8 @@ struct vmsg_host_req {
 	vmsg_dev_num_t dev_num;
 	uint64_t deadline_ns;
 	uint32_t attach_gen;
-	uint64_t seq; /* submission order, for [ORDR-4] */
+	uint64_t seq;	    /* submission order, for [ORDR-4] */
+	uint32_t ping_data; /* a bus PING: the data its answer must echo ([BUS-4]) */
 	uint16_t resp_len;
 	uint8_t resp[BUS_MSG_MAX];
 };
@@ -50,6 +51,10 @@ struct bus_devref {
 	bool have_generation;
 	uint64_t used_bits;   /* EVENT_USED per vq (vq < 64), atomic */
 	uint64_t used_events; /* EVENT_USED count, atomic */
+	/* the device's bounds from GET_DEVICE_INFO ([SEC-H-3]), once known */
+	bool have_info;
+	uint32_t max_virtqueues;
+	uint32_t config_size;
 };
 
 struct vmsg_host_bus {
@@ -98,6 +103,7 @@ struct vmsg_host_bus {
 
 	/* devices */
 	uint8_t present[BUS_DEV_BITMAP_BYTES];
+	uint32_t npresent; /* bits set in present, <= VMSG_HOST_BUS_MAX_DEVICES */
 	struct bus_devref *devs;
 
 	/* events waiting for the callback */
@@ -108,8 +114,8 @@ struct vmsg_host_bus {
 	struct vmsg_host_req *ping_req;
 	uint64_t ping_sent_ns;
 	uint64_t last_ping_ns;
-	uint32_t ping_data;
-	uint32_t ping_misses;
+	uint32_t ping_data;   /* the last PING data handed out (each request keeps its own) */
+	uint32_t ping_misses; /* liveness PINGs missed in a row */
 	uint64_t last_reattach_ns;
 
 	struct vmsg_host_bus_stats st;
@@ -143,7 +149,9 @@ void bus_declare_dead(struct vmsg_host_bus *bus, int reason); /* lock held */
 
 /* bus_live.c */
 void bus_link_down_locked(struct vmsg_host_bus *bus, enum vmsg_host_state st, int reason);
-void bus_set_present_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool present,
+/* Returns false when a device could not be made present (the bus already
+ * keeps VMSG_HOST_BUS_MAX_DEVICES). */
+bool bus_set_present_locked(struct vmsg_host_bus *bus, vmsg_dev_num_t dev, bool present,
 			    int reason);
 
 static inline bool bus_is_present(const struct vmsg_host_bus *bus, vmsg_dev_num_t dev)
@@ -154,5 +162,8 @@ static inline bool bus_is_present(const struct vmsg_host_bus *bus, vmsg_dev_num_
 /* transport.c registers its handles */
 void bus_devref_add(struct vmsg_host_bus *bus, struct bus_devref *ref);
 void bus_devref_del(struct vmsg_host_bus *bus, struct bus_devref *ref);
+/* GET_DEVICE_INFO checked: the bounds events of the device are held to. */
+void bus_devref_set_info(struct vmsg_host_bus *bus, struct bus_devref *ref, uint32_t max_virtqueues,
+			 uint32_t config_size);
 
 #endif /* VMSG_HOST_BUS_PRIV_H */

@@ -105,6 +105,8 @@ int vmsg_host_dev_open(struct vmsg_host_bus *bus, vmsg_dev_num_t dev_num,
 		goto fail;
 	}
 	dev->nblocks = dev->info.num_feature_bits / 32u;
+	/* [SEC-H-3]: from now on the bus holds this device's events to these */
+	bus_devref_set_info(bus, &dev->ref, dev->info.max_virtqueues, dev->info.config_size);
 	*out = dev;
 	return 0;
 fail:
