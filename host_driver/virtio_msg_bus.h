@@ -137,11 +137,12 @@ void virtio_msg_device_unregister(struct virtio_msg_device *vmdev);
  * Before calling it the bus must have stopped dispatching events to vmdev
  * (unpublished it and waited for running dispatches), since vmdev is freed
  * on return, and for a dead card it must have fenced the card, since the
- * virtqueue memory is freed here. Process context, may sleep. Caveat of
- * the 6.1 drivers: virtio_blk has no request timeout, so if a dead device
- * had requests in flight its remove (del_gendisk) waits for them forever;
- * call this from a work item that nothing else waits on (virtio_pci's
- * surprise removal has the same limitation).
+ * virtqueue memory is freed here. Process context, may sleep. The
+ * virtio-blk requests a dead device still held are failed with an I/O
+ * error before the driver's remove (exact for a device that completes in
+ * order), so del_gendisk does not wait forever; the bus must have fenced
+ * the card first, else a card still running races with that. Other device
+ * types keep their 6.1 behaviour; call this from a work item.
  */
 void virtio_msg_device_remove(struct virtio_msg_device *vmdev);
 

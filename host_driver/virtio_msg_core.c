@@ -14,7 +14,10 @@
  * fail) and the error is logged, rate limited. Operations that return an
  * error report it; the void ones (set_status, reset, config get/set) only
  * break. A dead device (virtio_msg_device_break()) fails every request with
- * -ENODEV before it reaches the bus, so a driver's remove path never waits.
+ * -ENODEV before it reaches the bus, so a driver's remove path never waits,
+ * and before a dead virtio-blk device's driver is removed the requests the
+ * device still held are failed with an I/O error (vm_fail_inflight()), so
+ * del_gendisk() does not wait for them forever.
  */
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -145,7 +148,7 @@ static void vm_break_work(struct work_struct *work)
 	struct virtio_msg_device *vm =
 		container_of(work, struct virtio_msg_device, break_work);
 
-	virtio_break_device(&vm->vdev);
+	vm_break_vqs(vm);	/* in_task(): breaks now, unless VM_FAILING */
 }
 
 /*
@@ -157,7 +160,13 @@ static void vm_break_work(struct work_struct *work)
  */
 void vm_break_vqs(struct virtio_msg_device *vm)
 {
-	if (!test_bit(VM_VDEV_LIVE, &vm->flags))
+	/*
+	 * Not while vm_fail_inflight() runs: a queue broken between its
+	 * completions and the driver collecting them would strand them. The
+	 * device is dead then, and every queue is broken again at the end.
+	 */
+	if (!test_bit(VM_VDEV_LIVE, &vm->flags) ||
+	    test_bit(VM_FAILING, &vm->flags))
 		return;
 	if (in_task())
 		virtio_break_device(&vm->vdev);
@@ -375,6 +384,17 @@ void virtio_msg_device_remove(struct virtio_msg_device *vm)
 	might_sleep();
 	virtio_msg_device_break(vm);
 	cancel_work_sync(&vm->reg_work);
+	/*
+	 * Dead with the driver still bound (not a graceful unregister): the
+	 * card is fenced (the bus's part), the queues are broken (just
+	 * above, synchronously: process context) and no deferred break is
+	 * pending; fail what the dead device still held, so that the
+	 * driver's remove does not wait for it.
+	 */
+	cancel_work_sync(&vm->break_work);
+	if (test_bit(VM_REG_OK, &vm->flags) &&
+	    !test_bit(VM_UNREGISTERED, &vm->flags))
+		vm_fail_inflight(vm);
 	vm_unregister(vm);
 	cancel_work_sync(&vm->cfg_work);
 	cancel_work_sync(&vm->break_work);

@@ -45,6 +45,7 @@ enum {
 	VM_REG_OK,	/* ... and succeeded */
 	VM_UNREGISTERED, /* unregister_virtio_device() was called */
 	VM_UNSAFE,	/* reset failed and not fenced: never free vrings */
+	VM_FAILING,	/* vm_fail_inflight() runs: queues briefly unbroken */
 };
 
 struct virtio_msg_device {
@@ -147,5 +148,6 @@ void vm_synchronize_cbs(struct virtio_device *vdev);
 int vm_disable_vq_and_reset(struct virtqueue *vq);
 int vm_enable_vq_after_reset(struct virtqueue *vq);
 void vm_event_used(struct virtio_msg_device *vm, const u8 *pl, size_t n);
+void vm_fail_inflight(struct virtio_msg_device *vm);
 
 #endif /* VIRTIO_MSG_PRIV_H */

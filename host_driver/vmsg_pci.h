@@ -282,6 +282,8 @@ struct vmsg_pci {
 #define vp_warn(vp, fmt, ...) dev_warn(&(vp)->pdev->dev, fmt, ##__VA_ARGS__)
 #define vp_info(vp, fmt, ...) dev_info(&(vp)->pdev->dev, fmt, ##__VA_ARGS__)
 #define vp_dbg(vp, fmt, ...) dev_dbg(&(vp)->pdev->dev, fmt, ##__VA_ARGS__)
+#define vp_info_rl(vp, fmt, ...)                                               \
+	dev_info_ratelimited(&(vp)->pdev->dev, fmt, ##__VA_ARGS__)
 #define vp_warn_rl(vp, fmt, ...)                                               \
 	dev_warn_ratelimited(&(vp)->pdev->dev, fmt, ##__VA_ARGS__)
 

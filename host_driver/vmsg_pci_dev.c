@@ -29,16 +29,16 @@ static int vp_dev_add(struct vmsg_pci *vp, u16 dev_num)
 		return 0; /* the bus itself, or a duplicate READY ([BUS-8]) */
 	if (vp->ndevs >= vp->max_devs) {
 		/* [DEV-3] */
-		vp_warn(vp, "dev %u ignored: already %u devices (max_devices)\n",
-			dev_num, vp->ndevs);
+		vp_warn_rl(vp, "dev %u ignored: already %u devices (max_devices)\n",
+			   dev_num, vp->ndevs);
 		return -ENOSPC;
 	}
 	vmdev = virtio_msg_device_add(&vp->bus, dev_num);
 	if (IS_ERR(vmdev)) {
 		vp_count(vp, VP_ST_DEV_ADD_FAILS);
 		if (vp_running(vp))
-			vp_warn(vp, "dev %u: cannot add it (%ld)\n", dev_num,
-				PTR_ERR(vmdev));
+			vp_warn_rl(vp, "dev %u: cannot add it (%ld)\n", dev_num,
+				   PTR_ERR(vmdev));
 		return PTR_ERR(vmdev);
 	}
 	r = xa_insert(&vp->devs, dev_num, vmdev, GFP_KERNEL);
@@ -237,10 +237,12 @@ void vp_hotplug_run(struct vmsg_pci *vp)
 		if (!vp_hotplug_pop(vp, &hp))
 			break;
 		if (hp.state == VIRTIO_BUS_DEVICE_STATE_READY) {
-			vp_info(vp, "dev %u: EVENT_DEVICE READY\n", hp.dev_num);
+			vp_info_rl(vp, "dev %u: EVENT_DEVICE READY\n",
+				   hp.dev_num);
 			vp_dev_add(vp, hp.dev_num);
 		} else if (hp.state == VIRTIO_BUS_DEVICE_STATE_REMOVED) {
-			vp_info(vp, "dev %u: EVENT_DEVICE REMOVED\n", hp.dev_num);
+			vp_info_rl(vp, "dev %u: EVENT_DEVICE REMOVED\n",
+				   hp.dev_num);
 			vp_dev_remove(vp, hp.dev_num, false);
 		} else {
 			vp_count(vp, VP_ST_DROP_UNSUPPORTED); /* [BUS-8] */

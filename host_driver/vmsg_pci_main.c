@@ -291,14 +291,20 @@ static void vp_remove(struct pci_dev *pdev)
 static void vp_shutdown(struct pci_dev *pdev)
 {
 	struct vmsg_pci *vp = pci_get_drvdata(pdev);
+	bool was_run;
+	int r;
 
 	set_bit(VP_F_REMOVING, &vp->flags);
 	cancel_delayed_work_sync(&vp->ctl_dwork);
 	mutex_lock(&vp->ctl_lock);
-	vp_stop(vp, false);
+	was_run = vp_running(vp);
+	r = vp_stop(vp, false);
 	mutex_unlock(&vp->ctl_lock);
 	vp_quiesce_irq(vp);
 	pci_clear_master(pdev);
+	if (was_run)
+		vp_info(vp, "shutdown: %s\n",
+			r ? "DETACH failed, bus mastering off" : "card detached");
 }
 
 /* [FLR-H-1]: before a reset: devices removed, DETACH; after: attach. */

@@ -682,7 +682,11 @@ int vp_request(struct vmsg_pci *vp, const void *req, size_t len, void *resp,
 	vp_count(vp, VP_ST_TX_REQUESTS);
 	r = vp_send_wait(vp, buf, len, deadline);
 	if (r) {
-		r = vp_req_finish(vp, token) == -ETIMEDOUT ? r : -ENODEV;
+		/* Not sent; a result (link lost meanwhile) wins. */
+		int f = vp_req_finish(vp, token);
+
+		if (f != -ETIMEDOUT)
+			r = f;
 		if (r == -ETIMEDOUT)
 			vp_count(vp, VP_ST_REQ_TIMEOUTS);
 		return r;
@@ -742,7 +746,10 @@ static int vp_op_request_atomic(struct virtio_msg_bus *bus, const void *req,
 		udelay(5);
 	}
 	if (r) {
-		r = vp_req_finish(vp, token) == -ETIMEDOUT ? r : -ENODEV;
+		int f = vp_req_finish(vp, token);
+
+		if (f != -ETIMEDOUT)
+			r = f;
 		goto out;
 	}
 	/* Bounded busy poll: the interrupt may never come (irqs off). */
