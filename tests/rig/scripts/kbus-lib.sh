@@ -153,13 +153,12 @@ kb_init() {
 
 # kb_card_start ARGS...: start the card (devices in ARGS), wait until ready.
 kb_card_start() {
-	local i
 	rm -f "$KB_T/card.pid"
 	"$VMSG_CARD" --platform sim --link "$KB_LINK" --host-mem "$KB_RAM" \
 		--pidfile "$KB_T/card.pid" "$@" >>"$KB_CARD_LOG" 2>&1 &
 	KB_CARD_PID=$!
 	disown "$KB_CARD_PID" # no job notices; stopped by PID (kb_card_stop)
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -s "$KB_T/card.pid" ] && [ -S "$KB_LINK/ivshmem.sock" ] && return 0
 		kill -0 "$KB_CARD_PID" 2>/dev/null || break
 		sleep 0.05
@@ -170,10 +169,10 @@ kb_card_start() {
 
 # kb_card_stop [SIG]: stop the card (TERM, then KILL after 5 s).
 kb_card_stop() {
-	local sig=${1:-TERM} i
+	local sig=${1:-TERM}
 	[ -n "$KB_CARD_PID" ] || return 0
 	kill -"$sig" "$KB_CARD_PID" 2>/dev/null
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		kill -0 "$KB_CARD_PID" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -183,9 +182,19 @@ kb_card_stop() {
 
 kb_ctl() { "$VMSG_CARD" ctl --link "$KB_LINK" --timeout 5000 "$@"; }
 
-# The in-VM script: the VM-side helpers, then the test's own part.
+# kb_vm_prelude 'VAR=value' ...: shell assignments put before the VM script.
+KB_VM_PRELUDE=
+kb_vm_prelude() {
+	local a
+	for a in "$@"; do KB_VM_PRELUDE+="$a"$'\n'; done
+}
+
+# The in-VM script: prelude, the VM-side helpers, then the test's own part.
 kb_vm_script() {
-	cat "$KB_SCRIPTS/kbus-vm-lib.sh" "$1" >"$KB_T/vm-script.sh"
+	{
+		printf '%s' "$KB_VM_PRELUDE"
+		cat "$KB_SCRIPTS/kbus-vm-lib.sh" "$1"
+	} >"$KB_T/vm-script.sh"
 }
 
 kb_vm_args() {
@@ -217,8 +226,22 @@ kb_vm_bg() {
 	KB_VM_PID=$!
 }
 
+# kb_vm_wait: wait for the background VM. Once its script printed "vm: done"
+# the VM gets 15 s to power off; a VM that cannot (tasks stuck in the
+# kernel) is stopped and reported (status 143).
 kb_vm_wait() {
-	local rc
+	local rc t0=
+	while kill -0 "$KB_VM_PID" 2>/dev/null; do
+		if [ -z "$t0" ] && tr -d '\r' <"$KB_CONSOLE" | grep -a -q '^vm: done in'; then
+			t0=$(date +%s)
+		fi
+		if [ -n "$t0" ] && [ $(($(date +%s) - t0)) -ge 15 ]; then
+			kb_bad "the VM did not power off after its script ended (stuck tasks?)"
+			kill -TERM "$KB_VM_PID" 2>/dev/null
+			break
+		fi
+		sleep 0.2
+	done
 	wait "$KB_VM_PID"
 	rc=$?
 	KB_VM_PID=
@@ -238,6 +261,20 @@ kb_wait_mark() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# kb_vm_abort SECONDS: the VM is known to be stuck; let its script report
+# (the "vm: done" line) for up to SECONDS, then stop the rig (and QEMU).
+kb_vm_abort() {
+	local secs=$1 t0
+	t0=$(date +%s)
+	while [ $(($(date +%s) - t0)) -lt "$secs" ]; do
+		tr -d '\r' <"$KB_CONSOLE" | grep -a -q '^vm: done in' && break
+		kill -0 "$KB_VM_PID" 2>/dev/null || return 0
+		sleep 0.2
+	done
+	sleep 1
+	kill -TERM "$KB_VM_PID" 2>/dev/null
 }
 
 # kb_vm_results: the VM script's ok/FAIL lines, counted into KB_FAILS.

@@ -57,8 +57,10 @@ driver_of() { basename "$(readlink "$1/driver" 2>/dev/null)" 2>/dev/null; }
 is_bound() { [ "$(driver_of "$1")" = "$2" ]; }
 # feat_bit DEV BIT: the negotiated feature bit is set.
 feat_bit() { [ "$(cut -c$(($2 + 1)) "$1/features")" = 1 ]; }
+# VMSG_PCI_ARGS: module parameters (e.g. irq_mode=3), from kb_vm_prelude.
 load_bus() {
-	modprobe vmsg_pci || {
+	# shellcheck disable=SC2086
+	modprobe vmsg_pci ${VMSG_PCI_ARGS:-} || {
 		bad "modprobe vmsg_pci"
 		return 1
 	}

@@ -3,7 +3,9 @@
 load_bus
 check "virtio-blk disk appears within 20 s" wait_for 20 have_blk
 B=/dev/$(blk_dev)
-say "disk $B, $(cat /sys/block/$(blk_dev)/size) sectors"
+[ -z "${EXPECT_IRQ_MODE:-}" ] ||
+	check "bus uses irq_mode $EXPECT_IRQ_MODE" [ "$(stat_get irq_mode)" = "$EXPECT_IRQ_MODE" ]
+say "disk $B, $(cat "/sys/block/$(blk_dev)/size") sectors"
 mkdir -p /mnt/d
 t=$(up)
 check "mkfs.ext2 $B" sh -c "mkfs.ext2 -q -b 4096 $B 24M >/dev/null 2>&1 || mke2fs -q $B >/dev/null"

@@ -5,20 +5,31 @@ load_bus
 check "virtio-blk disk within 20 s" wait_for 20 have_blk
 B=/dev/$(blk_dev)
 dd if=/dev/urandom of=/tmp/pat bs=64k count=16 2>/dev/null
-( while :; do dd if=/dev/zero of="$B" bs=64k count=256 oflag=direct 2>/dev/null || exit 0; done ) &
-DDPID=$!
-sleep 0.5
-check "dd is writing" kill -0 $DDPID
+DDPID=
+if [ "${KILL_IO:-1}" = 1 ]; then
+	( while :; do dd if=/dev/zero of="$B" bs=64k count=256 oflag=direct 2>/dev/null || exit 0; done ) &
+	DDPID=$!
+	sleep 0.5
+	check "dd is writing" kill -0 $DDPID
+else
+	say "KILL_IO=0: the card is killed while the disk is idle"
+fi
 mark io-running
 t=$(up)
 check "link declared dead within 15 s" wait_for 15 card_is PEER_DEAD
 mark dead
 say "dead after $(since "$t") s (guest clock, from io-running)"
 t=$(up)
-check "every device removed within 60 s" wait_for 60 have_exactly 0
+if ! wait_for 30 have_exactly 0; then
+	bad "every device removed within 30 s"
+	ps | grep -E ' D |kworker' | head -n 5
+	finish
+fi
+ok "every device removed"
 mark removed
 say "devices removed $(since "$t") s after detection"
-check "the writer got an error and ended within 20 s" wait_for 20 sh -c "! kill -0 $DDPID 2>/dev/null"
+[ -z "$DDPID" ] ||
+	check "the writer got an error and ended within 20 s" wait_for 20 sh -c "! kill -0 $DDPID 2>/dev/null"
 stat_show 'state|peer_dead|ping_misses|requests_failed|devices_removed'
 # The host side restarts the card and replugs the ivshmem device.
 t=$(up)

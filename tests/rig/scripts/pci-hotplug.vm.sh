@@ -1,0 +1,62 @@
+# (f) hotplug while I/O runs: the host side adds and removes devices with
+# `vmsg-card ctl` while dd keeps writing to the first disk (vda).
+CYCLES=${CYCLES:-5}
+nblk() { ls -d /sys/block/vd* 2>/dev/null | wc -l; }
+nblk_is() { [ "$(nblk)" -eq "$1" ]; }
+rng_bound() { ls /sys/bus/virtio/drivers/virtio_rng/ 2>/dev/null | grep -q virtio; }
+load_bus
+check "first disk within 20 s" wait_for 20 have_blk
+A=/dev/$(blk_dev)
+( while dd if=/dev/zero of="$A" bs=64k count=128 oflag=direct 2>/dev/null; do :; done ) &
+IO=$!
+dd if=/dev/urandom of=/tmp/pat bs=64k count=16 2>/dev/null
+c=1
+while [ $c -le "$CYCLES" ]; do
+	mark "add-$c"
+	t=$(up)
+	if ! wait_for 20 nblk_is 2; then
+		bad "cycle $c: hot-added disk appears within 20 s"
+		break
+	fi
+	N=$(ls -d /sys/block/vd* | xargs -n1 basename | grep -v "^$(basename "$A")\$" | head -n 1)
+	at=$(since "$t")
+	if ! dd if=/tmp/pat of=/dev/$N bs=64k count=16 oflag=direct 2>/dev/null ||
+		! dd if=/dev/$N bs=64k count=16 iflag=direct 2>/dev/null | cmp -s - /tmp/pat; then
+		bad "cycle $c: I/O on the hot-added disk $N"
+		break
+	fi
+	if [ "${BUSY_REMOVE:-1}" = 1 ]; then
+		( while dd if=/tmp/pat of=/dev/$N bs=64k count=16 oflag=direct 2>/dev/null; do :; done ) &
+		IO2=$!
+	fi
+	mark "remove-$c"
+	t=$(up)
+	if ! wait_for 20 nblk_is 1; then
+		bad "cycle $c: hot-removed disk $N gone within 20 s"
+		break
+	fi
+	[ "${BUSY_REMOVE:-1}" = 1 ] && ! wait_for 10 sh -c "! kill -0 $IO2 2>/dev/null" && {
+		bad "cycle $c: the writer of the removed disk ended"
+		break
+	}
+	if ! kill -0 $IO 2>/dev/null; then
+		bad "cycle $c: dd on $A still running"
+		break
+	fi
+	ok "cycle $c: $N added in $at s, used, removed in $(since "$t") s$([ "${BUSY_REMOVE:-1}" = 1 ] && echo ' while being written'), dd on $A unaffected"
+	c=$((c + 1))
+done
+mark rng-add
+check "hot-added rng bound within 20 s" wait_for 20 rng_bound
+( while dd if=/dev/hwrng of=/dev/null bs=64 count=1 2>/dev/null; do :; done ) &
+RNGIO=$!
+sleep 0.5
+mark rng-remove
+check "rng hot-removed while being read" wait_for 20 sh -c '! ls /sys/bus/virtio/drivers/virtio_rng/ | grep -q virtio'
+kill $RNGIO 2>/dev/null
+check "dd on $A survived all of it" kill -0 $IO
+kill $IO
+wait 2>/dev/null
+stat_show 'event_device_rx|devices_added|devices_removed|request_timeouts|drop_no_device|requests_failed'
+check "no request timed out" [ "$(stat_get request_timeouts)" = 0 ]
+finish
