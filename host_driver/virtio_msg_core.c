@@ -236,7 +236,7 @@ static int vm_get_info(struct virtio_msg_device *vm)
 	}
 	mutex_unlock(&vm->req_lock);
 	if (ret) {
-		vm_err(vm, "GET_DEVICE_INFO failed (%d)\n", ret);
+		vm_err_rl(vm, "GET_DEVICE_INFO failed (%d)\n", ret);
 		return ret;
 	}
 	if (!di->device_id) {

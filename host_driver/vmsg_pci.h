@@ -9,10 +9,11 @@
  * (virtio_msg_bus.h).
  *
  * Contexts:
- *   rx_dwork   (vp->rx_wq, WQ_HIGHPRI | WQ_MEM_RECLAIM) drains the c2h ring:
+ *   rx_dwork   (vp->rx_wq, unbound, high priority, WQ_MEM_RECLAIM) drains
+ *              the c2h ring:
  *              kicked by the MSI-X/MSI handler, re-armed as the polling
  *              timer in POLL mode and while EVENT_AVAILs wait for room.
- *              Events are dispatched from it, outside every bus lock, with
+ *              Events are dispatched from it under rx_lock only, with
  *              bottom halves and interrupts disabled (like VDUSE).
  *   ctl_dwork  (vp->ctl_wq, ordered) everything that sleeps on the link:
  *              attach, enumeration, EVENT_DEVICE add/remove, session
@@ -22,10 +23,14 @@
  *
  * Locks, outermost first:
  *   ctl_lock   mutex: the ctl operations above, remove, reset, AER
+ *   rx_lock    spinlock (irqsave): taking one c2h message and acting on it
+ *              (held across event dispatch into virtio drivers, so it is
+ *              never waited for with another lock held: atomic requests
+ *              only try it)
+ *   c2h_lock   spinlock (irqsave): the c2h consumer index (nests nothing)
  *   req_lock   spinlock (irqsave): request table, vp->state, vp->session
  *   h2c_lock   spinlock (irqsave): h2c producer, coalesced EVENT_AVAILs
- *   c2h_lock   spinlock (irqsave): c2h consumer (rx work, atomic requests)
- *   evq_lock   spinlock (irqsave): events deferred by atomic requests,
+ *   evq_lock   spinlock (irqsave): messages deferred by atomic requests,
  *              EVENT_DEVICE queue
  * vp->state changes under req_lock and h2c_lock, so a producer holding
  * either sees a consistent state: nothing is sent on a dead session.
@@ -56,7 +61,7 @@
 #define VP_REQ_SLOTS 256u
 /* c2h slots handled per rx pass ([RING-9], [SEC-H-4]). */
 #define VP_RX_BUDGET 64u
-/* Events an atomic request found in the c2h ring, kept for rx_dwork. */
+/* Messages an atomic request took from the c2h ring, kept for rx_dwork. */
 #define VP_EVQ_SLOTS 64u
 /* EVENT_DEVICE notices waiting for ctl_dwork (overflow: full rescan). */
 #define VP_HPQ_SLOTS 64u
@@ -119,6 +124,7 @@ enum vp_stat {
 	VP_ST_DROP_NO_DEVICE,
 	VP_ST_DROP_UNSUPPORTED,
 	VP_ST_DROP_EVQ_FULL,
+	VP_ST_DEFERRED,
 	VP_ST_REQ_TIMEOUTS,
 	VP_ST_REQ_FAILED,
 	VP_ST_ERRORS_RX,
@@ -242,7 +248,10 @@ struct vmsg_pci {
 	struct vp_avail *avail;		/* VP_AVAIL_SLOTS */
 	u32 navail;
 
-	/* c2h consumer */
+	/* c2h consumer; rx_lock: take + act on one message (msg.c) */
+	spinlock_t rx_lock;
+	int rx_cpu;			/* CPU holding rx_lock, -1: none */
+	u16 rx_disp_dev;		/* device rx_dwork dispatches to, 0 */
 	spinlock_t c2h_lock;
 	struct vmsg_ring c2h;
 
@@ -274,6 +283,8 @@ struct vmsg_pci {
 	struct mutex ctl_lock;
 
 	struct dentry *dbg;
+	atomic64_t dbg_atomic_sent, dbg_atomic_ok;	/* debugfs atomic_ping */
+	int dbg_atomic_err;
 	atomic64_t st[VP_ST__COUNT];
 	atomic64_t st_verdict[VMSG_E__COUNT];
 };

@@ -7,9 +7,14 @@
  */
 #include <linux/debugfs.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/fs.h>
+#include <linux/kstrtox.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
 
 #include "vmsg_pci.h"
+#include "virtio_msg_build.h"
+#include "vmsg_bytes.h"
 
 const char *const vp_stat_names[VP_ST__COUNT] = {
 	[VP_ST_TX_MSGS] = "tx_msgs",
@@ -26,6 +31,7 @@ const char *const vp_stat_names[VP_ST__COUNT] = {
 	[VP_ST_DROP_NO_DEVICE] = "drop_no_device",
 	[VP_ST_DROP_UNSUPPORTED] = "drop_unsupported",
 	[VP_ST_DROP_EVQ_FULL] = "drop_deferred_full",
+	[VP_ST_DEFERRED] = "deferred_by_atomic",
 	[VP_ST_REQ_TIMEOUTS] = "request_timeouts",
 	[VP_ST_REQ_FAILED] = "requests_failed",
 	[VP_ST_ERRORS_RX] = "bus_errors_rx",
@@ -55,6 +61,65 @@ const char *const vp_stat_names[VP_ST__COUNT] = {
 };
 
 static struct dentry *vp_dbg_root;
+
+/*
+ * "atomic_ping": writing N sends N PINGs through the atomic request path
+ * (bus->ops->request_atomic, interrupts off, busy-polled), to exercise it
+ * under load; reading gives "sent ok failed last_error".
+ */
+static ssize_t vp_atomic_ping_write(struct file *f, const char __user *ubuf,
+				    size_t len, loff_t *ppos)
+{
+	struct vmsg_pci *vp = f->private_data;
+	u8 req[VIRTIO_MSG_SIZE(sizeof(struct virtio_bus_msg_ping))];
+	u8 resp[VP_MSG_MAX];
+	unsigned long fl;
+	unsigned int n, i;
+	size_t rl;
+	int r;
+
+	r = kstrtouint_from_user(ubuf, len, 0, &n);
+	if (r)
+		return r;
+	n = min(n, 100000u);
+	for (i = 0; i < n; i++) {
+		rl = vmsg_build_bus_ping_req(req, sizeof(req), 0, 0x5a000000 | i);
+		local_irq_save(fl);
+		r = vp_bus_ops.request_atomic(&vp->bus, req, rl, resp,
+					      sizeof(resp), 200000);
+		local_irq_restore(fl);
+		if (r == (int)rl &&
+		    vmsg_get_le32(resp + VIRTIO_MSG_HEADER_SIZE) == (0x5a000000 | i))
+			atomic64_inc(&vp->dbg_atomic_ok);
+		else
+			WRITE_ONCE(vp->dbg_atomic_err, r);
+		atomic64_inc(&vp->dbg_atomic_sent);
+		cond_resched();
+	}
+	return len;
+}
+
+static ssize_t vp_atomic_ping_read(struct file *f, char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	struct vmsg_pci *vp = f->private_data;
+	char buf[80];
+	u64 sent = atomic64_read(&vp->dbg_atomic_sent);
+	u64 ok = atomic64_read(&vp->dbg_atomic_ok);
+	int n;
+
+	n = scnprintf(buf, sizeof(buf), "%llu %llu %llu %d\n", sent, ok,
+		      sent - ok, READ_ONCE(vp->dbg_atomic_err));
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations vp_atomic_ping_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = vp_atomic_ping_read,
+	.write = vp_atomic_ping_write,
+	.llseek = default_llseek,
+};
 
 static const char *vp_state_name(enum vp_state st)
 {
@@ -131,6 +196,8 @@ void vp_debugfs_add(struct vmsg_pci *vp)
 		return;
 	vp->dbg = debugfs_create_dir(pci_name(vp->pdev), vp_dbg_root);
 	debugfs_create_file("stats", 0444, vp->dbg, vp, &vp_stats_fops);
+	debugfs_create_file("atomic_ping", 0600, vp->dbg, vp,
+			    &vp_atomic_ping_fops);
 }
 
 void vp_debugfs_remove(struct vmsg_pci *vp)

@@ -788,8 +788,9 @@ int vp_link_init(struct vmsg_pci *vp)
 	vp->state = VP_DOWN;
 	vp->next_token = (u16)get_random_u32();
 	vp->poll_jiffies = 1;
+	/* Unbound: it may run while an atomic requester spins on this CPU. */
 	vp->rx_wq = alloc_workqueue("vmsg_pci_rx/%s",
-				    WQ_HIGHPRI | WQ_MEM_RECLAIM, 1,
+				    WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM, 1,
 				    pci_name(vp->pdev));
 	vp->ctl_wq = alloc_ordered_workqueue("vmsg_pci_ctl/%s", 0,
 					     pci_name(vp->pdev));

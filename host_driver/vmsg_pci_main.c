@@ -153,6 +153,8 @@ static int vp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_lock_init(&vp->req_lock);
 	spin_lock_init(&vp->h2c_lock);
 	spin_lock_init(&vp->c2h_lock);
+	spin_lock_init(&vp->rx_lock);
+	vp->rx_cpu = -1;
 	spin_lock_init(&vp->evq_lock);
 	init_waitqueue_head(&vp->h2c_wq);
 	mutex_init(&vp->ctl_lock);
@@ -337,6 +339,12 @@ static pci_ers_result_t vp_error_detected(struct pci_dev *pdev,
 
 	vp_warn(vp, "PCIe error (channel state %d)\n", state);
 	set_bit(VP_F_FROZEN, &vp->flags);
+	/*
+	 * The devices are removed (and their vrings freed) before the slot
+	 * is reset: fence the card first ([DMA-4]); attach sets it again.
+	 */
+	if (state != pci_channel_io_perm_failure)
+		pci_clear_master(pdev);
 	vp_declare_dead(vp, "PCIe error", false);
 	if (state == pci_channel_io_perm_failure)
 		return PCI_ERS_RESULT_DISCONNECT;

@@ -365,7 +365,30 @@ out:
 	spin_unlock_irqrestore(&vp->req_lock, fl);
 }
 
-/* ---- c2h: events ---- */
+/* ---- c2h: events, ordering, the consumers ---- */
+
+/*
+ * Order (virtio_msg_bus.h): a device's events and responses take effect in
+ * the order the card sent them. Two kinds of consumers take slots: rx_dwork
+ * and atomic requesters (which poll the ring themselves, [SEC-H-4]). Taking
+ * one slot and acting on it happens under rx_lock, so neither overtakes the
+ * other. An atomic requester must not call into virtio drivers (it may run
+ * inside one of their callbacks, or under their locks): it defers the
+ * transport events it takes to the deferred queue (evq), and with them
+ * every later response of the same device, except its own response; bus
+ * responses (PING, GET_DEVICES) have no order with device events and are
+ * never held back. rx_dwork acts on the deferred queue before it takes
+ * another slot. An atomic requester only tries rx_lock (never waits for
+ * it: rx_lock is held across driver callbacks); when rx_dwork holds it,
+ * rx_dwork completes the request. Nested inside rx_dwork's dispatch on the
+ * same CPU (rx_cpu), it takes slots without rx_lock and also holds back
+ * the responses of the device being dispatched (rx_disp_dev).
+ */
+struct vp_poller {
+	u16 own_token;		/* the atomic request's token */
+	bool nested;		/* inside rx_dwork's dispatch on this CPU */
+	bool kicked;		/* rx_dwork kicked for what was deferred */
+};
 
 static void vp_dispatch(struct vmsg_pci *vp, u16 dev_num, const u8 *msg,
 			size_t len)
@@ -384,7 +407,9 @@ static void vp_dispatch(struct vmsg_pci *vp, u16 dev_num, const u8 *msg,
 	vmdev = xa_load(&vp->devs, dev_num);
 	if (vmdev) {
 		local_irq_save(fl);
+		WRITE_ONCE(vp->rx_disp_dev, dev_num);
 		virtio_msg_device_event(vmdev, msg, len);
+		WRITE_ONCE(vp->rx_disp_dev, 0);
 		local_irq_restore(fl);
 	}
 	rcu_read_unlock();
@@ -393,7 +418,7 @@ static void vp_dispatch(struct vmsg_pci *vp, u16 dev_num, const u8 *msg,
 		vp_count(vp, VP_ST_DROP_NO_DEVICE);
 }
 
-static void vp_evq_push(struct vmsg_pci *vp, const u8 *msg, size_t len)
+static bool vp_evq_push(struct vmsg_pci *vp, const u8 *msg, size_t len)
 {
 	struct vp_evmsg *e;
 	unsigned long fl;
@@ -401,14 +426,14 @@ static void vp_evq_push(struct vmsg_pci *vp, const u8 *msg, size_t len)
 	spin_lock_irqsave(&vp->evq_lock, fl);
 	if (vp->evq_count >= VP_EVQ_SLOTS) {
 		spin_unlock_irqrestore(&vp->evq_lock, fl);
-		vp_count(vp, VP_ST_DROP_EVQ_FULL);
-		return;
+		return false;
 	}
 	e = &vp->evq[(vp->evq_head + vp->evq_count) % VP_EVQ_SLOTS];
 	e->len = len;
 	memcpy(e->buf, msg, len);
 	vp->evq_count++;
 	spin_unlock_irqrestore(&vp->evq_lock, fl);
+	return true;
 }
 
 static bool vp_evq_full(struct vmsg_pci *vp)
@@ -416,28 +441,21 @@ static bool vp_evq_full(struct vmsg_pci *vp)
 	return READ_ONCE(vp->evq_count) >= VP_EVQ_SLOTS;
 }
 
-/* Dispatch the events atomic requests found; returns how many. */
-static u32 vp_evq_run(struct vmsg_pci *vp, u8 *buf)
+/* Oldest deferred message into buf; its length, 0 if none. */
+static size_t vp_evq_pop(struct vmsg_pci *vp, u8 *buf)
 {
 	unsigned long fl;
-	u32 n = 0;
-	size_t len;
+	size_t len = 0;
 
-	while (n < VP_EVQ_SLOTS) {
-		spin_lock_irqsave(&vp->evq_lock, fl);
-		if (!vp->evq_count) {
-			spin_unlock_irqrestore(&vp->evq_lock, fl);
-			break;
-		}
+	spin_lock_irqsave(&vp->evq_lock, fl);
+	if (vp->evq_count) {
 		len = vp->evq[vp->evq_head].len;
 		memcpy(buf, vp->evq[vp->evq_head].buf, len);
 		vp->evq_head = (vp->evq_head + 1) % VP_EVQ_SLOTS;
 		vp->evq_count--;
-		spin_unlock_irqrestore(&vp->evq_lock, fl);
-		vp_dispatch(vp, vmsg_get_le16(buf + 2), buf, len);
-		n++;
 	}
-	return n;
+	spin_unlock_irqrestore(&vp->evq_lock, fl);
+	return len;
 }
 
 /* The card's PING: answer it ([BUS-5]); never waits for room. */
@@ -457,13 +475,100 @@ static void vp_answer_ping(struct vmsg_pci *vp, const struct vmsg_msg_info *mi,
 	spin_unlock_irqrestore(&vp->h2c_lock, fl);
 }
 
-/*
- * One message copied out of the c2h ring. defer: called by an atomic
- * requester, which must not call into virtio drivers (it may run inside one
- * of their callbacks): transport events are queued for rx_dwork.
- */
+/* The device a message is ordered with (0: none, a bus message). */
+static u16 vp_order_dev(const struct vmsg_msg_info *mi, const u8 *msg)
+{
+	if (!mi->is_bus)
+		return mi->dev_num;
+	if (mi->msg_id == VMSG_PCIE_BUS_MSG_ERROR)
+		return vmsg_get_le16(msg + VIRTIO_MSG_HEADER_SIZE + 2);
+	return 0;
+}
+
+static bool vp_evq_has_dev(struct vmsg_pci *vp, u16 dev)
+{
+	unsigned long fl;
+	bool found = false;
+	u32 i;
+
+	spin_lock_irqsave(&vp->evq_lock, fl);
+	for (i = 0; i < vp->evq_count && !found; i++) {
+		const struct vp_evmsg *e =
+			&vp->evq[(vp->evq_head + i) % VP_EVQ_SLOTS];
+		struct vmsg_msg_info mi = {
+			.is_bus = !!(e->buf[0] & VIRTIO_MSG_TYPE_BUS),
+			.msg_id = e->buf[1],
+			.dev_num = vmsg_get_le16(e->buf + 2),
+		};
+
+		found = vp_order_dev(&mi, e->buf) == dev;
+	}
+	spin_unlock_irqrestore(&vp->evq_lock, fl);
+	return found;
+}
+
+/* Keep a message for rx_dwork (poller context); false: act on it now. */
+static bool vp_defer(struct vmsg_pci *vp, struct vp_poller *pl,
+		     const struct vmsg_msg_info *mi, const u8 *msg, size_t len)
+{
+	u16 dev;
+
+	if (!pl)
+		return false;
+	if (mi->is_response) {
+		dev = vp_order_dev(mi, msg);
+		if (mi->token == pl->own_token || !dev)
+			return false;
+		if (!(pl->nested && dev == READ_ONCE(vp->rx_disp_dev)) &&
+		    !vp_evq_has_dev(vp, dev))
+			return false;
+	}
+	if (!pl->kicked) {
+		pl->kicked = true;
+		vp_kick_rx(vp, 0);
+	}
+	if (vp_evq_push(vp, msg, len)) {
+		vp_count(vp, VP_ST_DEFERRED);
+		return true;
+	}
+	if (mi->is_response)
+		return false; /* late rather than lost */
+	vp_count(vp, VP_ST_DROP_EVQ_FULL);
+	return true;
+}
+
+/* Act on a validated message of this session (pl: an atomic poller). */
+static void vp_handle(struct vmsg_pci *vp, const struct vmsg_msg_info *mi,
+		      const u8 *msg, size_t len, struct vp_poller *pl)
+{
+	const u8 *p = msg + VIRTIO_MSG_HEADER_SIZE;
+
+	if (mi->is_bus && !mi->is_response) {
+		/* Not ordered against responses: acted on at once. */
+		if (mi->msg_id == VIRTIO_BUS_MSG_EVENT_DEVICE) {
+			vp_count(vp, VP_ST_HOTPLUG_EVENTS);
+			vp_hotplug_queue(vp, vmsg_get_le16(p),
+					 vmsg_get_le16(p + 2));
+		} else if (mi->msg_id == VIRTIO_BUS_MSG_PING) {
+			vp_answer_ping(vp, mi, msg);
+		} else {
+			vp_count(vp, VP_ST_DROP_UNSUPPORTED);
+		}
+		return;
+	}
+	if (vp_defer(vp, pl, mi, msg, len))
+		return;
+	if (mi->is_response) {
+		vp_complete(vp, mi, msg, len);
+		return;
+	}
+	/* The validator lets only EVENT_CONFIG and EVENT_USED through here. */
+	vp_dispatch(vp, mi->dev_num, msg, len);
+}
+
+/* One message copied out of the c2h ring. */
 static void vp_rx_one(struct vmsg_pci *vp, const u8 *msg, size_t len,
-		      u32 epoch, bool defer)
+		      u32 epoch, struct vp_poller *pl)
 {
 	struct vmsg_msg_info mi;
 
@@ -475,30 +580,22 @@ static void vp_rx_one(struct vmsg_pci *vp, const u8 *msg, size_t len,
 	}
 	if (!vp_validate(vp, msg, len, VMSG_DIR_DEVICE_TO_DRIVER, &mi))
 		return;
-	if (mi.is_response) {
-		vp_complete(vp, &mi, msg, len);
-		return;
-	}
-	if (mi.is_bus) {
-		const u8 *pl = msg + VIRTIO_MSG_HEADER_SIZE;
+	if (!mi.is_response)
+		vp_count(vp, VP_ST_RX_EVENTS);
+	vp_handle(vp, &mi, msg, len, pl);
+}
 
-		if (mi.msg_id == VIRTIO_BUS_MSG_EVENT_DEVICE) {
-			vp_count(vp, VP_ST_HOTPLUG_EVENTS);
-			vp_hotplug_queue(vp, vmsg_get_le16(pl),
-					 vmsg_get_le16(pl + 2));
-		} else if (mi.msg_id == VIRTIO_BUS_MSG_PING) {
-			vp_answer_ping(vp, &mi, msg);
-		} else {
-			vp_count(vp, VP_ST_DROP_UNSUPPORTED);
-		}
-		return;
-	}
-	/* The validator lets only EVENT_CONFIG and EVENT_USED through here. */
-	vp_count(vp, VP_ST_RX_EVENTS);
-	if (defer)
-		vp_evq_push(vp, msg, len);
-	else
-		vp_dispatch(vp, mi.dev_num, msg, len);
+/* A deferred message (validated when it was taken from the ring). */
+static void vp_rx_deferred(struct vmsg_pci *vp, const u8 *msg, size_t len)
+{
+	struct vmsg_msg_info mi;
+	struct vmsg_validate_opts o = {
+		.max_msg_size = VP_MSG_MAX,
+	};
+
+	if (vmsg_validate(msg, len, VMSG_DIR_DEVICE_TO_DRIVER, &o, &mi) ==
+	    VMSG_OK)
+		vp_handle(vp, &mi, msg, len, NULL);
 }
 
 /* Take one slot: > 0 length, 0 empty, < 0 bad slot (counted). */
@@ -566,29 +663,49 @@ static void vp_h2c_service(struct vmsg_pci *vp, u32 *navail)
 		wake_up(&vp->h2c_wq);
 }
 
+/*
+ * rx_dwork: one step = the oldest deferred message, else one ring slot,
+ * under rx_lock. Returns 1 if a message (or a bad slot) was handled.
+ */
+static int vp_rx_step(struct vmsg_pci *vp, u8 *buf)
+{
+	unsigned long fl;
+	u32 epoch = 0;
+	int len, r = 1;
+
+	local_bh_disable();
+	spin_lock_irqsave(&vp->rx_lock, fl);
+	WRITE_ONCE(vp->rx_cpu, smp_processor_id());
+	len = vp_evq_pop(vp, buf);
+	if (len) {
+		vp_rx_deferred(vp, buf, len);
+	} else {
+		len = vp_c2h_take(vp, buf, &epoch);
+		if (len > 0)
+			vp_rx_one(vp, buf, len, epoch, NULL);
+		else if (!len)
+			r = 0;
+	}
+	WRITE_ONCE(vp->rx_cpu, -1);
+	spin_unlock_irqrestore(&vp->rx_lock, fl);
+	local_bh_enable();
+	return r;
+}
+
 void vp_rx_work(struct work_struct *work)
 {
 	struct vmsg_pci *vp = container_of(to_delayed_work(work),
 					   struct vmsg_pci, rx_dwork);
 	bool irq = test_and_clear_bit(VP_F_IRQ, &vp->flags);
 	u8 buf[VP_MSG_MAX];
-	u32 n = 0, ev, navail;
-	u32 epoch = 0;
-	int len;
+	u32 n = 0, navail;
 
 	if (!vp_running(vp)) {
 		wake_up(&vp->h2c_wq);
 		return;
 	}
-	ev = vp_evq_run(vp, buf);
-	while (n < VP_RX_BUDGET) {
-		len = vp_c2h_take(vp, buf, &epoch);
-		if (!len)
-			break;
+	while (n < VP_RX_BUDGET && vp_rx_step(vp, buf))
 		n++;
-		if (len > 0)
-			vp_rx_one(vp, buf, len, epoch, false);
-	}
 	vp_h2c_service(vp, &navail);
 
 	if (n >= VP_RX_BUDGET) {
@@ -608,7 +725,7 @@ void vp_rx_work(struct work_struct *work)
 			return;
 		}
 	}
-	if (irq && !n && !ev) {
+	if (irq && !n) {
 		/* [CR-3]: an interrupt and nothing to read: link change? */
 		vp_count(vp, VP_ST_IRQS_EMPTY);
 		vp_check_link(vp, "interrupt on an empty ring");
@@ -619,20 +736,36 @@ void vp_rx_work(struct work_struct *work)
 		vp_kick_rx(vp, 1);
 }
 
-/* Atomic requester: consume the c2h ring itself, events are deferred. */
-static void vp_rx_poll_atomic(struct vmsg_pci *vp, u8 *buf)
+/* Atomic requester (preemption off): take slots itself, see above. */
+static void vp_rx_poll_atomic(struct vmsg_pci *vp, u8 *buf, u16 own_token)
 {
+	int cpu = smp_processor_id();
+	struct vp_poller pl = {
+		.own_token = own_token,
+		.nested = READ_ONCE(vp->rx_cpu) == cpu,
+	};
+	bool nested = pl.nested;
+	unsigned long fl = 0;
 	u32 epoch = 0, n;
 	int len;
 
-	for (n = 0; n < VP_RX_BUDGET; n++) {
-		if (vp_evq_full(vp))
-			break;
+	if (!nested) {
+		if (!spin_trylock_irqsave(&vp->rx_lock, fl))
+			return;	/* rx_dwork is at work: it completes us */
+		WRITE_ONCE(vp->rx_cpu, cpu);
+	}
+	for (n = 0; n < VP_RX_BUDGET && !vp_evq_full(vp); n++) {
 		len = vp_c2h_take(vp, buf, &epoch);
 		if (!len)
 			break;
 		if (len > 0)
-			vp_rx_one(vp, buf, len, epoch, true);
+			vp_rx_one(vp, buf, len, epoch, &pl);
+		if (vp_req_is_done(vp, own_token))
+			break;
+	}
+	if (!nested) {
+		WRITE_ONCE(vp->rx_cpu, -1);
+		spin_unlock_irqrestore(&vp->rx_lock, fl);
 	}
 }
 
@@ -754,7 +887,9 @@ static int vp_op_request_atomic(struct virtio_msg_bus *bus, const void *req,
 	}
 	/* Bounded busy poll: the interrupt may never come (irqs off). */
 	while (!vp_req_is_done(vp, token) && ktime_get_ns() <= deadline) {
-		vp_rx_poll_atomic(vp, rx);
+		preempt_disable();
+		vp_rx_poll_atomic(vp, rx, token);
+		preempt_enable();
 		if (vp_req_is_done(vp, token))
 			break;
 		udelay(2);

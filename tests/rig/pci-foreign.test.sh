@@ -13,6 +13,7 @@ mkdir -p "$KB_LINK"
 python3 "$KB_TOP/tests/rig/ivshmem-mini-server.py" --socket "$KB_LINK/ivshmem.sock" \
 	--shm-path "$SHM" --shm-size $((1 << 20)) --pidfile "$KB_T/srv.pid" \
 	>"$KB_T/server.log" 2>&1 &
+# shellcheck disable=SC2034 # read by kb_cleanup (kbus-lib.sh)
 KB_EXTRA_PIDS=$!
 for _ in $(seq 100); do [ -S "$KB_LINK/ivshmem.sock" ] && break; sleep 0.05; done
 kb_vm "$KB_SCRIPTS/pci-foreign.vm.sh" --timeout 120

@@ -12,6 +12,7 @@ NS=vmsgns$$
 TAP=vmsgtap0
 # shellcheck disable=SC2317 # called through KB_CLEANUP_HOOK
 kb_net_cleanup() { ip netns del "$NS" 2>/dev/null; }
+# shellcheck disable=SC2034 # read by kb_cleanup (kbus-lib.sh)
 KB_CLEANUP_HOOK=kb_net_cleanup
 ip netns add "$NS" || kb_die "ip netns add failed"
 ip -n "$NS" link set lo up
@@ -28,6 +29,7 @@ XF="ip netns exec $NS python3 $KB_SCRIPTS/tcp-xfer.py"
 # Listening before the VM exists: its nc must find the port open.
 $XF recv 5001 $((16 << 20)) "$KB_T/rx.bin" 240 2>"$KB_T/recv.err" &
 RXPID=$!
+# shellcheck disable=SC2034 # read by kb_cleanup (kbus-lib.sh)
 KB_EXTRA_PIDS=$RXPID
 kb_vm_bg "$KB_SCRIPTS/pci-net.vm.sh" --timeout 300
 if kb_wait_mark tx-ready 90; then
