@@ -2,6 +2,7 @@
 /*
  * baseline.c - shared-memory and eventfd ping-pong between two CPUs.
  */
+#include "vmsg_barrier.h"
 #include "baseline.h"
 #include "bench_util.h"
 
@@ -13,17 +14,6 @@
 #include <unistd.h>
 
 #define SPIN_CHECK_EVERY 4096u /* spins between two clock reads */
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
 
 /* ---- shared memory: one line each way ---- */
 
@@ -43,7 +33,7 @@ static bool spin_until(const struct shm_pp *pp, uint64_t want, unsigned int time
 	unsigned int spins = 0;
 
 	while (__atomic_load_n(&pp->pong, __ATOMIC_ACQUIRE) != want) {
-		cpu_relax();
+		vmsg_cpu_relax();
 		if (++spins % SPIN_CHECK_EVERY)
 			continue;
 		if (!deadline)
@@ -66,7 +56,7 @@ static void *shm_responder(void *arg)
 		unsigned int spins = 0;
 
 		while ((v = __atomic_load_n(&pp->ping, __ATOMIC_ACQUIRE)) == seq) {
-			cpu_relax();
+			vmsg_cpu_relax();
 			if (++spins % SPIN_CHECK_EVERY == 0 &&
 			    __atomic_load_n(&pp->stop, __ATOMIC_ACQUIRE))
 				return NULL;

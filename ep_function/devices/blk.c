@@ -81,36 +81,14 @@ static struct vmsg_blk *to_blk(struct vmsg_dev *d)
 }
 
 /* Full-length pread/pwrite; 0 or -errno (-EIO on a short file). */
-static int blk_pread_full(int fd, void *buf, size_t len, uint64_t off)
+static int blk_rw_full(int fd, bool write, void *buf, size_t len, uint64_t off)
 {
 	uint8_t *p = buf;
 	int eintr = 0;
 	ssize_t n;
 
 	while (len) {
-		n = pread(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR && ++eintr < BLK_EINTR_RETRIES)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int blk_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-	int eintr = 0;
-	ssize_t n;
-
-	while (len) {
-		n = pwrite(fd, p, len, (off_t)off);
+		n = write ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
 		if (n < 0) {
 			if (errno == EINTR && ++eintr < BLK_EINTR_RETRIES)
 				continue;
@@ -143,7 +121,7 @@ static uint8_t blk_in(struct vmsg_blk *b, struct devq_req *r, uint64_t sector)
 		return VIRTIO_BLK_S_IOERR;
 	for (off = 0; off < len; off += step) {
 		step = len - off < DEV_BOUNCE_SIZE ? len - off : DEV_BOUNCE_SIZE;
-		if (blk_pread_full(b->fd, b->bounce, step, sector * BLK_SECTOR + off) < 0 ||
+		if (blk_rw_full(b->fd, false, b->bounce, step, sector * BLK_SECTOR + off) < 0 ||
 		    devq_write(&b->q, r, off, b->bounce, step) < 0)
 			return VIRTIO_BLK_S_IOERR;
 	}
@@ -161,7 +139,7 @@ static uint8_t blk_out(struct vmsg_blk *b, struct devq_req *r, uint64_t sector)
 	for (off = 0; off < len; off += step) {
 		step = len - off < DEV_BOUNCE_SIZE ? len - off : DEV_BOUNCE_SIZE;
 		if (devq_read(&b->q, r, BLK_HDR_SIZE + off, b->bounce, step) < 0 ||
-		    blk_pwrite_full(b->fd, b->bounce, step, sector * BLK_SECTOR + off) < 0)
+		    blk_rw_full(b->fd, true, b->bounce, step, sector * BLK_SECTOR + off) < 0)
 			return VIRTIO_BLK_S_IOERR;
 	}
 	b->st.writes++;

@@ -42,16 +42,17 @@
 #include <linux/compiler.h>
 #include <asm/barrier.h>
 
-#define vmsg_barrier() barrier()
-#define vmsg_mb()      mb()	 /* I/O strength */
-#define vmsg_rmb()     rmb()	 /* I/O strength */
-#define vmsg_wmb()     wmb()	 /* I/O strength */
-#define vmsg_dma_mb()  dma_mb()	 /* coherent DMA */
-#define vmsg_dma_rmb() dma_rmb() /* coherent DMA */
-#define vmsg_dma_wmb() dma_wmb() /* coherent DMA */
-#define vmsg_smp_mb()  smp_mb()	 /* CPU to CPU */
-#define vmsg_smp_rmb() smp_rmb() /* CPU to CPU */
-#define vmsg_smp_wmb() smp_wmb() /* CPU to CPU */
+#define vmsg_barrier()	 barrier()
+#define vmsg_cpu_relax() cpu_relax() /* inside a bounded spin */
+#define vmsg_mb()	 mb()	     /* I/O strength */
+#define vmsg_rmb()	 rmb()	     /* I/O strength */
+#define vmsg_wmb()	 wmb()	     /* I/O strength */
+#define vmsg_dma_mb()	 dma_mb()    /* coherent DMA */
+#define vmsg_dma_rmb()	 dma_rmb()   /* coherent DMA */
+#define vmsg_dma_wmb()	 dma_wmb()   /* coherent DMA */
+#define vmsg_smp_mb()	 smp_mb()    /* CPU to CPU */
+#define vmsg_smp_rmb()	 smp_rmb()   /* CPU to CPU */
+#define vmsg_smp_wmb()	 smp_wmb()   /* CPU to CPU */
 
 #define VMSG_READ_ONCE16(p)	READ_ONCE(*(const volatile u16 *)(p))
 #define VMSG_READ_ONCE32(p)	READ_ONCE(*(const volatile u32 *)(p))
@@ -63,6 +64,18 @@
 #else /* user space, DPDK, firmware: GCC/clang builtins */
 
 #define vmsg_barrier() __asm__ __volatile__("" : : : "memory")
+
+/* Inside a bounded spin: let the sibling hyperthread (or the core) breathe. */
+static inline void vmsg_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" : : : "memory");
+#else
+	vmsg_barrier();
+#endif
+}
 
 #if defined(__x86_64__) || defined(__i386__)
 /* x86 is TSO: only store->load needs a fence for cacheable memory; sfence

@@ -17,17 +17,6 @@
 #define BUS_IRQ_SLICE_MS 100 /* waiters re-check at least this often */
 #define BUS_SPIN_LOOPS	 64
 
-static inline void bus_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 /* ---- events ---- */
 
 void bus_queue_event(struct vmsg_host_bus *bus, const struct vmsg_host_event *ev)
@@ -459,7 +448,7 @@ void bus_wait_traffic(struct vmsg_host_bus *bus, uint64_t deadline_ns)
 		for (i = 0; i < BUS_SPIN_LOOPS; i++) {
 			if (bus->state == VMSG_HOST_RUN && vmsg_ring_pending(&bus->c2h))
 				return;
-			bus_cpu_relax();
+			vmsg_cpu_relax();
 		}
 		sched_yield();
 		return;
