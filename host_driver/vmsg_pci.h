@@ -106,6 +106,7 @@ enum {
 	VP_F_FROZEN,	 /* AER: no MMIO until resume */
 	VP_F_NOTIFY_OFF, /* c2h NEED_NOTIFY disarmed while rx is busy */
 	VP_F_ATTACH_BAD, /* last attach refused: retry only on a new epoch */
+	VP_F_SHUTDOWN,	 /* card in SHUTDOWN: rx drains c2h, then ends */
 };
 
 /* Counters (debugfs stats), [CNT-2]. Keep vp_stat_names[] in step. */
@@ -227,6 +228,7 @@ struct vmsg_pci {
 	int nvec;			/* vectors allocated (0: none) */
 	int irq;			/* Linux irq of vec_c2h, or -1 */
 	u32 poll_jiffies;
+	unsigned long link_read;	/* jiffies of the last link_state read */
 
 	/* Link state; under req_lock + h2c_lock (see the file comment). */
 	enum vp_state state;
@@ -341,6 +343,7 @@ void vp_declare_dead(struct vmsg_pci *vp, const char *why, bool fence);
 void vp_set_state(struct vmsg_pci *vp, enum vp_state st);
 void vp_end_session(struct vmsg_pci *vp);
 void vp_check_link(struct vmsg_pci *vp, const char *why);
+void vp_poll_link(struct vmsg_pci *vp);
 void vp_kick_ctl(struct vmsg_pci *vp, unsigned int bit, unsigned long delay);
 void vp_teardown(struct vmsg_pci *vp, bool graceful);
 int vp_detach(struct vmsg_pci *vp);

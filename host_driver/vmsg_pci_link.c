@@ -109,6 +109,35 @@ void vp_declare_dead(struct vmsg_pci *vp, const char *why, bool fence)
 	vp_kick_ctl(vp, VP_F_TEARDOWN, 0);
 }
 
+/*
+ * [FLR-H-4]: the card shut down. rx_dwork drains the c2h ring (final
+ * responses, REMOVED events, ERRORs) before the session ends; the drain
+ * runs there because it dispatches events to the virtio drivers.
+ */
+static void vp_shutdown_seen(struct vmsg_pci *vp)
+{
+	if (!test_and_set_bit(VP_F_SHUTDOWN, &vp->flags))
+		vp_kick_rx(vp, 0);
+}
+
+/* [IRQ-2]: in POLL mode, on an empty ring, link_state at least every
+ * VMSG_PCIE_NOTIFY_RECHECK_MS: one register read, the full check (epoch
+ * too) only if the card is no longer RUN.
+ */
+void vp_poll_link(struct vmsg_pci *vp)
+{
+	u32 link;
+
+	if (!vp_running(vp) || test_bit(VP_F_FROZEN, &vp->flags) ||
+	    time_before(jiffies, vp->link_read +
+			msecs_to_jiffies(VMSG_PCIE_NOTIFY_RECHECK_MS)))
+		return;
+	link = vp_rd(vp, VP_REG(link_state));
+	vp->link_read = jiffies;
+	if (link != VMSG_LINK_RUN)
+		vp_check_link(vp, "link poll");
+}
+
 /* [CR-3], [TMO-2]: read link_state and epoch; end the session if the card
  * is not in it any more.
  */
@@ -120,6 +149,7 @@ void vp_check_link(struct vmsg_pci *vp, const char *why)
 		return;
 	vp_count(vp, VP_ST_LINK_CHECKS);
 	link = vp_rd(vp, VP_REG(link_state));
+	vp->link_read = jiffies;
 	if (link == VP_ALL_ONES || pci_dev_is_disconnected(vp->pdev)) {
 		vp_declare_dead(vp, "function gone", false);
 		return;
@@ -132,7 +162,7 @@ void vp_check_link(struct vmsg_pci *vp, const char *why)
 	if (link > VMSG_LINK_SHUTDOWN)
 		vp_declare_dead(vp, "invalid link state", true); /* [LINK-2] */
 	else if (link == VMSG_LINK_SHUTDOWN)
-		vp_declare_dead(vp, "card shut down", false);
+		vp_shutdown_seen(vp);
 	else
 		vp_declare_dead(vp, "card restarted", false);
 }
@@ -533,6 +563,8 @@ static void vp_session_start(struct vmsg_pci *vp, u32 epoch, u32 feats,
 	vp->bus.dma_addr_bits = vp->dma_bits;
 	vp->ping_misses = 0;
 	vp->ping_token = 0;
+	vp->link_read = jiffies;
+	clear_bit(VP_F_SHUTDOWN, &vp->flags);
 	spin_lock_irqsave(&vp->req_lock, fl);
 	spin_lock(&vp->h2c_lock);
 	WRITE_ONCE(vp->epoch, epoch);

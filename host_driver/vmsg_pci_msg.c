@@ -692,6 +692,21 @@ static int vp_rx_step(struct vmsg_pci *vp, u8 *buf)
 	return r;
 }
 
+/*
+ * [FLR-H-4]: the card is in SHUTDOWN and publishes nothing more: take what
+ * it published before (bounded by the ring and the deferred queue), then
+ * end the session, failing what is left.
+ */
+static void vp_rx_drain(struct vmsg_pci *vp, u8 *buf)
+{
+	u32 n, max = vp->c2h.slot_count + VP_EVQ_SLOTS;
+
+	for (n = 0; n < max && vp_rx_step(vp, buf); n++)
+		;
+	vp_info(vp, "card shut down: %u messages drained\n", n);
+	vp_declare_dead(vp, "card shut down", false);
+}
+
 void vp_rx_work(struct work_struct *work)
 {
 	struct vmsg_pci *vp = container_of(to_delayed_work(work),
@@ -702,6 +717,10 @@ void vp_rx_work(struct work_struct *work)
 
 	if (!vp_running(vp)) {
 		wake_up(&vp->h2c_wq);
+		return;
+	}
+	if (test_bit(VP_F_SHUTDOWN, &vp->flags)) {
+		vp_rx_drain(vp, buf);
 		return;
 	}
 	while (n < VP_RX_BUDGET && vp_rx_step(vp, buf))
@@ -730,8 +749,11 @@ void vp_rx_work(struct work_struct *work)
 		vp_count(vp, VP_ST_IRQS_EMPTY);
 		vp_check_link(vp, "interrupt on an empty ring");
 	}
-	if (vp->irq_mode == VMSG_IRQ_POLL)
+	if (vp->irq_mode == VMSG_IRQ_POLL) {
+		if (!n)
+			vp_poll_link(vp);
 		vp_kick_rx(vp, vp->poll_jiffies);
+	}
 	else if (navail)
 		vp_kick_rx(vp, 1);
 }

@@ -218,7 +218,7 @@ static void demo_console(struct demo *d, vmsg_dev_num_t dev)
 
 	if (rc < 0)
 		return demo_fail(d, "console open", rc);
-	const struct vmsg_host_dev_info *info = vmsg_host_dev_info(h);
+	const struct vmsg_device_info *info = vmsg_host_dev_info(h);
 
 	printf("  console: %u queues, config %u bytes (GET_DEVICE_INFO): OK\n",
 	       info->max_virtqueues, info->config_size);

@@ -25,6 +25,7 @@
 #define VMSG_HOST_DEV_H
 
 #include "vmsg_host_bus.h"
+#include "virtio_msg_build.h"
 #include "vmsg_virtq.h"
 
 /* virtio 1.x transport feature bits */
@@ -51,16 +52,6 @@
 struct vmsg_host_dev;
 struct vmsg_host_vq;
 
-struct vmsg_host_dev_info {
-	uint32_t device_id;
-	uint32_t vendor_id;
-	uint32_t num_feature_bits;
-	uint32_t config_size;
-	uint32_t max_virtqueues;
-	uint16_t admin_vq_start;
-	uint16_t admin_vq_count;
-};
-
 /* GET_DEVICE_INFO; the handle follows the device until it goes away. */
 int vmsg_host_dev_open(struct vmsg_host_bus *bus, vmsg_dev_num_t dev_num,
 		       struct vmsg_host_dev **out);
@@ -68,7 +59,7 @@ int vmsg_host_dev_open(struct vmsg_host_bus *bus, vmsg_dev_num_t dev_num,
  * must be destroyed first (or are freed here). */
 void vmsg_host_dev_close(struct vmsg_host_dev *dev);
 
-const struct vmsg_host_dev_info *vmsg_host_dev_info(const struct vmsg_host_dev *dev);
+const struct vmsg_device_info *vmsg_host_dev_info(const struct vmsg_host_dev *dev);
 vmsg_dev_num_t vmsg_host_dev_num(const struct vmsg_host_dev *dev);
 struct vmsg_host_bus *vmsg_host_dev_bus(const struct vmsg_host_dev *dev);
 /* 0 while usable, else why not (-ENODEV, -ECONNRESET, -EHOSTDOWN, ...). */

@@ -12,7 +12,7 @@ struct vmsg_host_dev {
 	struct bus_devref ref; /* registered with the bus */
 	struct vmsg_host_bus *bus;
 	vmsg_dev_num_t dev_num;
-	struct vmsg_host_dev_info info;
+	struct vmsg_device_info info;
 	uint32_t nblocks;
 	uint32_t offered_blocks[VMSG_HOST_MAX_FEATURE_BITS / 32u];
 	uint64_t offered;

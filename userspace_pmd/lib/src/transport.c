@@ -130,7 +130,7 @@ void vmsg_host_dev_close(struct vmsg_host_dev *dev)
 	free(dev);
 }
 
-const struct vmsg_host_dev_info *vmsg_host_dev_info(const struct vmsg_host_dev *dev)
+const struct vmsg_device_info *vmsg_host_dev_info(const struct vmsg_host_dev *dev)
 {
 	return &dev->info;
 }
