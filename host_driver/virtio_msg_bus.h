@@ -168,6 +168,15 @@ void virtio_msg_device_break(struct virtio_msg_device *vmdev);
 void virtio_msg_device_event(struct virtio_msg_device *vmdev, const void *msg,
 			     size_t len);
 
+/*
+ * Send EVENT_AVAIL again for every virtqueue the device has set up, for a
+ * bus that could not keep its notifications apart (a full table of held
+ * back EVENT_AVAILs, [EVT-3]). Calls bus->ops->send_event(), so it must not
+ * be called with a lock held that send_event() takes. Never sleeps; the bus
+ * must keep vmdev alive across the call (as for virtio_msg_device_event()).
+ */
+void virtio_msg_device_notify_all(struct virtio_msg_device *vmdev);
+
 u16 virtio_msg_device_num(const struct virtio_msg_device *vmdev);
 
 #endif /* VIRTIO_MSG_BUS_H */

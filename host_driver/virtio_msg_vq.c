@@ -296,6 +296,21 @@ void vm_synchronize_cbs(struct virtio_device *vdev)
 	spin_unlock_irqrestore(&vm->vq_lock, flags);
 }
 
+void virtio_msg_device_notify_all(struct virtio_msg_device *vm)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	if (vm_dead(vm))
+		return;
+	spin_lock_irqsave(&vm->vq_lock, flags);
+	for (i = 0; i < vm->nvqs; i++)
+		if (vm->vqs[i])
+			virtqueue_notify(vm->vqs[i]);
+	spin_unlock_irqrestore(&vm->vq_lock, flags);
+}
+EXPORT_SYMBOL_GPL(virtio_msg_device_notify_all);
+
 static void vm_vq_publish(struct virtio_msg_device *vm, struct virtqueue *vq,
 			  struct virtqueue *val)
 {

@@ -65,8 +65,13 @@
 #define VP_EVQ_SLOTS 64u
 /* EVENT_DEVICE notices waiting for ctl_dwork (overflow: full rescan). */
 #define VP_HPQ_SLOTS 64u
-/* Distinct (dev_num, queue) EVENT_AVAILs kept while the h2c ring is full. */
+/*
+ * Distinct (dev_num, queue) EVENT_AVAILs kept while the h2c ring is full;
+ * beyond that a device is marked "all queues pending" (avail_all).
+ */
 #define VP_AVAIL_SLOTS 256u
+/* Device numbers on the wire (u16). */
+#define VP_DEV_NUMS 65536u
 /* Host area the bus allocates at most (a card asking more is refused). */
 #define VP_HOST_AREA_MAX (16u << 20)
 /* GET_DEVICES requests per enumeration ([BUS-2]). */
@@ -132,7 +137,7 @@ enum vp_stat {
 	VP_ST_H2C_FULL,
 	VP_ST_AVAIL_DEFERRED,
 	VP_ST_AVAIL_COALESCED,
-	VP_ST_AVAIL_DROPPED,
+	VP_ST_AVAIL_ALL,
 	VP_ST_ATOMIC_REQUESTS,
 	VP_ST_IRQS,
 	VP_ST_IRQS_EMPTY,
@@ -249,6 +254,8 @@ struct vmsg_pci {
 	wait_queue_head_t h2c_wq;	/* requesters waiting for room */
 	struct vp_avail *avail;		/* VP_AVAIL_SLOTS */
 	u32 navail;
+	unsigned long *avail_all;	/* VP_DEV_NUMS bits: every queue */
+	u32 navail_all;			/* bits set in avail_all */
 
 	/* c2h consumer; rx_lock: take + act on one message (msg.c) */
 	spinlock_t rx_lock;

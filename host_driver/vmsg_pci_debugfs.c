@@ -38,7 +38,7 @@ const char *const vp_stat_names[VP_ST__COUNT] = {
 	[VP_ST_H2C_FULL] = "h2c_ring_full",
 	[VP_ST_AVAIL_DEFERRED] = "avail_deferred",
 	[VP_ST_AVAIL_COALESCED] = "avail_coalesced",
-	[VP_ST_AVAIL_DROPPED] = "avail_dropped",
+	[VP_ST_AVAIL_ALL] = "avail_all_queues",
 	[VP_ST_ATOMIC_REQUESTS] = "atomic_requests",
 	[VP_ST_IRQS] = "irqs",
 	[VP_ST_IRQS_EMPTY] = "irqs_empty_ring",
@@ -171,6 +171,7 @@ static int vp_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "host_area %pad %zu\n", &vp->area_dma, vp->area_size);
 	seq_printf(s, "requests_outstanding %u\n", READ_ONCE(vp->nreqs));
 	seq_printf(s, "avail_waiting %u\n", READ_ONCE(vp->navail));
+	seq_printf(s, "avail_all_waiting %u\n", READ_ONCE(vp->navail_all));
 	seq_printf(s, "h2c_bad_indices %llu\n", vp->h2c.bad);
 	seq_printf(s, "c2h_bad_indices %llu\n", vp->c2h.bad);
 	seq_printf(s, "devices %u\n", READ_ONCE(vp->ndevs));

@@ -17,8 +17,6 @@
 #include "virtio_msg_build.h"
 #include "vmsg_bytes.h"
 
-#define VP_DEV_NUMS 0x10000u
-
 static int vp_dev_add(struct vmsg_pci *vp, u16 dev_num)
 {
 	struct virtio_msg_device *vmdev;

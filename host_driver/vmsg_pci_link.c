@@ -7,7 +7,8 @@
  *
  * Every register read goes across the link: they happen only while
  * attaching or detaching, on a PING miss, on an interrupt that found the
- * c2h ring empty, and while the card is dead (one poll per
+ * c2h ring empty, in POLL mode on an empty ring (link_state, once per
+ * VMSG_PCIE_NOTIFY_RECHECK_MS) and while the card is dead (one poll per
  * VP_REVIVE_MS). A register reading all-ones means the function is gone
  * ([BAR-4]).
  */

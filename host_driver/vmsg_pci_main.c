@@ -6,6 +6,7 @@
  * (the emulated link, [EMU-1]..[EMU-5]); probe, remove, shutdown, FLR
  * (reset_prepare/reset_done) and AER.
  */
+#include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
@@ -119,6 +120,7 @@ static void vp_free(struct vmsg_pci *vp)
 	vp_link_fini(vp);
 	xa_destroy(&vp->devs);
 	kfree(vp->avail);
+	bitmap_free(vp->avail_all);
 	kfree(vp->evq);
 	kfree(vp);
 }
@@ -163,8 +165,9 @@ static int vp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_DELAYED_WORK(&vp->ctl_dwork, vp_ctl_work);
 	INIT_DELAYED_WORK(&vp->ping_dwork, vp_ping_work);
 	vp->avail = kcalloc(VP_AVAIL_SLOTS, sizeof(*vp->avail), GFP_KERNEL);
+	vp->avail_all = bitmap_zalloc(VP_DEV_NUMS, GFP_KERNEL);
 	vp->evq = kcalloc(VP_EVQ_SLOTS, sizeof(*vp->evq), GFP_KERNEL);
-	if (!vp->avail || !vp->evq) {
+	if (!vp->avail || !vp->avail_all || !vp->evq) {
 		r = -ENOMEM;
 		goto err_free;
 	}

@@ -11,6 +11,7 @@
  * request only if (token, dev_num) match a stored request of this session,
  * and its echoed msg_id (ERROR: req_type, req_msg_id, req_dev_num) agrees.
  */
+#include <linux/bitmap.h>
 #include <linux/bottom_half.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
@@ -100,7 +101,12 @@ static bool vp_avail_flush_locked(struct vmsg_pci *vp)
 	return true;
 }
 
-/* Keep one EVENT_AVAIL for later, coalesced per (dev_num, queue). */
+/*
+ * Keep one EVENT_AVAIL for later, coalesced per (dev_num, queue). When the
+ * table is full the device is marked instead: every queue it has set up is
+ * notified again once the table is empty (vp_avail_all_flush()), so none is
+ * dropped ([EVT-3]).
+ */
 static void vp_avail_keep_locked(struct vmsg_pci *vp, const u8 *m)
 {
 	u16 dev = vmsg_get_le16(m + 2);
@@ -108,6 +114,10 @@ static void vp_avail_keep_locked(struct vmsg_pci *vp, const u8 *m)
 	u32 next = vmsg_get_le32(m + VIRTIO_MSG_HEADER_SIZE + 4);
 	u32 i;
 
+	if (test_bit(dev, vp->avail_all)) {
+		vp_count(vp, VP_ST_AVAIL_COALESCED);
+		return;
+	}
 	for (i = 0; i < vp->navail; i++) {
 		if (vp->avail[i].dev_num == dev && vp->avail[i].vq == vq) {
 			/* The newest next_offset is the one that counts. */
@@ -117,9 +127,11 @@ static void vp_avail_keep_locked(struct vmsg_pci *vp, const u8 *m)
 		}
 	}
 	if (vp->navail >= VP_AVAIL_SLOTS) {
-		vp_count(vp, VP_ST_AVAIL_DROPPED);
-		vp_warn_rl(vp, "EVENT_AVAIL for dev %u queue %u dropped: %u queues waiting\n",
-			   dev, vq, vp->navail);
+		__set_bit(dev, vp->avail_all);
+		vp->navail_all++;
+		vp_count(vp, VP_ST_AVAIL_ALL);
+		vp_info_rl(vp, "%u queues waiting: dev %u queue %u held as all of its queues\n",
+			   vp->navail, dev, vq);
 		return;
 	}
 	vp->avail[vp->navail++] = (struct vp_avail){
@@ -650,6 +662,41 @@ void vp_kick_rx(struct vmsg_pci *vp, unsigned long delay)
 		queue_delayed_work(vp->rx_wq, &vp->rx_dwork, delay);
 }
 
+/*
+ * Devices marked "all queues pending": once the table is empty, re-notify
+ * each one's queues (through send_event(), which keeps what does not fit).
+ * Ends: a device's bit is set again only while the table is full.
+ */
+static void vp_avail_all_flush(struct vmsg_pci *vp)
+{
+	struct virtio_msg_device *vmdev;
+	unsigned long fl, dev;
+
+	for (;;) {
+		spin_lock_irqsave(&vp->h2c_lock, fl);
+		if (vp->navail || !vp->navail_all || vp->state != VP_RUN ||
+		    !vmsg_ring_space(&vp->h2c)) {
+			spin_unlock_irqrestore(&vp->h2c_lock, fl);
+			return;
+		}
+		dev = find_first_bit(vp->avail_all, VP_DEV_NUMS);
+		if (dev >= VP_DEV_NUMS) {
+			vp->navail_all = 0;
+			spin_unlock_irqrestore(&vp->h2c_lock, fl);
+			return;
+		}
+		__clear_bit(dev, vp->avail_all);
+		vp->navail_all--;
+		spin_unlock_irqrestore(&vp->h2c_lock, fl);
+		/* vp_dev_remove(): unpublished, then synchronize_rcu(). */
+		rcu_read_lock();
+		vmdev = xa_load(&vp->devs, dev);
+		if (vmdev)
+			virtio_msg_device_notify_all(vmdev);
+		rcu_read_unlock();
+	}
+}
+
 static void vp_h2c_service(struct vmsg_pci *vp, u32 *navail)
 {
 	unsigned long fl;
@@ -657,8 +704,9 @@ static void vp_h2c_service(struct vmsg_pci *vp, u32 *navail)
 	spin_lock_irqsave(&vp->h2c_lock, fl);
 	if (vp->navail && vp->state == VP_RUN && vp_avail_flush_locked(vp))
 		vp_notify_locked(vp);
-	*navail = vp->navail;
 	spin_unlock_irqrestore(&vp->h2c_lock, fl);
+	vp_avail_all_flush(vp);
+	*navail = READ_ONCE(vp->navail) + READ_ONCE(vp->navail_all);
 	if (wq_has_sleeper(&vp->h2c_wq))
 		wake_up(&vp->h2c_wq);
 }
@@ -753,9 +801,9 @@ void vp_rx_work(struct work_struct *work)
 		if (!n)
 			vp_poll_link(vp);
 		vp_kick_rx(vp, vp->poll_jiffies);
-	}
-	else if (navail)
+	} else if (navail) {
 		vp_kick_rx(vp, 1);
+	}
 }
 
 /* Atomic requester (preemption off): take slots itself, see above. */
@@ -1044,6 +1092,8 @@ void vp_msg_reset(struct vmsg_pci *vp)
 
 	spin_lock_irqsave(&vp->h2c_lock, fl);
 	vp->navail = 0;
+	bitmap_zero(vp->avail_all, VP_DEV_NUMS);
+	vp->navail_all = 0;
 	spin_unlock_irqrestore(&vp->h2c_lock, fl);
 	spin_lock_irqsave(&vp->evq_lock, fl);
 	vp->evq_head = 0;
