@@ -44,42 +44,18 @@ MODULE_DEVICE_TABLE(pci, vp_ids);
 
 const char *vp_link_name(u32 state)
 {
-	switch (state) {
-	case VMSG_LINK_INIT:
-		return "INIT";
-	case VMSG_LINK_READY:
-		return "READY";
-	case VMSG_LINK_RUN:
-		return "RUN";
-	case VMSG_LINK_SHUTDOWN:
-		return "SHUTDOWN";
-	case VMSG_LINK_PEER_DEAD:
-		return "PEER_DEAD";
-	case 0xffffffffu:
-		return "GONE";
-	default:
-		return "INVALID";
-	}
+	const char *n = vmsg_link_state_str(state);
+
+	if (n)
+		return n;
+	return state == 0xffffffffu ? "GONE" : "INVALID";
 }
 
 const char *vp_attach_err_name(u32 err)
 {
-	switch (err) {
-	case VMSG_ATTACH_OK:
-		return "OK";
-	case VMSG_ATTACH_EFEATURES:
-		return "EFEATURES";
-	case VMSG_ATTACH_EEPOCH:
-		return "EEPOCH";
-	case VMSG_ATTACH_EAREA:
-		return "EAREA";
-	case VMSG_ATTACH_EIRQ:
-		return "EIRQ";
-	case VMSG_ATTACH_EVERSION:
-		return "EVERSION";
-	default:
-		return "unknown";
-	}
+	const char *n = vmsg_attach_error_str(err);
+
+	return n ? n : "unknown";
 }
 
 /*

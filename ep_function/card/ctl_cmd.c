@@ -35,19 +35,9 @@ static const char *status_name(uint32_t st)
 
 static const char *link_state_name(enum vmsg_link_state s)
 {
-	switch (s) {
-	case VMSG_LINK_INIT:
-		return "INIT";
-	case VMSG_LINK_READY:
-		return "READY";
-	case VMSG_LINK_RUN:
-		return "RUN";
-	case VMSG_LINK_SHUTDOWN:
-		return "SHUTDOWN";
-	case VMSG_LINK_PEER_DEAD:
-		return "PEER_DEAD";
-	}
-	return "?";
+	const char *n = vmsg_link_state_str(s);
+
+	return n ? n : "?";
 }
 
 static void cmd_add(struct card_daemon *d, const char *spec, struct ctl_out *out)

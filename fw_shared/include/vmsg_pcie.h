@@ -98,6 +98,45 @@ enum vmsg_link_state {
 #define VMSG_ATTACH_EIRQ      4u /* irq_mode or vector map unusable */
 #define VMSG_ATTACH_EVERSION  5u /* host_version major differs */
 
+/* Names of the wire values above, for logs and counters (NULL if unknown). */
+static inline const char *vmsg_link_state_str(uint32_t s)
+{
+	switch (s) {
+	case VMSG_LINK_INIT:
+		return "INIT";
+	case VMSG_LINK_READY:
+		return "READY";
+	case VMSG_LINK_RUN:
+		return "RUN";
+	case VMSG_LINK_SHUTDOWN:
+		return "SHUTDOWN";
+	case VMSG_LINK_PEER_DEAD:
+		return "PEER_DEAD";
+	default:
+		return NULL;
+	}
+}
+
+static inline const char *vmsg_attach_error_str(uint32_t e)
+{
+	switch (e) {
+	case VMSG_ATTACH_OK:
+		return "OK";
+	case VMSG_ATTACH_EFEATURES:
+		return "EFEATURES (host_features not a subset of card_features)";
+	case VMSG_ATTACH_EEPOCH:
+		return "EEPOCH (host_epoch does not match epoch)";
+	case VMSG_ATTACH_EAREA:
+		return "EAREA (host area address/size unusable)";
+	case VMSG_ATTACH_EIRQ:
+		return "EIRQ (irq_mode or vector unusable)";
+	case VMSG_ATTACH_EVERSION:
+		return "EVERSION (host_version major differs)";
+	default:
+		return NULL;
+	}
+}
+
 /* Doorbell indices (BAR0 doorbell[]). */
 #define VMSG_DB_H2C  0u /* host posted messages into the h2c ring */
 #define VMSG_DB_CTRL 1u /* host wrote host_ctrl */

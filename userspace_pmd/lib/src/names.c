@@ -9,22 +9,9 @@
 
 const char *vmsg_host_attach_error_str(uint32_t e)
 {
-	switch (e) {
-	case VMSG_ATTACH_OK:
-		return "OK";
-	case VMSG_ATTACH_EFEATURES:
-		return "EFEATURES (host_features not a subset of card_features)";
-	case VMSG_ATTACH_EEPOCH:
-		return "EEPOCH (host_epoch does not match epoch)";
-	case VMSG_ATTACH_EAREA:
-		return "EAREA (host area address/size unusable)";
-	case VMSG_ATTACH_EIRQ:
-		return "EIRQ (irq_mode or vector unusable)";
-	case VMSG_ATTACH_EVERSION:
-		return "EVERSION (host_version major differs)";
-	default:
-		return "unknown attach_error";
-	}
+	const char *n = vmsg_attach_error_str(e);
+
+	return n ? n : "unknown attach_error";
 }
 
 const char *vmsg_host_bus_error_str(uint16_t e)
