@@ -15,7 +15,7 @@ Fails (exit 1) when:
         `meson:NAME:FUNC`  and FUNC is a cmocka test registered in a source
                            file of NAME's executable (meson-info/intro-targets.json)
         `rig:NAME`         tests/rig/NAME.test.sh
-        `fuzz:NAME`        tests/fuzz/NAME.c, listed in tests/meson.build
+        `fuzz:NAME`        tests/fuzz/NAME.c, named in a meson.build under tests/
   - the document points outside the repository (../shared, shared/spec/);
   - the summary line "Of the N: a covered, b partly, c not covered, d n/a"
     does not match the rows.
@@ -109,12 +109,15 @@ class Checker:
                 self.err("%s: no rig test tests/rig/%s.test.sh" % (where, name))
         elif kind == "fuzz":
             path = os.path.join(src, "tests", "fuzz", name + ".c")
-            with open(os.path.join(src, "tests", "meson.build"), encoding="utf-8") as f:
-                mb = f.read()
+            mb = ""
+            for d, _, files in os.walk(os.path.join(src, "tests")):
+                if "meson.build" in files:
+                    with open(os.path.join(d, "meson.build"), encoding="utf-8") as f:
+                        mb += f.read()
             if func:
                 self.err("%s: fuzz:%s:%s: fuzz targets have no functions" % (where, name, func))
             if not os.path.isfile(path) or ("'%s'" % name) not in mb:
-                self.err("%s: no fuzz target %s (tests/fuzz/%s.c in tests/meson.build)"
+                self.err("%s: no fuzz target %s (tests/fuzz/%s.c, named in a tests/ meson.build)"
                          % (where, name, name))
 
     # ---- the matrix ----
