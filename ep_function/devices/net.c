@@ -472,8 +472,8 @@ struct vmsg_dev *vmsg_net_loopback_create(const uint8_t *mac, char *err, size_t 
 	return &n->dev;
 }
 
-struct vmsg_dev *vmsg_net_tap_create(const char *ifname, bool create, const uint8_t *mac,
-				     char *err, size_t errlen)
+struct vmsg_dev *vmsg_net_tap_create(const char *ifname, bool create, const uint8_t *mac, char *err,
+				     size_t errlen)
 {
 	struct vmsg_net *n = net_alloc(mac, err, errlen);
 

@@ -47,8 +47,8 @@ int net_tap_open(const char *ifname, bool create, char *name, char *err, size_t 
 		if (e == EINVAL && !create)
 			dev_err(err, errlen, "net: cannot attach %s: not a tap interface", ifname);
 		else
-			dev_err(err, errlen, "net: cannot attach tap %s: %s%s", ifname,
-				strerror(e), e == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+			dev_err(err, errlen, "net: cannot attach tap %s: %s%s", ifname, strerror(e),
+				e == EPERM ? " (needs CAP_NET_ADMIN)" : "");
 		return -1;
 	}
 	/* Removed and made again between the look-up and TUNSETIFF (or just

@@ -45,8 +45,8 @@ struct vmsg_dev *vmsg_net_loopback_create(const uint8_t *mac, char *err, size_t 
 /* Opens /dev/net/tun as IFF_TAP | IFF_NO_PI (needs CAP_NET_ADMIN), attached to
  * the existing tap ifname; a missing ifname is an error unless create is set
  * (then a new tap is made, removed again when the device is destroyed). */
-struct vmsg_dev *vmsg_net_tap_create(const char *ifname, bool create, const uint8_t *mac,
-				     char *err, size_t errlen);
+struct vmsg_dev *vmsg_net_tap_create(const char *ifname, bool create, const uint8_t *mac, char *err,
+				     size_t errlen);
 
 struct vmsg_net_stats {
 	uint64_t tx_frames, tx_bytes;
