@@ -173,8 +173,7 @@ struct virtio_msg_get_shm_req {
 	vmsg_le32 index;
 } VMSG_PACKED;
 
-/* v1 layout; v2 widens length and address to 64 bits (agreed in the public
- * review of virtio-msg v1; docs/pcie-binding.md section 14.2). */
+/* v1 layout; v2 widens length and address to 64 bits (agreed in v1's review). */
 struct virtio_msg_get_shm_resp {
 	vmsg_le32 index;
 	vmsg_le32 length;
