@@ -6,7 +6,9 @@
 #           (libvmsg_host, vmsg-host-demo) attaches, enumerates and does I/O.
 #   Part 2: a QEMU q35 VM with Debian's kernel, the project's host modules and
 #           the stock virtio drivers, over the same emulated card
-#           (scripts/demo-vm.sh), when the host modules are built.
+#           (scripts/demo-vm.sh; needs root; builds the modules for the VM's
+#           kernel when host_driver/*.ko are missing or not for it).
+# Ctrl-C stops it at any point and leaves nothing behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
