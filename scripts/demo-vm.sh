@@ -25,8 +25,9 @@ demo_cleanup() {
 	rm -f "$KB_T/disk.img"
 	if [ -n "$DEMO_INTERRUPTED" ]; then
 		rm -rf "$KB_T"
-		KB_T=
-		kb_say "cleaned up: VM and card stopped, namespace, /dev/shm file and $KB_T removed"
+		rm -f "$KB_RAM" "$KB_RAM.layout"
+		kb_say "cleaned up: VM and card stopped; $NS, $KB_RAM and $KB_T removed"
+		KB_T= # kb_cleanup: nothing left to keep
 	fi
 }
 # shellcheck disable=SC2034 # read by kb_cleanup (kbus-lib.sh)
