@@ -34,6 +34,7 @@ tmp=$(mktemp -d /tmp/vmsg-demo.XXXXXX)
 card_pid=
 # shellcheck disable=SC2317 # called through trap
 cleanup() {
+	set +e # runs on every exit: a card that is already gone is no error
 	if [ -n "$card_pid" ]; then
 		kill "$card_pid" 2>/dev/null
 		wait "$card_pid" 2>/dev/null
