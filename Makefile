@@ -1,10 +1,17 @@
 # vmsg-pcie front door. `make help` lists the targets.
 #
-#   make          build everything that can be built here
+#   make          build everything that can be built here (user + kernel)
+#   make user     user space only: card, host library, tools, tests (meson, build/)
+#   make kernel   the host kernel modules (host_driver/*.ko; KDIR=... to pick the tree)
 #   make deps     install the Debian packages the project needs
 #   make check    the whole test suite (runs `make deps` first)
-#   make demo     the main job: the emulated card end to end
+#   make demo     the main job: the emulated card end to end (part 2 needs root)
 #   make fuzz     run the fuzzers for FUZZ_SECONDS each (default 300)
+#   make lint     style gates: clang-format (user space), checkpatch (kernel)
+#   make format   rewrite the user-space C files with clang-format
+#   make clean    remove the build directories and the kernel build
+#   make help     this list
+#help-end
 
 SHELL := /bin/bash
 BUILD ?= build
@@ -15,8 +22,9 @@ FUZZ_SECONDS ?= 300
 
 all: user kernel
 
+# The comment block at the top, up to the #help-end line, is the list.
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^#help-end/p' Makefile | sed -e '/^#help-end/d' -e 's/^# \{0,1\}//'
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=debugoptimized

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,4 +229,24 @@ void bu_watchdog_arm(const char *phase, unsigned int seconds)
 void bu_watchdog_disarm(void)
 {
 	__atomic_store_n(&wd.deadline_ns, 0, __ATOMIC_RELEASE);
+}
+
+int bu_check_writable(const char *path)
+{
+	struct stat st;
+	bool existed;
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	existed = stat(path, &st) == 0;
+	if (existed && S_ISDIR(st.st_mode))
+		return -EISDIR;
+	f = fopen(path, "a");
+	if (!f)
+		return -errno;
+	fclose(f);
+	if (!existed)
+		unlink(path);
+	return 0;
 }

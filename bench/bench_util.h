@@ -31,6 +31,12 @@ bool bu_cpu_allowed(int cpu);
 /* Parse a decimal count in [min, max]; 0 or -EINVAL. */
 int bu_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Can path be written (an output file named on the command line)? Checked
+ * before any work, so that a bad path does not cost a whole run: the file is
+ * opened for appending (nothing in it is lost) and removed again if this
+ * call created it. "-" (stdout) is fine. 0 or -errno. */
+int bu_check_writable(const char *path);
+
 /* Machine description for the report. */
 struct bu_machine {
 	long nproc;	  /* online CPUs */

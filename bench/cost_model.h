@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
 /*
  * cost_model.h - link operations per round trip, and what they would cost
- * on a real PCIe link (DESIGN.md section 6). An ESTIMATE: the soft link is
- * shared memory between two processes; this turns the operations it counted
- * into the time the same operations take across PCIe, using per-operation
- * costs that are documented assumptions (cost_model.c), not measurements.
+ * on a real PCIe link (bench/README.md, "Estimated round trip"). An ESTIMATE:
+ * the soft link is shared memory between two processes; this turns the
+ * operations it counted into the time the same operations take across PCIe,
+ * using per-operation costs that are documented assumptions (cost_model.c),
+ * not measurements.
  */
 #ifndef VMSG_BENCH_COST_MODEL_H
 #define VMSG_BENCH_COST_MODEL_H

@@ -594,6 +594,11 @@ int cmd_latency(int argc, char **argv)
 	ret = parse_opts(argc, argv, &o);
 	if (ret >= 0)
 		return ret;
+	if (o.json && (ret = bu_check_writable(o.json)) < 0) {
+		fprintf(stderr, "vmsg-bench: --json %s: %s (checked before the run)\n", o.json,
+			strerror(-ret));
+		return BENCH_EXIT_FAIL;
+	}
 	memset(&res, 0, sizeof(res));
 	bu_machine_get(&res.machine);
 	if (o.cpus_given) {

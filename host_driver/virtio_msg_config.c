@@ -148,7 +148,8 @@ static void vm_cfg_invalidate(struct virtio_msg_device *vm)
 /*
  * SET_DEVICE_STATUS(0), then GET_DEVICE_STATUS until it reads 0, with a
  * growing interval (1 ms to 100 ms), bounded by the reset timeout: a reset
- * may complete after its response ([RST-1], REVIEW-NOTES).
+ * may complete after its response ([RST-1]; open point OP-1 of virtio-msg v1,
+ * docs/pcie-binding.md section 14).
  */
 static int vm_do_reset(struct virtio_msg_device *vm)
 {

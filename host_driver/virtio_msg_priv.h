@@ -26,7 +26,7 @@
 #include "virtio_msg_bus.h"
 #include "virtio_msg_compat.h"
 
-/* SET_VQUEUE and the GET_VQUEUE response are 48 bytes (REVIEW-NOTES). */
+/* SET_VQUEUE and the GET_VQUEUE response are 48 bytes (erratum E-1 of v1, pcie-binding.md 14). */
 #define VM_MSG_MIN_SIZE VIRTIO_MSG_SIZE(sizeof(struct virtio_msg_set_vqueue_req))
 /* Largest message the transport builds or accepts (bounds its buffers). */
 #define VM_MSG_MAX_SIZE 4096u

@@ -6,13 +6,20 @@
 #           (libvmsg_host, vmsg-host-demo) attaches, enumerates and does I/O.
 #   Part 2: a QEMU q35 VM with Debian's kernel, the project's host modules and
 #           the stock virtio drivers, over the same emulated card
-#           (scripts/demo-vm.sh), when the host modules are built.
+#           (scripts/demo-vm.sh; needs root; builds the modules for the VM's
+#           kernel when host_driver/*.ko are missing or not for it).
+# Ctrl-C stops it at any point and leaves nothing behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 b=${VMSG_BUILD:-$top/build}
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: no escape codes in a redirected log.
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
 
 say "Building user space (meson, $b)"
 [ -f "$b/build.ninja" ] || meson setup "$b" --buildtype=debugoptimized >/dev/null
@@ -25,11 +32,29 @@ done
 
 tmp=$(mktemp -d /tmp/vmsg-demo.XXXXXX)
 card_pid=
+# shellcheck disable=SC2317 # called through trap
 cleanup() {
-	[ -n "$card_pid" ] && kill "$card_pid" 2>/dev/null && wait "$card_pid" 2>/dev/null
+	set +e # runs on every exit: a card that is already gone is no error
+	if [ -n "$card_pid" ]; then
+		kill "$card_pid" 2>/dev/null
+		wait "$card_pid" 2>/dev/null
+		card_pid=
+	fi
 	rm -rf "$tmp"
+	[ -z "$stopped" ] || echo "demo: cleaned up: card stopped, $tmp removed"
 }
+stopped=
 trap cleanup EXIT
+# shellcheck disable=SC2317 # called through trap
+interrupted() {
+	trap '' INT TERM
+	stopped=$1
+	echo
+	echo "demo: interrupted ($1)"
+	exit 130
+}
+trap 'interrupted SIGINT' INT
+trap 'interrupted SIGTERM' TERM
 
 say "Part 1: the card in software, driven from the host in user space"
 truncate -s 64M "$tmp/disk.img"
@@ -56,7 +81,17 @@ wait "$card_pid" || true
 card_pid=
 echo "card log (tail):"
 tail -n 5 "$tmp/card.log" | sed 's/^/    /'
+# Part 1 is over: nothing of it is left for part 2 (which cleans up its own).
+rm -rf "$tmp"
 
 say "Part 2: stock Linux virtio drivers in a QEMU VM over the emulated PCIe card"
-export VMSG_CARD=$card
-exec scripts/demo-vm.sh
+# A child, not exec: this shell's traps stay in force until the end. On
+# Ctrl-C the child stops its VM and card, cleans up and says "interrupted".
+trap 'exit 130' INT TERM
+VMSG_CARD=$card scripts/demo-vm.sh && rc=0 || rc=$?
+if [ "$rc" = 0 ]; then
+	say "make demo: both parts passed"
+elif [ "$rc" != 130 ]; then
+	say "make demo: FAILED (part 2, status $rc)"
+fi
+exit "$rc"

@@ -107,9 +107,11 @@ static int add_dev(struct card_opts *o, const char *prefix, const char *arg)
 	return 0;
 }
 
+/* "IFNAME[,create][,mac=...]": the name is checked here, the options by the
+ * device spec parser. */
 static bool valid_tap_name(const char *name)
 {
-	size_t n = strlen(name);
+	size_t n = strcspn(name, ",");
 
 	if (n == 0 || n > TAP_IFNAME_MAX)
 		return false;
@@ -236,8 +238,8 @@ static int daemon_opt(struct card_opts *o, int c, const char *arg, bool *have_pl
 			return add_dev(o, "net:", arg);
 		if (strncmp(arg, "tap:", 4) == 0 && valid_tap_name(arg + 4))
 			return add_dev(o, "net:", arg);
-		usage_error("--net '%s': expected loopback or tap:IFNAME (IFNAME 1..15 "
-			    "printable characters)",
+		usage_error("--net '%s': expected loopback or tap:IFNAME[,create] (IFNAME "
+			    "1..15 printable characters)",
 			    arg);
 		return -1;
 	case OPT_BLK:

@@ -47,7 +47,9 @@ static uint32_t feature_block(uint64_t f, uint64_t block)
 	return block < DEV_FEATURE_BLOCKS ? (uint32_t)(f >> (32u * block)) : 0u;
 }
 
-/* Always the device's offer (REVIEW-NOTES erratum), zero beyond 64 bits;
+/* Always the device's offer, zero beyond 64 bits (erratum E-4 of the public
+ * virtio-msg v1 posting, docs/pcie-binding.md section 14: read literally, the
+ * v1 text would have it return the driver's choice);
  * num_blocks is clamped to what fits in one message. */
 static void dev_get_features(struct vmsg_dev *d, const struct vmsg_msg_info *mi, const uint8_t *pl)
 {

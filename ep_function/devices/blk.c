@@ -413,6 +413,15 @@ struct vmsg_dev *vmsg_blk_create(const char *path, bool read_only, char *err, si
 			rc == -EINVAL ? "not a regular file or block device" : strerror(-rc));
 		goto fail;
 	}
+	/* A disk of no sector is a mistake (an empty file, a truncate that
+	 * was forgotten): say so rather than offer capacity 0. */
+	if (size < BLK_SECTOR) {
+		dev_err(err, errlen,
+			"blk: %s is %" PRIu64 " bytes: a disk needs at least one %u-byte sector "
+			"(e.g. truncate -s 64M %s)",
+			path, size, BLK_SECTOR, path);
+		goto fail;
+	}
 	rc = dev_waker_init(&b->waker);
 	if (rc < 0) {
 		dev_err(err, errlen, "blk: cannot create wait fd: %s", strerror(-rc));

@@ -2,7 +2,7 @@
 /*
  * devspec.c - "net:loopback", "net:tap:IFNAME", "blk:PATH[,ro]", "rng",
  * "console:stdio", "console:pty" -> a device. Options follow a comma:
- * net takes mac=XX:XX:XX:XX:XX:XX, blk takes ro.
+ * net takes mac=XX:XX:XX:XX:XX:XX (and tap takes create), blk takes ro.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +59,7 @@ static struct vmsg_dev *spec_net(char *arg, char *err, size_t errlen)
 {
 	char *opts = split_opts(arg), *o, *save = NULL;
 	uint8_t mac[6];
-	bool have_mac = false;
+	bool have_mac = false, create = false;
 
 	for (o = opts ? strtok_r(opts, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(o, "mac=", 4)) {
@@ -70,10 +70,16 @@ static struct vmsg_dev *spec_net(char *arg, char *err, size_t errlen)
 				return NULL;
 			}
 			have_mac = true;
+		} else if (!strcmp(o, "create")) {
+			create = true;
 		} else {
-			dev_err(err, errlen, "net: unknown option '%s' (known: mac=)", o);
+			dev_err(err, errlen, "net: unknown option '%s' (known: mac=, create)", o);
 			return NULL;
 		}
+	}
+	if (create && strncmp(arg, "tap:", 4) != 0) {
+		dev_err(err, errlen, "net: 'create' is an option of tap:IFNAME only");
+		return NULL;
 	}
 	if (!strcmp(arg, "loopback"))
 		return vmsg_net_loopback_create(have_mac ? mac : NULL, err, errlen);
@@ -82,7 +88,7 @@ static struct vmsg_dev *spec_net(char *arg, char *err, size_t errlen)
 			dev_err(err, errlen, "net: tap needs an interface name (net:tap:IFNAME)");
 			return NULL;
 		}
-		return vmsg_net_tap_create(arg + 4, have_mac ? mac : NULL, err, errlen);
+		return vmsg_net_tap_create(arg + 4, create, have_mac ? mac : NULL, err, errlen);
 	}
 	dev_err(err, errlen, "net: unknown mode '%s' (want loopback or tap:IFNAME)", arg);
 	return NULL;

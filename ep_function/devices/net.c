@@ -472,7 +472,7 @@ struct vmsg_dev *vmsg_net_loopback_create(const uint8_t *mac, char *err, size_t 
 	return &n->dev;
 }
 
-struct vmsg_dev *vmsg_net_tap_create(const char *ifname, const uint8_t *mac, char *err,
+struct vmsg_dev *vmsg_net_tap_create(const char *ifname, bool create, const uint8_t *mac, char *err,
 				     size_t errlen)
 {
 	struct vmsg_net *n = net_alloc(mac, err, errlen);
@@ -480,7 +480,7 @@ struct vmsg_dev *vmsg_net_tap_create(const char *ifname, const uint8_t *mac, cha
 	if (!n)
 		return NULL;
 	n->mode = NET_TAP;
-	n->tap_fd = net_tap_open(ifname, n->ifname, err, errlen);
+	n->tap_fd = net_tap_open(ifname, create, n->ifname, err, errlen);
 	if (n->tap_fd < 0) {
 		net_destroy(&n->dev);
 		return NULL;

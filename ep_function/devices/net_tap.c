@@ -4,22 +4,34 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "dev_common.h"
 
-int net_tap_open(const char *ifname, char *name, char *err, size_t errlen)
+int net_tap_open(const char *ifname, bool create, char *name, char *err, size_t errlen)
 {
 	struct ifreq ifr;
+	unsigned int idx = 0;
 	int fd, e;
 
 	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ) {
 		dev_err(err, errlen, "net: bad tap interface name '%s'", ifname ? ifname : "");
 		return -1;
+	}
+	if (!create) {
+		/* TUNSETIFF creates a missing interface: look first. */
+		idx = if_nametoindex(ifname);
+		if (!idx) {
+			dev_err(err, errlen,
+				"net: no network interface '%s' (create the tap first: ip tuntap "
+				"add dev %s mode tap; or ask for a new one: tap:%s,create)",
+				ifname, ifname, ifname);
+			return -1;
+		}
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -32,8 +44,18 @@ int net_tap_open(const char *ifname, char *name, char *err, size_t errlen)
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		e = errno;
 		close(fd);
-		dev_err(err, errlen, "net: cannot attach tap %s: %s%s", ifname, strerror(e),
-			e == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+		if (e == EINVAL && !create)
+			dev_err(err, errlen, "net: cannot attach %s: not a tap interface", ifname);
+		else
+			dev_err(err, errlen, "net: cannot attach tap %s: %s%s", ifname, strerror(e),
+				e == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+		return -1;
+	}
+	/* Removed and made again between the look-up and TUNSETIFF (or just
+	 * created by it): not the interface that was asked for. */
+	if (!create && if_nametoindex(ifname) != idx) {
+		close(fd);
+		dev_err(err, errlen, "net: tap %s went away while attaching", ifname);
 		return -1;
 	}
 	memcpy(name, ifr.ifr_name, IFNAMSIZ);

@@ -3,12 +3,16 @@
 #ifndef NET_TAP_H
 #define NET_TAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Open /dev/net/tun as IFF_TAP | IFF_NO_PI, non-blocking, close-on-exec.
+/* Open /dev/net/tun as IFF_TAP | IFF_NO_PI, non-blocking, close-on-exec,
+ * attached to the existing tap ifname. Without create a missing ifname is an
+ * error (a mistyped name must not silently make a new tap that goes nowhere);
+ * with create it is made (not persistent: it goes away with the fd).
  * The kernel's interface name goes to name (IFNAMSIZ bytes). fd or -1. */
-int net_tap_open(const char *ifname, char *name, char *err, size_t errlen);
+int net_tap_open(const char *ifname, bool create, char *name, char *err, size_t errlen);
 
 /* Write one frame: 0, or -errno (-EAGAIN when the tap queue is full). */
 int net_tap_send(int fd, const void *frame, size_t len);

@@ -27,7 +27,8 @@
 /*
  * Parse a device spec and build the device:
  *   net:loopback[,mac=XX:XX:XX:XX:XX:XX]
- *   net:tap:IFNAME[,mac=XX:XX:XX:XX:XX:XX]
+ *   net:tap:IFNAME[,create][,mac=XX:XX:XX:XX:XX:XX]
+ *       (an existing tap only; with create, made when it does not exist)
  *   blk:PATH[,ro]
  *   rng
  *   console:stdio | console:pty
@@ -41,8 +42,10 @@ void vmsg_device_destroy(struct vmsg_dev *d);
 
 /* mac NULL: a random locally administered unicast address. */
 struct vmsg_dev *vmsg_net_loopback_create(const uint8_t *mac, char *err, size_t errlen);
-/* Opens /dev/net/tun as IFF_TAP | IFF_NO_PI (needs CAP_NET_ADMIN). */
-struct vmsg_dev *vmsg_net_tap_create(const char *ifname, const uint8_t *mac, char *err,
+/* Opens /dev/net/tun as IFF_TAP | IFF_NO_PI (needs CAP_NET_ADMIN), attached to
+ * the existing tap ifname; a missing ifname is an error unless create is set
+ * (then a new tap is made, removed again when the device is destroyed). */
+struct vmsg_dev *vmsg_net_tap_create(const char *ifname, bool create, const uint8_t *mac, char *err,
 				     size_t errlen);
 
 struct vmsg_net_stats {

@@ -2,9 +2,9 @@
 /*
  * virtio_msg.h - virtio-msg transport revision 1: wire structs and ids.
  *
- * Source: shared/spec/virtio-msg-transport-v1.tex. Every struct is packed,
- * little-endian, and its size is asserted below. Points that the review
- * marks for v2 are isolated: vmsg_dev_num_t (vmsg_types.h) and the GET_SHM
+ * Source: the transport chapter of the public virtio-msg v1 posting. Every
+ * struct is packed, little-endian, and its size is asserted below. Points its
+ * public review agreed to change in v2 are isolated: vmsg_dev_num_t (vmsg_types.h) and the GET_SHM
  * response (VIRTIO_MSG_SHM_V2 switches it to 64-bit fields).
  */
 #ifndef VIRTIO_MSG_H
@@ -173,7 +173,7 @@ struct virtio_msg_get_shm_req {
 	vmsg_le32 index;
 } VMSG_PACKED;
 
-/* v1 layout; v2 widens length and address to 64 bits (REVIEW-NOTES). */
+/* v1 layout; v2 widens length and address to 64 bits (agreed in v1's review). */
 struct virtio_msg_get_shm_resp {
 	vmsg_le32 index;
 	vmsg_le32 length;

@@ -57,7 +57,8 @@ typedef uint64_t vmsg_le64;
 
 /*
  * Device number width. virtio-msg v1 uses 16 bits; v2 is expected to widen
- * it (REVIEW-NOTES). Everything above the wire uses vmsg_dev_num_t.
+ * it (agreed in the public review of virtio-msg v1; docs/pcie-binding.md
+ * section 14.2). Everything above the wire uses vmsg_dev_num_t.
  */
 typedef uint16_t vmsg_dev_num_t;
 

@@ -5,11 +5,14 @@
  * the spec's order, then real I/O (blk write + read-back, net loopback
  * frames, rng bytes) and PING round trips. Exits non-zero on any failure.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vmsg_host_bus.h"
 #include "vmsg_host_drivers.h"
@@ -17,6 +20,9 @@
 #define DEMO_MAX_DEVS	32
 #define DEMO_TIMEOUT_MS 5000
 #define DEMO_BLK_CHUNK	(64u * 1024u)
+#define DEMO_MIB_MAX	1024u
+#define DEMO_FRAMES_MAX 1000000u
+#define DEMO_EXIT_USAGE 2
 
 struct demo {
 	struct vmsg_link *link;
@@ -42,13 +48,15 @@ static const char *const demo_usage =
     "\n"
     "OPTIONS\n"
     "    --link DIR       the card's link directory (holds ivshmem.sock)\n"
-    "    --host-mem FILE  the host memory file the card was given\n"
-    "    --blk-mib N      MiB to write and verify on each blk device (4)\n"
-    "    --frames N       frames to send on each net device (1000)\n"
+    "    --host-mem FILE  the host memory file the card was given (64 MiB;\n"
+    "                     created when absent, and then removed at exit)\n"
+    "    --blk-mib N      MiB to write and verify on each blk device, 1..1024 (4)\n"
+    "    --frames N       frames to send on each net device, 1..1000000 (1000)\n"
     "    -h, --help       this text\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 when every check passed, 1 when one failed, 2 on bad arguments.\n";
+    "    0 when every check passed, 1 when one failed or no card answers at\n"
+    "    DIR, 2 on bad arguments.\n";
 
 static void demo_fail(struct demo *d, const char *what, int err)
 {
@@ -274,15 +282,25 @@ static void demo_ping(struct demo *d)
 	       (double)rtt[N / 2] / 1e3, (double)rtt[N * 99 / 100] / 1e3);
 }
 
-static int demo_run(struct demo *d, unsigned int mib, unsigned int frames)
+static int demo_run(struct demo *d, const char *sock, unsigned int mib, unsigned int frames)
 {
 	vmsg_dev_num_t devs[DEMO_MAX_DEVS];
 	size_t n = 0;
 	int rc = vmsg_host_bus_attach(d->bus);
 
 	if (rc < 0) {
-		printf("attach failed: %s (card says: %s)\n", vmsg_host_strerror(rc),
-		       vmsg_host_attach_error_str(vmsg_host_bus_attach_error(d->bus)));
+		uint32_t ae = vmsg_host_bus_attach_error(d->bus);
+
+		/* The card's word only when it refused the ATTACH. */
+		if (ae != VMSG_ATTACH_OK)
+			printf("attach failed: %s (the card refused it: %s)\n",
+			       vmsg_host_strerror(rc), vmsg_host_attach_error_str(ae));
+		else if (rc == -ETIMEDOUT)
+			printf("attach failed: %s: no answer on %s (is vmsg-card running for "
+			       "this --link? a crashed card leaves its socket behind)\n",
+			       vmsg_host_strerror(rc), sock);
+		else
+			printf("attach failed: %s\n", vmsg_host_strerror(rc));
 		return 1;
 	}
 	printf("attached: epoch 0x%08x, max message %u bytes, binding features 0x%x\n",
@@ -318,6 +336,55 @@ static int demo_run(struct demo *d, unsigned int mib, unsigned int frames)
 	return d->failures ? 1 : 0;
 }
 
+/* A whole decimal number in [min, max], or a message naming the option. */
+static int demo_parse_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,
+			   unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	/* strtoul takes "-1" (as ULONG_MAX) and leading spaces: refuse them. */
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v < min || v > max) {
+		fprintf(stderr, "vmsg-host-demo: %s '%s': expected a whole number %lu..%lu\n", opt,
+			arg, min, max);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* Say plainly when no card serves DIR, instead of waiting for the connect
+ * timeout and blaming the card. Only looks: a probe connection would make
+ * the card see a host come and go. */
+static int demo_check_card(const char *link_dir, const char *sock)
+{
+	struct stat st;
+
+	if (stat(link_dir, &st) < 0) {
+		fprintf(stderr, "vmsg-host-demo: --link %s: %s\n", link_dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "vmsg-host-demo: --link %s: not a directory\n", link_dir);
+		return -1;
+	}
+	if (stat(sock, &st) < 0) {
+		fprintf(stderr,
+			"vmsg-host-demo: no card at %s: %s does not exist (start one first: "
+			"vmsg-card --platform sim --link %s ...)\n",
+			link_dir, sock, link_dir);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "vmsg-host-demo: no card at %s: %s is not a socket\n", link_dir,
+			sock);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -326,6 +393,8 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0}};
 	const char *link_dir = NULL, *mem = NULL;
 	unsigned int mib = 4, frames = 1000;
+	bool mem_created;
+	struct stat st;
 	char sock[4096];
 	int c;
 
@@ -338,45 +407,63 @@ int main(int argc, char **argv)
 			mem = optarg;
 			break;
 		case 'b':
-			mib = (unsigned int)strtoul(optarg, NULL, 0);
+			if (demo_parse_uint("--blk-mib", optarg, 1, DEMO_MIB_MAX, &mib) < 0)
+				return DEMO_EXIT_USAGE;
 			break;
 		case 'f':
-			frames = (unsigned int)strtoul(optarg, NULL, 0);
+			if (demo_parse_uint("--frames", optarg, 1, DEMO_FRAMES_MAX, &frames) < 0)
+				return DEMO_EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(demo_usage, stdout);
 			return 0;
 		default:
 			fputs("vmsg-host-demo: see --help\n", stderr);
-			return 2;
+			return DEMO_EXIT_USAGE;
 		}
 	}
-	if (!link_dir || !mem || mib == 0 || mib > 1024) {
-		fputs("vmsg-host-demo: --link and --host-mem are required (--blk-mib 1..1024); "
-		      "see --help\n",
-		      stderr);
-		return 2;
+	if (optind < argc) {
+		fprintf(stderr, "vmsg-host-demo: unexpected argument '%s'; see --help\n",
+			argv[optind]);
+		return DEMO_EXIT_USAGE;
 	}
-	snprintf(sock, sizeof(sock), "%s/ivshmem.sock", link_dir);
+	if (!link_dir || !mem) {
+		fprintf(stderr, "vmsg-host-demo: %s is required; see --help\n",
+			!link_dir ? "--link DIR" : "--host-mem FILE");
+		return DEMO_EXIT_USAGE;
+	}
+	if ((size_t)snprintf(sock, sizeof(sock), "%s/ivshmem.sock", link_dir) >= sizeof(sock)) {
+		fprintf(stderr, "vmsg-host-demo: --link '%s': path too long\n", link_dir);
+		return DEMO_EXIT_USAGE;
+	}
+	if (demo_check_card(link_dir, sock) < 0)
+		return 1;
 
 	struct demo d = {0};
 	struct vmsg_link_sim_params lp = {.sock_path = sock, .mem_path = mem};
 	struct vmsg_host_bus_opts bo = {0};
-	int rc = vmsg_link_sim_create(&lp, &d.link);
+	int rc;
 
+	mem_created = stat(mem, &st) < 0 && errno == ENOENT;
+	rc = vmsg_link_sim_create(&lp, &d.link);
 	if (rc < 0) {
-		fprintf(stderr, "vmsg-host-demo: link %s: %s\n", sock, vmsg_host_strerror(rc));
+		fprintf(stderr, "vmsg-host-demo: --host-mem %s: %s\n", mem, vmsg_host_strerror(rc));
+		if (mem_created)
+			unlink(mem);
 		return 1;
 	}
 	rc = vmsg_host_bus_create(d.link, &bo, &d.bus);
 	if (rc < 0) {
 		fprintf(stderr, "vmsg-host-demo: bus: %s\n", vmsg_host_strerror(rc));
 		d.link->ops->destroy(d.link);
-		return 1;
+	} else {
+		rc = demo_run(&d, sock, mib, frames);
+		vmsg_host_bus_destroy(d.bus);
+		d.link->ops->destroy(d.link);
+		printf("%s\n", rc ? "vmsg-host-demo: FAILED" : "vmsg-host-demo: all checks passed");
 	}
-	rc = demo_run(&d, mib, frames);
-	vmsg_host_bus_destroy(d.bus);
-	d.link->ops->destroy(d.link);
-	printf("%s\n", rc ? "vmsg-host-demo: FAILED" : "vmsg-host-demo: all checks passed");
-	return rc;
+	/* The file was ours: do not leave 64 MiB behind. */
+	if (mem_created && unlink(mem) < 0)
+		fprintf(stderr, "vmsg-host-demo: cannot remove %s: %s\n", mem, strerror(errno));
+	return rc ? 1 : 0;
 }

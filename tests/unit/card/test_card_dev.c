@@ -73,7 +73,7 @@ static void test_device_features(void **state)
 	assert_int_equal(msg_u32(resp, 12), (uint32_t)(offer >> 32));
 	assert_int_equal(msg_u32(resp, 16), 0);
 	assert_int_equal(msg_u32(resp, 20), 0);
-	/* after the driver's choice, still the offer (REVIEW-NOTES erratum) */
+	/* after the driver's choice, still the offer (erratum E-4, pcie-binding.md 14) */
 	dev_features_set(&dr.r.th, 1, F_BASE);
 	get_features(&dr.r.th, 1, 1, resp);
 	assert_int_equal(msg_u32(resp, 8), (uint32_t)(offer >> 32));

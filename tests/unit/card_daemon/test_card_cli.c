@@ -34,6 +34,7 @@ static const struct bad_case bad_cases[] = {
     {{"--platform", "sim", "--link", "/x", "--bar0-size", "32K", NULL}, "--bar0-size '32K'"},
     {{"--platform", "sim", "--link", "/x", "--net", "foo", NULL}, "--net 'foo'"},
     {{"--platform", "sim", "--link", "/x", "--net", "tap:", NULL}, "--net 'tap:'"},
+    {{"--platform", "sim", "--link", "/x", "--net", "tap:,create", NULL}, "--net 'tap:,create'"},
     {{"--platform", "sim", "--link", "/x", "--net", "tap:waytoolonginterfacename", NULL},
      "--net 'tap:waytoolonginterfacename'"},
     {{"--platform", "sim", "--link", "/x", "--console", "tty", NULL}, "--console 'tty'"},

@@ -6,6 +6,7 @@
  * and a clean SIGTERM. The tests run in order on one daemon.
  */
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -241,6 +242,13 @@ static void test_ctl_add_remove(void **state)
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "error: "));
 	assert_non_null(strstr(r.err, "/nonexistent/disk.img"));
+
+	/* a mistyped tap name is an error, never a new tap (no privilege
+	 * needed to find out: the name is looked up before /dev/net/tun) */
+	ctl(&r, "add", "net:tap:vmsgnosuch0");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "no network interface 'vmsgnosuch0'"));
+	assert_int_equal(if_nametoindex("vmsgnosuch0"), 0);
 
 	ctl(&r, "add", "console:stdio");
 	assert_int_equal(r.status, 1);

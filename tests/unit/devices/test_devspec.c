@@ -46,6 +46,19 @@ static void test_errors(void **state)
 	expect_error("blk:disk-that-does-not-exist.img",
 		     "blk: cannot open disk-that-does-not-exist.img: No such file or directory");
 	expect_error("blk:/dev/null", "not a regular file or block device");
+	{
+		/* an empty or sub-sector file is refused, not offered as capacity 0 */
+		char path[] = "/tmp/vmsg-spec-XXXXXX", spec[64];
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		snprintf(spec, sizeof(spec), "blk:%s", path);
+		expect_error(spec, "is 0 bytes: a disk needs at least one 512-byte sector");
+		assert_int_equal(ftruncate(fd, 511), 0);
+		expect_error(spec, "is 511 bytes: a disk needs at least one 512-byte sector");
+		close(fd);
+		unlink(path);
+	}
 	expect_error("rng:fast", "rng: takes no arguments");
 	expect_error("console", "console: missing backend");
 	expect_error("console:serial", "console: unknown backend 'serial'");

@@ -3,12 +3,15 @@
  * test_net_tap.c - virtio-net on a tap, in a private network namespace (so
  * nothing leaves this process): frames the driver transmits show up on a
  * packet socket bound to the tap; frames sent on that socket reach the
- * driver's receive buffers. Without CAP_SYS_ADMIN / CAP_NET_ADMIN or
+ * driver's receive buffers. A missing tap is an error unless "create" is
+ * asked for; an existing tap is attached. Without CAP_SYS_ADMIN / CAP_NET_ADMIN or
  * /dev/net/tun it exits 77 (meson: SKIP) naming what is missing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -81,7 +84,7 @@ static void test_tap(void **state)
 
 	(void)state;
 	host_reset();
-	tdev_start(&t, vmsg_net_tap_create(IFN, NULL, err, sizeof(err)), 0, 256);
+	tdev_start(&t, vmsg_net_tap_create(IFN, true, NULL, err, sizeof(err)), 0, 256);
 	if (!t.d)
 		fail_msg("%s", err);
 	s = packet_socket();
@@ -141,6 +144,70 @@ static void test_tap(void **state)
 	tdev_destroy(&t);
 }
 
+/* Make (persist 1) or remove (persist 0) a persistent tap, as `ip tuntap` does. */
+static void tap_persist(const char *name, int persist)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+	assert_int_equal(ioctl(fd, TUNSETPERSIST, persist), 0);
+	close(fd);
+}
+
+static void expect_spec_error(const char *spec, const char *msg)
+{
+	char err[256] = "";
+	struct vmsg_dev *d = vmsg_device_from_spec(spec, err, sizeof(err));
+
+	if (d)
+		fail_msg("spec '%s' was accepted", spec);
+	if (!strstr(err, msg))
+		fail_msg("spec '%s': error '%s' lacks '%s'", spec, err, msg);
+}
+
+/* A mistyped name must not make a new tap that goes nowhere. */
+static void test_tap_attach_only(void **state)
+{
+	char err[256] = "", line[300];
+	struct vmsg_dev *d;
+
+	(void)state;
+	assert_int_equal(if_nametoindex("vmsgmissing0"), 0);
+	assert_null(vmsg_net_tap_create("vmsgmissing0", false, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "no network interface 'vmsgmissing0'"));
+	assert_non_null(strstr(err, "tap:vmsgmissing0,create"));
+	assert_int_equal(if_nametoindex("vmsgmissing0"), 0); /* nothing created */
+	expect_spec_error("net:tap:vmsgmissing0", "no network interface 'vmsgmissing0'");
+	assert_int_equal(if_nametoindex("vmsgmissing0"), 0);
+	/* lo exists but is not a tap */
+	expect_spec_error("net:tap:lo", "net: cannot attach lo: not a tap interface");
+	expect_spec_error("net:loopback,create", "only");
+
+	/* an existing tap is attached, without create */
+	tap_persist("vmsgexist0", 1);
+	d = vmsg_device_from_spec("net:tap:vmsgexist0,mac=02:00:00:00:00:07", err, sizeof(err));
+	if (!d)
+		fail_msg("attach to an existing tap: %s", err);
+	d->ops->describe(d, line, sizeof(line));
+	assert_non_null(strstr(line, "tap:vmsgexist0 mac 02:00:00:00:00:07"));
+	vmsg_device_destroy(d);
+	tap_persist("vmsgexist0", 0);
+	assert_int_equal(if_nametoindex("vmsgexist0"), 0);
+
+	/* create makes it, and it goes with the device */
+	d = vmsg_device_from_spec("net:tap:vmsgnew0,create", err, sizeof(err));
+	if (!d)
+		fail_msg("tap create: %s", err);
+	assert_true(if_nametoindex("vmsgnew0") > 0);
+	vmsg_device_destroy(d);
+	assert_int_equal(if_nametoindex("vmsgnew0"), 0);
+}
+
 int main(void)
 {
 	/* Prerequisites: a private network namespace and the tun device. Without
@@ -158,6 +225,7 @@ int main(void)
 
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tap),
+	    cmocka_unit_test(test_tap_attach_only),
 	};
 
 	return cmocka_run_group_tests_name("devices_net_tap", tests, NULL, NULL);

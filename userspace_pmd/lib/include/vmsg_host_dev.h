@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
 /*
  * vmsg_host_dev.h - the virtio-msg transport, driver side: one device behind
- * a bus, initialised in the spec's order (virtio-msg-transport-v1.tex,
+ * a bus, initialised in the spec's order (the public virtio-msg v1 posting,
  * "Device Initialization"):
  *
  *   vmsg_host_dev_open()        GET_DEVICE_INFO
