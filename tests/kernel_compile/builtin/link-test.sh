@@ -43,14 +43,14 @@ rc=0
 bad=$(printf '%s\n' "${globals[@]}" | grep -Ev "$prefix_re" || true)
 if [ -n "$bad" ]; then
 	echo "builtin-link: FAIL: global symbols without a vmsg_/vp_/virtio_msg_ prefix (make them static or rename):" >&2
-	printf '  %s\n' $bad >&2
+	printf '%s\n' "$bad" | sed 's/^/  /' >&2
 	rc=1
 fi
 clash=$(awk '{ print $2 }' "$kdir/Module.symvers" | sort -u |
 	comm -12 - <(printf '%s\n' "${globals[@]}"))
 if [ -n "$clash" ]; then
 	echo "builtin-link: FAIL: global symbols the kernel itself exports:" >&2
-	printf '  %s\n' $clash >&2
+	printf '%s\n' "$clash" | sed 's/^/  /' >&2
 	rc=1
 fi
 [ "$rc" -eq 0 ] && echo "builtin-link: virtio_msg + vmsg_pci link built in: ${#globals[@]} global symbols, none defined twice, all prefixed, none clashing with the kernel's exports"
