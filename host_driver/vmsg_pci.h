@@ -55,6 +55,9 @@
 
 #define VP_DRV_NAME "vmsg_pci"
 
+/* A register reading this: the function is gone ([BAR-4]). */
+#define VP_ALL_ONES 0xffffffffu
+
 /* Largest message the bus handles (binding 1.0 cap, [REG-3]). */
 #define VP_MSG_MAX VMSG_PCIE_MAX_MSG_SIZE
 /* Outstanding requests (power of two; tokens map to slots by low bits). */
@@ -257,7 +260,7 @@ struct vmsg_pci {
 	unsigned long *avail_all;	/* VP_DEV_NUMS bits: every queue */
 	u32 navail_all;			/* bits set in avail_all */
 
-	/* c2h consumer; rx_lock: take + act on one message (msg.c) */
+	/* c2h consumer; rx_lock: take + act on one message (c2h.c) */
 	spinlock_t rx_lock;
 	int rx_cpu;			/* CPU holding rx_lock, -1: none */
 	u16 rx_disp_dev;		/* device rx_dwork dispatches to, 0 */
@@ -344,7 +347,6 @@ const char *vp_attach_err_name(u32 err);
 int vp_link_init(struct vmsg_pci *vp);
 void vp_link_fini(struct vmsg_pci *vp);
 void vp_ctl_work(struct work_struct *work);
-void vp_ping_work(struct work_struct *work);
 void vp_doorbell(struct vmsg_pci *vp, u32 idx, u32 val);
 void vp_declare_dead(struct vmsg_pci *vp, const char *why, bool fence);
 void vp_set_state(struct vmsg_pci *vp, enum vp_state st);
@@ -353,20 +355,66 @@ void vp_check_link(struct vmsg_pci *vp, const char *why);
 void vp_poll_link(struct vmsg_pci *vp);
 void vp_kick_ctl(struct vmsg_pci *vp, unsigned int bit, unsigned long delay);
 void vp_teardown(struct vmsg_pci *vp, bool graceful);
-int vp_detach(struct vmsg_pci *vp);
 void vp_quiesce_irq(struct vmsg_pci *vp);
-void vp_free_area(struct vmsg_pci *vp);
 bool vp_bar_gone(struct vmsg_pci *vp);
+u32 vp_setup_irq(struct vmsg_pci *vp);
 
-/* vmsg_pci_msg.c */
+/* vmsg_pci_attach.c */
+void vp_attach(struct vmsg_pci *vp);
+int vp_detach(struct vmsg_pci *vp);
+void vp_free_area(struct vmsg_pci *vp);
+
+/* vmsg_pci_ping.c */
+void vp_ping_work(struct work_struct *work);
+int vp_send_ping(struct vmsg_pci *vp);
+void vp_answer_ping(struct vmsg_pci *vp, const struct vmsg_msg_info *mi,
+		    const u8 *msg);
+
+/* vmsg_pci_ops.c */
 extern const struct virtio_msg_bus_ops vp_bus_ops;
-void vp_rx_work(struct work_struct *work);
-void vp_kick_rx(struct vmsg_pci *vp, unsigned long delay);
-void vp_fail_requests(struct vmsg_pci *vp, int dev_num, int err);
 int vp_request(struct vmsg_pci *vp, const void *req, size_t len, void *resp,
 	       size_t resp_cap, unsigned int timeout_ms);
-int vp_send_ping(struct vmsg_pci *vp);
-void vp_msg_reset(struct vmsg_pci *vp);
+
+/* vmsg_pci_h2c.c (vp_*_locked: h2c_lock held) */
+int vp_send_locked(struct vmsg_pci *vp, const void *msg, u32 len);
+void vp_notify_locked(struct vmsg_pci *vp);
+int vp_send(struct vmsg_pci *vp, const void *msg, u32 len);
+int vp_send_wait(struct vmsg_pci *vp, const u8 *buf, size_t len,
+		 unsigned long deadline);
+int vp_send_event(struct vmsg_pci *vp, const void *msg, size_t len);
+void vp_h2c_service(struct vmsg_pci *vp, u32 *navail);
+
+/* vmsg_pci_req.c */
+void vp_fail_requests(struct vmsg_pci *vp, int dev_num, int err);
+int vp_req_start(struct vmsg_pci *vp, const void *req, size_t len,
+		 void *resp, size_t resp_cap, struct completion *comp,
+		 u8 *buf);
+int vp_req_finish(struct vmsg_pci *vp, u16 token);
+bool vp_req_is_done(struct vmsg_pci *vp, u16 token);
+int vp_req_ping_start(struct vmsg_pci *vp, u32 *data);
+void vp_req_ping_cancel(struct vmsg_pci *vp, u16 token);
+bool vp_req_ping_expire(struct vmsg_pci *vp);
+void vp_complete(struct vmsg_pci *vp, const struct vmsg_msg_info *mi,
+		 const u8 *msg, size_t len);
+
+/* vmsg_pci_c2h.c */
+void vp_rx_work(struct work_struct *work);
+void vp_kick_rx(struct vmsg_pci *vp, unsigned long delay);
+void vp_rx_poll_atomic(struct vmsg_pci *vp, u8 *buf, u16 own_token);
+bool vp_validate(struct vmsg_pci *vp, const void *msg, size_t len,
+		 enum vmsg_dir dir, struct vmsg_msg_info *mi);
+
+/* vmsg_pci_evq.c: an atomic requester taking c2h slots (see there) */
+struct vp_poller {
+	u16 own_token;		/* the atomic request's token */
+	bool nested;		/* inside rx_dwork's dispatch on this CPU */
+	bool kicked;		/* rx_dwork kicked for what was deferred */
+};
+
+bool vp_defer(struct vmsg_pci *vp, struct vp_poller *pl,
+	      const struct vmsg_msg_info *mi, const u8 *msg, size_t len);
+bool vp_evq_full(struct vmsg_pci *vp);
+size_t vp_evq_pop(struct vmsg_pci *vp, u8 *buf);
 
 /* vmsg_pci_dev.c */
 int vp_enumerate(struct vmsg_pci *vp, bool reconcile);

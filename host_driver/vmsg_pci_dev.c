@@ -5,7 +5,7 @@
  * and removal, through virtio_msg_device_add/unregister/remove.
  *
  * vp->devs maps dev_num to the transport's device. Lookups for event
- * dispatch are RCU (vmsg_pci_msg.c); additions and removals happen only in
+ * dispatch are RCU (vmsg_pci_c2h.c); additions and removals happen only in
  * ctl context (ctl_lock), so the transport's add/unregister/remove calls of
  * one device never run concurrently (virtio_msg_bus.h).
  */

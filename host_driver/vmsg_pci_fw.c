@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmsg_pci_fw.c - the fw_shared sources the bus needs, compiled into
- * vmsg_pci.ko (Kbuild builds only sources below M): the validator every
- * message from the card goes through, the builders, and the SPSC ring.
- * Not exported; virtio_msg.ko compiles its own copy of the builders.
+ * vmsg_pci_fw.c - the fw_shared SPSC ring (the PCIe binding's rings),
+ * compiled into vmsg_pci.ko, its only user (Kbuild builds only sources
+ * below M). The message builders and the validator come from virtio_msg.ko
+ * (virtio_msg_fw.c), so no fw_shared symbol is defined twice.
  */
-#include "../fw_shared/src/virtio_msg_validate.c"
-#include "../fw_shared/src/virtio_msg_build.c"
 #include "../fw_shared/src/vmsg_ring.c"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # scripts/build-kernel.sh KDIR [clean] - build (or clean) every kernel module
-# of the tree with Kbuild against KDIR. Module dirs are listed here.
+# of the tree with Kbuild against KDIR. Module dirs are listed here. After
+# the modules, the host driver's built-in (=y) link test
+# (tests/kernel_compile/builtin/link-test.sh): both modules' objects must
+# link into one kernel without a symbol defined twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kdir=$1
@@ -15,3 +18,9 @@ for d in "${dirs[@]}"; do
 	echo "build-kernel: $action $d against $(basename "$kdir")"
 	make -s -C "$kdir" M="$PWD/$d" "$action"
 done
+if [ -f host_driver/Kbuild ]; then
+	case $action in
+	modules) tests/kernel_compile/builtin/link-test.sh "$kdir" ;;
+	clean) tests/kernel_compile/builtin/link-test.sh "$kdir" clean ;;
+	esac
+fi
