@@ -21,8 +21,17 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-    {{NULL}, "--platform is required"},
-    {{"--platform", "foo", NULL}, "--platform 'foo': expected sim, epf or uio"},
+    {{NULL}, "--platform is required (known platforms: sim, epf (not implemented yet), uio"},
+    {{"--platform", "foo", NULL},
+     "--platform 'foo': unknown platform; known platforms: sim, epf (not implemented yet), "
+     "uio (not implemented yet)"},
+    {{"--platform", "epf", "--bar0-size", "1M", NULL},
+     "--bar0-size is an option of platform sim, not of platform epf"},
+    /* The shipped daemon has no test code: --hostile is vmsg-card-test's. */
+    {{"--platform", "sim", "--link", "/x", "--hostile", "all", NULL},
+     "unrecognized option '--hostile'"},
+    {{"--platform", "sim", "--link", "/x", "--hostile-rate", "5", NULL},
+     "unrecognized option '--hostile-rate'"},
     {{"--platform", "epf", "--link", "/nonexistent", NULL},
      "platform epf: not implemented yet (needs pci-epf-vmsg.ko, see ep_function/README.md)"},
     {{"--platform", "uio", NULL}, "platform uio: not implemented yet"},
@@ -104,6 +113,15 @@ static void test_help_is_a_manual(void **state)
 	}
 	assert_non_null(strstr(r.out, "--platform sim|epf|uio"));
 	assert_non_null(strstr(r.out, "ivshmem.sock"));
+	/* one section per registered platform, with its own options */
+	assert_non_null(strstr(r.out, "\nPLATFORMS\n"));
+	assert_non_null(strstr(r.out, "    sim - "));
+	assert_non_null(strstr(r.out, "    epf - "));
+	assert_non_null(strstr(r.out, "    uio - "));
+	assert_non_null(strstr(r.out, "Options of platform sim:\n    --host-mem FILE\n"));
+	assert_non_null(strstr(r.out, "    --bar0-size SIZE\n"));
+	/* what ships documents no test option */
+	assert_null(strstr(r.out, "--hostile"));
 }
 
 static void test_version(void **state)
