@@ -19,7 +19,14 @@
 #define VMSG_CARD_H
 
 #ifdef __KERNEL__
+#include <linux/limits.h>
 #include <linux/stdarg.h>
+#ifndef UINT32_MAX
+#define UINT32_MAX U32_MAX
+#endif
+#ifndef UINT16_MAX
+#define UINT16_MAX U16_MAX
+#endif
 #else
 #include <stdarg.h>
 #endif
