@@ -135,10 +135,9 @@ static int setup_ctl(struct card_daemon *d)
 		return -1;
 	}
 	/* vmsg-card-test --hostile: stats also counts the attacks */
-	d->ctl = ctl_server_create(path,
-				   d->opts->ext && d->opts->ext->active() ? d->opts->ext->ctl_exec
-									  : card_ctl_exec,
-				   d);
+	d->ctl = ctl_server_create(
+	    path, d->opts->ext && d->opts->ext->active() ? d->opts->ext->ctl_exec : card_ctl_exec,
+	    d);
 	return d->ctl ? 0 : -1;
 }
 

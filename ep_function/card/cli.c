@@ -65,7 +65,7 @@ enum {
 	OPT_PIDFILE,
 	OPT_VERSION,
 	OPT_TIMEOUT,
-	OPT_EXT = 512,	    /* + index in ext->opts */
+	OPT_EXT = 512,		/* + index in ext->opts */
 	OPT_PLATFORM_OPT = 768, /* + index in plat_opt_names[] */
 };
 
@@ -86,8 +86,8 @@ static const struct option common_longopts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
 };
 
-#define N_COMMON   (sizeof(common_longopts) / sizeof(common_longopts[0]))
-#define MAX_LONGOPTS 96
+#define N_COMMON	  (sizeof(common_longopts) / sizeof(common_longopts[0]))
+#define MAX_LONGOPTS	  96
 #define MAX_PLAT_OPT_ARGS 64
 
 /*
@@ -124,10 +124,9 @@ static void build_longopts(struct daemon_parse *p, const struct card_ext *ext)
 	for (size_t i = 0; i < N_COMMON; i++)
 		p->longopts[n++] = common_longopts[i];
 	for (unsigned int i = 0; ext && i < ext->n_opts && n + 1 < MAX_LONGOPTS; i++)
-		p->longopts[n++] = (struct option){ext->opts[i].name,
-						   ext->opts[i].arg ? required_argument
-								    : no_argument,
-						   NULL, OPT_EXT + (int)i};
+		p->longopts[n++] = (struct option){
+		    ext->opts[i].name, ext->opts[i].arg ? required_argument : no_argument, NULL,
+		    OPT_EXT + (int)i};
 	for (unsigned int k = 0; card_platforms[k]; k++) {
 		const struct card_platform *pl = card_platforms[k];
 
@@ -239,8 +238,7 @@ static int daemon_opt(struct card_opts *o, struct daemon_parse *p, int c, const 
 				cli_usage_error("too many platform options");
 				return -1;
 			}
-			p->plat_args[p->n_plat_args].name =
-			    p->plat_opt_names[c - OPT_PLATFORM_OPT];
+			p->plat_args[p->n_plat_args].name = p->plat_opt_names[c - OPT_PLATFORM_OPT];
 			p->plat_args[p->n_plat_args++].arg = arg;
 			return 0;
 		}
@@ -295,8 +293,8 @@ static int choose_platform(struct card_opts *o, struct daemon_parse *p)
 				break;
 		if (i == pl->n_opts) {
 			cli_usage_error("--%s is an option of platform %s, not of platform %s",
-					p->plat_args[a].name, platform_with_opt(p->plat_args[a].name),
-					pl->name);
+					p->plat_args[a].name,
+					platform_with_opt(p->plat_args[a].name), pl->name);
 			return -1;
 		}
 		if (pl->parse_opt(o->platform_opts, i, p->plat_args[a].arg) < 0)
@@ -411,7 +409,8 @@ enum cli_result cli_parse_ctl(int argc, char **argv, struct ctl_opts *o)
 			break;
 		case OPT_TIMEOUT:
 			if (cli_parse_u32(optarg, 1, 600000, &o->timeout_ms) < 0) {
-				cli_usage_error("ctl --timeout '%s': expected 1..600000 ms", optarg);
+				cli_usage_error("ctl --timeout '%s': expected 1..600000 ms",
+						optarg);
 				return CLI_USAGE;
 			}
 			break;
@@ -429,8 +428,8 @@ enum cli_result cli_parse_ctl(int argc, char **argv, struct ctl_opts *o)
 	}
 	if (!ctl_command_known(argc - optind, argv + optind)) {
 		cli_usage_error("ctl: bad command '%s': expected add SPEC, remove DEVNUM, list or "
-			    "stats",
-			    argv[optind]);
+				"stats",
+				argv[optind]);
 		return CLI_USAGE;
 	}
 	if (!o->link_dir || !*o->link_dir) {

@@ -100,8 +100,9 @@ static void hostile_ext_start(struct card_daemon *d)
 
 const struct card_ext hostile_ext = {
     .name = "hostile",
-    .synopsis = "    vmsg-card-test --platform sim ... --hostile MODE[,MODE...] [--hostile-rate N]\n"
-		"                                              (test only: attacks the host)\n",
+    .synopsis =
+	"    vmsg-card-test --platform sim ... --hostile MODE[,MODE...] [--hostile-rate N]\n"
+	"                                              (test only: attacks the host)\n",
     .opts = hostile_opts,
     .n_opts = sizeof(hostile_opts) / sizeof(hostile_opts[0]),
     .parse_opt = hostile_parse_opt,

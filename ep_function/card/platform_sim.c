@@ -15,7 +15,7 @@
 
 #include "card_platform.h"
 #include "vcard_log.h"
-#include "ivshmem_server.h"
+#include "vmsg_ivshmem.h"
 #include "platform_sim.h"
 #include "sim_hostmem.h"
 
@@ -346,7 +346,7 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 		card_err("sim: link directory path %s is too long", o->dir);
 		goto fail;
 	}
-	l->ivs = ivs_server_create(sock_path, l->bar0_fd, o->vectors);
+	l->ivs = ivs_server_create(sock_path, l->bar0_fd, o->vectors, true, vcard_log);
 	if (!l->ivs)
 		goto fail;
 	l->last_host_gen = ivs_server_host_generation(l->ivs);
@@ -385,14 +385,16 @@ fail:
 enum { SIM_OPT_HOST_MEM, SIM_OPT_HOST_MEM_LOWMEM, SIM_OPT_BAR0_SIZE, SIM_OPT_VECTORS };
 
 static const struct card_platform_opt sim_opts_table[] = {
-    [SIM_OPT_HOST_MEM] = {"host-mem", "FILE",
-			  "        The host's RAM as a shared file; without it the card cannot reach\n"
-			  "        host memory and every ATTACH is refused.\n"},
-    [SIM_OPT_HOST_MEM_LOWMEM] = {"host-mem-lowmem", "SIZE",
-				 "        The file is a q35 guest's RAM split at SIZE (QEMU does this\n"
-				 "        from 2.75 GiB of RAM up, with SIZE 2G): DMA addresses below\n"
-				 "        SIZE are file offsets, the rest of the file is at 4 GiB.\n"
-				 "        Without this option files of 2.75 GiB or more are refused.\n"},
+    [SIM_OPT_HOST_MEM] =
+	{"host-mem", "FILE",
+	 "        The host's RAM as a shared file; without it the card cannot reach\n"
+	 "        host memory and every ATTACH is refused.\n"},
+    [SIM_OPT_HOST_MEM_LOWMEM] =
+	{"host-mem-lowmem", "SIZE",
+	 "        The file is a q35 guest's RAM split at SIZE (QEMU does this\n"
+	 "        from 2.75 GiB of RAM up, with SIZE 2G): DMA addresses below\n"
+	 "        SIZE are file offsets, the rest of the file is at 4 GiB.\n"
+	 "        Without this option files of 2.75 GiB or more are refused.\n"},
     [SIM_OPT_BAR0_SIZE] = {"bar0-size", "SIZE",
 			   "        BAR0 size, a power of two from 64K to 1G. Default 64K.\n"},
     [SIM_OPT_VECTORS] = {"vectors", "N",
@@ -482,20 +484,19 @@ static int sim_create(const void *popts, const struct card_opts *o, struct card_
 const struct card_platform card_platform_sim = {
     .name = "sim",
     .summary = "an emulated PCIe link on one machine (QEMU ivshmem-doorbell)",
-    .manual =
-	"        BAR0 is the file DIR/bar0 (a power of two in size), served with QEMU's\n"
-	"        ivshmem server protocol on the UNIX socket DIR/ivshmem.sock, so that\n"
-	"        QEMU's ivshmem-doorbell device (as BAR2 of the guest's device) or the\n"
-	"        user-space host library can map it. The card is ivshmem peer 0: a host\n"
-	"        ringing peer 0 vector N rings doorbell N (0: h2c ring, 1: host_ctrl).\n"
-	"        Clients get ids from 1; the most recently connected client is the\n"
-	"        host, whose vector V the card raises as interrupt V; when the host\n"
-	"        disconnects or is replaced, its session ends as on a link down. The\n"
-	"        host's RAM is the shared file given with --host-mem (QEMU\n"
-	"        memory-backend-file,share=on, or the host library's file): a host DMA\n"
-	"        address is an offset in that file. It is opened at the first host\n"
-	"        access after each ATTACH, and every access is checked against its\n"
-	"        size and the DMA width.\n",
+    .manual = "        BAR0 is the file DIR/bar0 (a power of two in size), served with QEMU's\n"
+	      "        ivshmem server protocol on the UNIX socket DIR/ivshmem.sock, so that\n"
+	      "        QEMU's ivshmem-doorbell device (as BAR2 of the guest's device) or the\n"
+	      "        user-space host library can map it. The card is ivshmem peer 0: a host\n"
+	      "        ringing peer 0 vector N rings doorbell N (0: h2c ring, 1: host_ctrl).\n"
+	      "        Clients get ids from 1; the most recently connected client is the\n"
+	      "        host, whose vector V the card raises as interrupt V; when the host\n"
+	      "        disconnects or is replaced, its session ends as on a link down. The\n"
+	      "        host's RAM is the shared file given with --host-mem (QEMU\n"
+	      "        memory-backend-file,share=on, or the host library's file): a host DMA\n"
+	      "        address is an offset in that file. It is opened at the first host\n"
+	      "        access after each ATTACH, and every access is checked against its\n"
+	      "        size and the DMA width.\n",
     .opts = sim_opts_table,
     .n_opts = sizeof(sim_opts_table) / sizeof(sim_opts_table[0]),
     .opts_new = sim_opts_new,

@@ -56,7 +56,7 @@ static bool card_platform_ok(const struct vmsg_card_platform *p, uint32_t ring_b
 {
 	if (!p || !p->bar0 || ((uintptr_t)p->bar0 & 7u))
 		return false;
-	if (!p->host_read || !p->host_write || !p->host_map || !p->raise_irq || !p->now_ns)
+	if (!p->host_read || !p->host_write || !p->raise_irq || !p->now_ns)
 		return false;
 	if (!p->zalloc || !p->free)
 		return false;

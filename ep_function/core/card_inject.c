@@ -6,8 +6,8 @@
  * vmsg_core or the shipped vmsg-card. Slots are addressed with fw_shared's
  * vmsg_ring_slot(), the ring code's own.
  *
- * Every hook runs between two vmsg_card_poll() calls, so the engine is not in the middle of a message; a hook injects
- * only while the engine's pending queue is empty (the injected slot cannot
+ * Every hook runs between two vmsg_card_poll() calls, so the engine is not in the middle of a
+ * message; a hook injects only while the engine's pending queue is empty (the injected slot cannot
  * overtake an engine message, and the engine's messages stay in order) and
  * only into free slots (the host's consumer index as the ring checks it).
  */

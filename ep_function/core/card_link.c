@@ -131,9 +131,11 @@ static bool session_rings(struct vmsg_card *c, volatile uint8_t *area)
  */
 static uint32_t session_start(struct vmsg_card *c, const struct attach_req *r)
 {
-	volatile uint8_t *area =
-	    (volatile uint8_t *)c->plat.host_map(c->plat.ctx, r->area_addr, c->host_area_min);
+	volatile uint8_t *area = NULL;
 
+	if (c->plat.host_map)
+		area = (volatile uint8_t *)c->plat.host_map(c->plat.ctx, r->area_addr,
+							    c->host_area_min);
 	if (!area)
 		return VMSG_ATTACH_EAREA;
 	card_devices_reset(c); /* [ATT-C-5]: every device starts at status 0 */

@@ -5,10 +5,10 @@
  * The engine owns BAR0 (registers, h2c ring), the host area (c2h ring), the
  * link state machine and epoch, routing by dev_num, the bus messages
  * (GET_DEVICES, PING, EVENT_DEVICE, ERROR) and each device's transport state
- * machine. It never blocks and allocates only in vmsg_card_create(). A platform (sim, epf, uio) gives it memory,
- * interrupts and time through struct vmsg_card_platform; the daemon's event
- * loop calls vmsg_card_poll() whenever a doorbell rings or a timer expires.
- * Single-threaded: one caller at a time.
+ * machine. It never blocks and allocates only in vmsg_card_create(). A platform (sim, epf, uio)
+ * gives it memory, interrupts and time through struct vmsg_card_platform; the daemon's event loop
+ * calls vmsg_card_poll() whenever a doorbell rings or a timer expires. Single-threaded: one caller
+ * at a time.
  *
  * OS-free: no C library beyond the freestanding headers (stdint, stddef,
  * stdbool, stdarg); memory comes from the platform's zalloc/free, log lines
@@ -50,7 +50,8 @@ struct vmsg_card_platform {
 	int (*host_read)(void *ctx, uint64_t addr, void *dst, size_t len);
 	int (*host_write)(void *ctx, uint64_t addr, const void *src, size_t len);
 	/* Direct view of [addr, addr + len) or NULL if not mappable. Used for
-	 * the host area (c2h ring) only; valid until the next attach. */
+	 * the host area (c2h ring) only; valid until the next attach. May be
+	 * NULL: nothing is mappable, every ATTACH is refused (EAREA). */
 	volatile void *(*host_map)(void *ctx, uint64_t addr, size_t len);
 	/* Raise an interrupt towards the host (MSI-X / MSI vector). */
 	int (*raise_irq)(void *ctx, uint32_t vector);

@@ -28,7 +28,8 @@ struct vmsg_ring {
 
 /* Slot of free-running index idx (framing word first). For code that must
  * look at slots in place, e.g. the card engine's test hooks; the ring's own
- * functions are the only ones that read or write slots otherwise. */
+ * functions are the only ones that read or write slots otherwise.
+ */
 static inline volatile uint8_t *vmsg_ring_slot(const struct vmsg_ring *r, uint32_t idx)
 {
 	return r->slots + (size_t)(idx & r->mask) * r->slot_size;

@@ -104,7 +104,9 @@ static int fw_check_virtq(void)
 #ifdef VMSG_FW_HAVE_CORE
 #include "vmsg_card.h"
 
-/* The engine on a platform without a host: it must publish BAR0. */
+/* The engine on a platform without a host (no host_map: every ATTACH
+ * would be refused): it must publish BAR0.
+ */
 static int fwc_host_read(void *ctx, u64 addr, void *dst, size_t len)
 {
 	return -EFAULT;
@@ -113,11 +115,6 @@ static int fwc_host_read(void *ctx, u64 addr, void *dst, size_t len)
 static int fwc_host_write(void *ctx, u64 addr, const void *src, size_t len)
 {
 	return -EFAULT;
-}
-
-static volatile void *fwc_host_map(void *ctx, u64 addr, size_t len)
-{
-	return NULL;
 }
 
 static int fwc_raise_irq(void *ctx, u32 vector)
@@ -146,7 +143,6 @@ static int fw_check_core(void)
 		.bar0_size = VMSG_PCIE_BAR0_MIN_SIZE,
 		.host_read = fwc_host_read,
 		.host_write = fwc_host_write,
-		.host_map = fwc_host_map,
 		.raise_irq = fwc_raise_irq,
 		.now_ns = fwc_now_ns,
 		.zalloc = fwc_zalloc,
