@@ -2,6 +2,8 @@
 /*
  * cli_manual.c - the text of `vmsg-card --help`.
  */
+#include <string.h>
+
 #include "card_ext.h"
 #include "card_platform.h"
 #include "cli.h"
@@ -35,7 +37,6 @@ static const char manual_description[] =
     "    vmsg_pcie.h). It publishes BAR0 with the link READY, waits for the host to\n"
     "    ATTACH, then serves the rings until it is told to stop. It runs in the\n"
     "    foreground, logs to standard error and never waits without a bound.\n"
-    "\n"
     "\n"
     "    The platform says where BAR0, doorbells, interrupts and host memory come\n"
     "    from; each has its own options (PLATFORMS below). A platform that is\n"
@@ -132,12 +133,44 @@ static const char manual_tail[] =
     "        vmsg-card ctl --link /tmp/card remove 2\n"
     "        VMSG_CARD_LINK=/tmp/card vmsg-card ctl stats\n";
 
-static void print_opts(FILE *f, const struct card_platform_opt *opts, unsigned int n)
+/* text, word-wrapped at 78 columns, every line indented by indent. */
+static void print_wrapped(FILE *f, int indent, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		int width = 78 - indent, n = 0, cut = 0;
+
+		while (p[n] && n < width) {
+			if (p[n] == ' ')
+				cut = n;
+			n++;
+		}
+		if (p[n] && cut > 0)
+			n = cut;
+		fprintf(f, "%*s%.*s\n", indent, "", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/* Each option at indent, its help (indented 8 in the tables) 4 deeper. */
+static void print_opts(FILE *f, int indent, const struct card_platform_opt *opts, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
-		fprintf(f, "    --%s%s%s\n", opts[i].name, opts[i].arg ? " " : "",
+		const char *h = opts[i].help;
+
+		fprintf(f, "%*s--%s%s%s\n", indent, "", opts[i].name, opts[i].arg ? " " : "",
 			opts[i].arg ? opts[i].arg : "");
-		fputs(opts[i].help, f);
+		while (*h) {
+			size_t len = strcspn(h, "\n");
+
+			fprintf(f, "%*s%.*s\n", indent - 4, "", (int)len, h);
+			h += len;
+			if (*h == '\n')
+				h++;
+		}
 	}
 }
 
@@ -154,11 +187,13 @@ void cli_print_manual(FILE *f, const struct card_ext *ext)
 		fprintf(f, "    %s - %s%s\n", p->name, p->summary,
 			p->create ? "" : " (not implemented yet)");
 		fputs(p->manual, f);
-		if (!p->create)
-			fprintf(f, "        Refused with exit status 2: %s.\n", p->missing);
+		if (!p->create) {
+			fputs("        Refused with exit status 2 until it is written:\n", f);
+			print_wrapped(f, 12, p->missing);
+		}
 		if (p->n_opts) {
 			fprintf(f, "        Options of platform %s:\n", p->name);
-			print_opts(f, p->opts, p->n_opts);
+			print_opts(f, 8, p->opts, p->n_opts);
 		}
 		fputs("\n", f);
 	}
@@ -170,7 +205,7 @@ void cli_print_manual(FILE *f, const struct card_ext *ext)
 	      f);
 	fputs(manual_link, f);
 	if (ext)
-		print_opts(f, ext->opts, ext->n_opts);
+		print_opts(f, 4, ext->opts, ext->n_opts);
 	fputs(manual_tail, f);
 }
 

@@ -9,7 +9,7 @@
 
 const struct card_platform card_platform_uio = {
     .name = "uio",
-    .summary = "a fixed-function PCIe bridge through UIO (Versal CPM)",
+    .summary = "a fixed-function bridge through UIO (Versal CPM)",
     .manual = "        BAR0, doorbells, interrupts and the DMA window of a fixed-function\n"
 	      "        bridge mapped through UIO.\n",
     .missing = "needs the BAR and doorbell map of a fixed-function bridge, see "
