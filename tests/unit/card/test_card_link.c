@@ -177,6 +177,30 @@ static void expect_attach_error(struct rig *r, const struct attach_args *a, uint
 	assert_int_equal(bar_rd(&r->fp, REG(epoch)), epoch);
 }
 
+/* A platform that cannot map host memory (no host_map): created, BAR0
+ * published, every ATTACH refused with EAREA. */
+static void test_no_host_map(void **state)
+{
+	struct attach_args a;
+	struct rig r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	fake_plat_init(&r.fp);
+	r.fp.plat.host_map = NULL;
+	vmsg_card_config_defaults(&r.cfg);
+	r.cfg.dma_addr_bits = 40;
+	r.card = vmsg_card_create(&r.fp.plat, &r.cfg);
+	assert_non_null(r.card);
+	r.th.fp = &r.fp;
+	r.th.card = r.card;
+	r.th.max_msg = bar_rd(&r.fp, REG(max_msg_size));
+	attach_args_default(&r.th, &a);
+	expect_attach_error(&r, &a, VMSG_ATTACH_EAREA);
+	assert_int_equal(r.fp.map_len, 0); /* nothing was asked of the platform */
+	rig_fini(&r);
+}
+
 static void test_attach_errors(void **state)
 {
 	struct attach_args a;
@@ -471,6 +495,7 @@ int main(void)
 	    cmocka_unit_test(test_attach_errors),
 	    cmocka_unit_test(test_attach_maps_only_what_is_needed),
 	    cmocka_unit_test(test_alloc_through_platform),
+	    cmocka_unit_test(test_no_host_map),
 	    cmocka_unit_test(test_attach_irq_not_offered),
 	    cmocka_unit_test(test_detach_new_epoch),
 	    cmocka_unit_test(test_reattach_while_run),
