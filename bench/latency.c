@@ -54,11 +54,6 @@ struct lat_opts {
 
 static const char *const msg_names[2] = {"PING", "GET_DEVICE_STATUS"};
 
-const char *lat_mode_name(enum lat_mode m)
-{
-	return m == LAT_POLL ? "poll" : "irq";
-}
-
 /* ---- signals ---- */
 
 static void on_signal(int sig)

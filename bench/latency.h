@@ -48,7 +48,7 @@ struct lat_result {
 
 int cmd_latency(int argc, char **argv);
 
-/* report.c */
+/* report.c: the output; uses nothing of latency.c (no include cycle) */
 void lat_print_table(const struct lat_result *r, FILE *out);
 int lat_write_json(const struct lat_result *r, const char *path);
 const char *lat_mode_name(enum lat_mode m);

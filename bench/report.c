@@ -10,6 +10,11 @@
 
 /* ---- table ---- */
 
+const char *lat_mode_name(enum lat_mode m)
+{
+	return m == LAT_POLL ? "poll" : "irq";
+}
+
 static void print_lat_table(const struct lat_result *r, FILE *out)
 {
 	int i;

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "card_daemon.h"
-#include "hostile.h"
+#include "card_ext.h"
+#include "card_platform.h"
 #include "vcard_log.h"
-#include "platform_sim.h"
 
 /* Create DIR (one level, 0700) if missing and lock it for this daemon. */
 static int lock_link_dir(struct card_daemon *d, const char *dir)
@@ -86,16 +86,8 @@ static int write_pidfile(const char *path)
 static int setup_link(struct card_daemon *d)
 {
 	const struct card_opts *o = d->opts;
-	struct sim_opts so = {
-	    .dir = o->link_dir,
-	    .bar0_size = o->bar0_size,
-	    .vectors = o->vectors,
-	    .host_mem = o->host_mem,
-	    .host_mem_lowmem = o->host_mem_lowmem,
-	    .dma_addr_bits = o->dma_addr_bits,
-	};
 
-	if (sim_link_create(&so, &d->link) < 0)
+	if (o->platform->create(o->platform_opts, o, &d->link) < 0)
 		return -1;
 	d->have_link = true;
 	return 0;
@@ -142,8 +134,10 @@ static int setup_ctl(struct card_daemon *d)
 		card_err("link directory path %s is too long", d->opts->link_dir);
 		return -1;
 	}
-	/* --hostile: stats also counts the attacks */
-	d->ctl = ctl_server_create(path, hostile_active() ? hostile_ctl_exec : card_ctl_exec, d);
+	/* vmsg-card-test --hostile: stats also counts the attacks */
+	d->ctl = ctl_server_create(
+	    path, d->opts->ext && d->opts->ext->active() ? d->opts->ext->ctl_exec : card_ctl_exec,
+	    d);
 	return d->ctl ? 0 : -1;
 }
 
@@ -179,17 +173,9 @@ int card_daemon_run(const struct card_opts *opts)
 	d.exit_code = CARD_EXIT_OK;
 	vcard_log_set_level(opts->log_level);
 
-	switch (opts->platform) {
-	case CARD_PLATFORM_SIM:
-		break;
-	case CARD_PLATFORM_EPF:
-		fprintf(stderr, "vmsg-card: platform epf: not implemented yet (needs "
-				"pci-epf-vmsg.ko, see ep_function/README.md)\n");
-		return CARD_EXIT_USAGE;
-	case CARD_PLATFORM_UIO:
-		fprintf(stderr, "vmsg-card: platform uio: not implemented yet (needs the BAR "
-				"and doorbell map of a fixed-function bridge, see "
-				"ep_function/README.md)\n");
+	/* cli_parse_daemon() refused platforms without an implementation. */
+	if (!opts->platform || !opts->platform->create) {
+		fprintf(stderr, "vmsg-card: no usable platform\n");
 		return CARD_EXIT_USAGE;
 	}
 
@@ -198,8 +184,8 @@ int card_daemon_run(const struct card_opts *opts)
 		d.exit_code = CARD_EXIT_FAIL;
 		goto out;
 	}
-	if (opts->hostile_modes)
-		hostile_start(&d); /* TEST ONLY: the card attacks its host */
+	if (opts->ext)
+		opts->ext->start(&d); /* vmsg-card-test only */
 	if (setup_ctl(&d) < 0) {
 		d.exit_code = CARD_EXIT_FAIL;
 		goto out;

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "card_daemon.h"
-#include "hostile.h"
+#include "card_ext.h"
 #include "vcard_log.h"
 #include "vmsg_dev.h"
 
@@ -101,8 +101,9 @@ static bool poll_card(struct card_daemon *d)
 		d->stop = true;
 		return false;
 	}
-	/* --hostile: attacks go in between two engine polls, never inside one */
-	hostile_tick(d);
+	/* vmsg-card-test --hostile: attacks go in between two engine polls */
+	if (d->opts->ext)
+		d->opts->ext->tick(d);
 	return true;
 }
 
@@ -113,7 +114,7 @@ static uint32_t sleep_ms(struct card_daemon *d)
 
 	if (c < t)
 		t = c;
-	c = hostile_next_ms(); /* UINT32_MAX unless --hostile */
+	c = d->opts->ext ? d->opts->ext->next_ms() : UINT32_MAX;
 	if (c < t)
 		t = c;
 	return t < LOOP_MAX_SLEEP_MS ? t : LOOP_MAX_SLEEP_MS;

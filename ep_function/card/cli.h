@@ -22,25 +22,21 @@
 #define CARD_LINK_ENV		    "VMSG_CARD_LINK"
 #define CARD_CTL_DEFAULT_TIMEOUT_MS 5000u
 
-enum card_platform_kind {
-	CARD_PLATFORM_SIM,
-	CARD_PLATFORM_EPF,
-	CARD_PLATFORM_UIO,
-};
+struct card_platform;
+struct card_ext;
 
 struct card_opts {
-	enum card_platform_kind platform;
+	const struct card_platform *platform; /* card_platform.h */
+	void *platform_opts;		      /* the platform's own options, owned */
+	const struct card_ext *ext;	      /* vmsg-card-test only (card_ext.h), else NULL */
 	const char *link_dir;
-	const char *host_mem;
-	uint64_t host_mem_lowmem;
-	uint64_t bar0_size;
-	uint32_t vectors;
 	uint32_t dma_addr_bits;
 	uint32_t max_msg_size;
 	uint32_t max_devices;
 	int log_level;
 	const char *pidfile;
 	bool busy_poll;
+	/* Set by vmsg-card-test's extension (hostile_ext.c) only; 0 in vmsg-card. */
 	uint32_t hostile_modes;	  /* TEST ONLY: 1 << enum hostile_mode, 0 = off */
 	uint32_t hostile_rate_ms; /* 0: HOSTILE_DEFAULT_RATE_MS */
 	unsigned int n_devs;
@@ -59,14 +55,19 @@ enum cli_result {
 	CLI_USAGE = 2, /* error printed on stderr: exit 2 */
 };
 
-enum cli_result cli_parse_daemon(int argc, char **argv, struct card_opts *o);
+/* ext: the test variant's extra options (NULL in vmsg-card). */
+enum cli_result cli_parse_daemon(int argc, char **argv, struct card_opts *o,
+				 const struct card_ext *ext);
 void cli_free_daemon(struct card_opts *o);
 
 /* argv[0] is "ctl". */
 enum cli_result cli_parse_ctl(int argc, char **argv, struct ctl_opts *o);
 
-/* The manual (--help). */
-void cli_print_manual(FILE *f);
+/* The manual (--help), with ext's options if not NULL. */
+void cli_print_manual(FILE *f, const struct card_ext *ext);
+
+/* "vmsg-card: MESSAGE" and the --help hint on stderr (exit status 2 follows). */
+void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_print_short_usage(FILE *f);
 
 /* Number parsing shared with the control commands. Sizes take K/M/G

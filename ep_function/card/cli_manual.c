@@ -2,6 +2,10 @@
 /*
  * cli_manual.c - the text of `vmsg-card --help`.
  */
+#include <string.h>
+
+#include "card_ext.h"
+#include "card_platform.h"
 #include "cli.h"
 
 static const char short_usage[] =
@@ -12,7 +16,7 @@ static const char short_usage[] =
     "       vmsg-card ctl [--link DIR] [--timeout MS] COMMAND\n"
     "       vmsg-card --help\n";
 
-static const char manual[] =
+static const char manual_head[] =
     "NAME\n"
     "    vmsg-card - virtio-msg over PCIe: the card daemon (engine + devices + platform)\n"
     "\n"
@@ -21,11 +25,12 @@ static const char manual[] =
     "              [--net loopback|tap:IFNAME[,create]] [--blk FILE[,ro]]...\n"
     "              [--rng] [--console stdio|pty] [--poll]\n"
     "              [--max-msg-size N] [--log-level L] [--pidfile F] [OPTIONS...]\n"
-    "    vmsg-card --platform sim ... --hostile MODE[,MODE...] [--hostile-rate N]\n"
-    "                                              (test only: attacks the host)\n"
     "    vmsg-card --platform epf|uio ...          (not implemented yet)\n"
     "    vmsg-card ctl [--link DIR] [--timeout MS] add SPEC | remove DEVNUM | list | stats\n"
-    "    vmsg-card --help | --version\n"
+    "    vmsg-card --help | --version\n";
+
+/* After the synopsis (and the test variant's lines). */
+static const char manual_description[] =
     "\n"
     "DESCRIPTION\n"
     "    vmsg-card is the card side of vmsg-pcie: it offers virtio devices (net, blk,\n"
@@ -35,43 +40,16 @@ static const char manual[] =
     "    ATTACH, then serves the rings until it is told to stop. It runs in the\n"
     "    foreground, logs to standard error and never waits without a bound.\n"
     "\n"
-    "    Platform sim emulates the link on one machine. BAR0 is the file DIR/bar0\n"
-    "    (a power of two in size), served with QEMU's ivshmem server protocol on the\n"
-    "    UNIX socket DIR/ivshmem.sock, so that QEMU's ivshmem-doorbell device (as\n"
-    "    BAR2 of the guest's device) or the user-space host library can map it. The\n"
-    "    card is ivshmem peer 0: a host ringing peer 0 vector N rings doorbell N\n"
-    "    (0: h2c ring, 1: host_ctrl). Clients get ids from 1; the most recently\n"
-    "    connected client is the host, whose vector V the card raises as interrupt V;\n"
-    "    when the host disconnects or is replaced, its session ends as on a link down.\n"
-    "    The host's RAM is the shared file given with --host-mem (QEMU\n"
-    "    memory-backend-file,share=on, or the host library's file): a host DMA address\n"
-    "    is an offset in that file. It is opened at the first host access after each\n"
-    "    ATTACH, and every access is checked against its size and the DMA width.\n"
-    "\n"
-    "    Platforms epf (pci-epf-vmsg.ko on a Linux endpoint controller) and uio\n"
-    "    (fixed-function bridges such as Versal CPM) are accepted on the command\n"
-    "    line but not implemented yet: vmsg-card says so and exits with status 2.\n"
-    "\n"
-    "OPTIONS\n"
-    "    --platform sim|epf|uio\n"
-    "        Where BAR0, doorbells, interrupts and host memory come from. Required.\n"
+    "    The platform says where BAR0, doorbells, interrupts and host memory come\n"
+    "    from; each has its own options (PLATFORMS below). A platform that is\n"
+    "    registered but not written yet is refused with exit status 2.\n"
+    "\n";
+
+static const char manual_link[] =
     "    --link DIR\n"
-    "        Link directory (sim): holds bar0, ivshmem.sock and ctl.sock; created\n"
-    "        (mode 0700) if missing, locked so that one daemon uses it at a time.\n"
-    "        Default: $VMSG_CARD_LINK.\n"
-    "    --host-mem FILE\n"
-    "        The host's RAM as a shared file; without it the card cannot reach host\n"
-    "        memory and every ATTACH is refused.\n"
-    "    --host-mem-lowmem SIZE\n"
-    "        The file is a q35 guest's RAM split at SIZE (QEMU does this from\n"
-    "        2.75 GiB of RAM up, with SIZE 2G): DMA addresses below SIZE are file\n"
-    "        offsets, the rest of the file is at 4 GiB. Without this option files of\n"
-    "        2.75 GiB or more are refused.\n"
-    "    --bar0-size SIZE\n"
-    "        BAR0 size, a power of two from 64K to 1G. Default 64K.\n"
-    "    --vectors N\n"
-    "        ivshmem vectors per peer (doorbells and interrupts), 2..32. Default 8;\n"
-    "        must match QEMU's ivshmem-doorbell vectors=N.\n"
+    "        Link directory: holds the control socket ctl.sock and the platform's\n"
+    "        files (sim: bar0, ivshmem.sock); created (mode 0700) if missing,\n"
+    "        locked so that one daemon uses it at a time. Default: $VMSG_CARD_LINK.\n"
     "    --dma-addr-bits N\n"
     "        Width of the host DMA addresses the card can reach, 32..64, published\n"
     "        in BAR0. Default 48.\n"
@@ -99,23 +77,9 @@ static const char manual[] =
     "    --log-level L\n"
     "        err, warn, info (default) or debug, or a number 0..7.\n"
     "    --pidfile F\n"
-    "        Write the daemon's pid to F once it is ready; removed at exit.\n"
-    "    --hostile MODE[,MODE...]\n"
-    "        TEST ONLY: makes the card attack its host; never use in production.\n"
-    "        While the link is RUN the card injects, besides its own traffic,\n"
-    "        hostile messages into the card-to-host ring, cycling through the\n"
-    "        modes: garbage (random bytes), badsize (msg_size or payload size\n"
-    "        wrong, oversize, short), badid (unknown ids, requests from the card,\n"
-    "        wrong class), badtoken (responses matching no request, duplicated\n"
-    "        responses), badevent (EVENT_USED/EVENT_CONFIG/EVENT_DEVICE out of\n"
-    "        range or for absent devices, READY storms), stale (old or random\n"
-    "        epoch), badslot (impossible slot length), badindex (impossible\n"
-    "        producer index, then sane again), or all. A correct host drops all\n"
-    "        of it and loses nothing. `ctl stats` counts them (hostile.MODE N).\n"
-    "        $VMSG_CARD_HOSTILE_SEED sets the random seed (logged at start).\n"
-    "    --hostile-rate N\n"
-    "        TEST ONLY: one attack every N ms (1..60000, default 20); needs\n"
-    "        --hostile.\n"
+    "        Write the daemon's pid to F once it is ready; removed at exit.\n";
+
+static const char manual_tail[] =
     "    -h, --help\n"
     "        Print this manual.\n"
     "    --version\n"
@@ -140,7 +104,7 @@ static const char manual[] =
     "    stats\n"
     "        Link state, epoch, engine counters, drops per validator verdict and the\n"
     "        platform's counters (prefixed sim.), one `key value` per line; with\n"
-    "        --hostile also the attacks injected per mode (hostile.MODE).\n"
+    "        the test variant vmsg-card-test also its attack counters.\n"
     "\n"
     "FILES\n"
     "    DIR/bar0          BAR0 (sim): registers, doorbells and the h2c ring.\n"
@@ -174,9 +138,80 @@ static const char manual[] =
     "        vmsg-card ctl --link /tmp/card remove 2\n"
     "        VMSG_CARD_LINK=/tmp/card vmsg-card ctl stats\n";
 
-void cli_print_manual(FILE *f)
+/* text, word-wrapped at 78 columns, every line indented by indent. */
+static void print_wrapped(FILE *f, int indent, const char *text)
 {
-	fputs(manual, f);
+	const char *p = text;
+
+	while (*p) {
+		int width = 78 - indent, n = 0, cut = 0;
+
+		while (p[n] && n < width) {
+			if (p[n] == ' ')
+				cut = n;
+			n++;
+		}
+		if (p[n] && cut > 0)
+			n = cut;
+		fprintf(f, "%*s%.*s\n", indent, "", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/* Each option at indent, its help (indented 8 in the tables) 4 deeper. */
+static void print_opts(FILE *f, int indent, const struct card_platform_opt *opts, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		const char *h = opts[i].help;
+
+		fprintf(f, "%*s--%s%s%s\n", indent, "", opts[i].name, opts[i].arg ? " " : "",
+			opts[i].arg ? opts[i].arg : "");
+		while (*h) {
+			size_t len = strcspn(h, "\n");
+
+			fprintf(f, "%*s%.*s\n", indent - 4, "", (int)len, h);
+			h += len;
+			if (*h == '\n')
+				h++;
+		}
+	}
+}
+
+void cli_print_manual(FILE *f, const struct card_ext *ext)
+{
+	fputs(manual_head, f);
+	if (ext && ext->synopsis)
+		fputs(ext->synopsis, f);
+	fputs(manual_description, f);
+	fputs("PLATFORMS\n", f);
+	for (unsigned int k = 0; card_platforms[k]; k++) {
+		const struct card_platform *p = card_platforms[k];
+
+		fprintf(f, "    %s - %s%s\n", p->name, p->summary,
+			p->create ? "" : " (not implemented yet)");
+		fputs(p->manual, f);
+		if (!p->create) {
+			fputs("        Refused with exit status 2 until it is written:\n", f);
+			print_wrapped(f, 12, p->missing);
+		}
+		if (p->n_opts) {
+			fprintf(f, "        Options of platform %s:\n", p->name);
+			print_opts(f, 8, p->opts, p->n_opts);
+		}
+		fputs("\n", f);
+	}
+	fputs("OPTIONS\n    --platform ", f);
+	for (unsigned int k = 0; card_platforms[k]; k++)
+		fprintf(f, "%s%s", k ? "|" : "", card_platforms[k]->name);
+	fputs("\n        Where BAR0, doorbells, interrupts and host memory come from. Required.\n"
+	      "        A platform's own options (PLATFORMS) are refused with another one.\n",
+	      f);
+	fputs(manual_link, f);
+	if (ext)
+		print_opts(f, 4, ext->opts, ext->n_opts);
+	fputs(manual_tail, f);
 }
 
 void cli_print_short_usage(FILE *f)

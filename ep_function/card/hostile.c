@@ -32,6 +32,7 @@
 #include "vcard_log.h"
 #include "virtio_msg_build.h"
 #include "vmsg_bytes.h"
+#include "vmsg_card_test.h"
 #include "vmsg_dev.h"
 
 #define MAX_SEEN_REQS 64u

@@ -1,40 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
 /*
- * main.c - vmsg-card: the daemon, or `vmsg-card ctl ...` the control client.
+ * main.c - vmsg-card, the shipped daemon: no test extension.
  */
-#include <string.h>
-
-#include "card_daemon.h"
-#include "cli.h"
-#include "ctl_client.h"
+#include "card_ext.h"
 
 int main(int argc, char **argv)
 {
-	struct card_opts opts;
-	int rc;
-
-	if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
-		struct ctl_opts c;
-
-		switch (cli_parse_ctl(argc - 1, argv + 1, &c)) {
-		case CLI_DONE:
-			return CARD_EXIT_OK;
-		case CLI_USAGE:
-			return CARD_EXIT_USAGE;
-		case CLI_RUN:
-			break;
-		}
-		return ctl_client_run(&c);
-	}
-	switch (cli_parse_daemon(argc, argv, &opts)) {
-	case CLI_DONE:
-		return CARD_EXIT_OK;
-	case CLI_USAGE:
-		return CARD_EXIT_USAGE;
-	case CLI_RUN:
-		break;
-	}
-	rc = card_daemon_run(&opts);
-	cli_free_daemon(&opts);
-	return rc;
+	return card_main(argc, argv, NULL);
 }

@@ -13,8 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "card_platform.h"
 #include "vcard_log.h"
-#include "ivshmem_server.h"
+#include "vmsg_ivshmem.h"
 #include "platform_sim.h"
 #include "sim_hostmem.h"
 
@@ -136,12 +137,6 @@ static uint64_t sim_now_ns(void *ctx)
 	(void)ctx;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sim_log(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	vcard_log(level, "%s", msg);
 }
 
 /* ---- event loop hooks ---- */
@@ -351,7 +346,7 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 		card_err("sim: link directory path %s is too long", o->dir);
 		goto fail;
 	}
-	l->ivs = ivs_server_create(sock_path, l->bar0_fd, o->vectors);
+	l->ivs = ivs_server_create(sock_path, l->bar0_fd, o->vectors, true, vcard_log);
 	if (!l->ivs)
 		goto fail;
 	l->last_host_gen = ivs_server_host_generation(l->ivs);
@@ -368,7 +363,9 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	link->plat.host_map = sim_host_map;
 	link->plat.raise_irq = sim_raise_irq;
 	link->plat.now_ns = sim_now_ns;
-	link->plat.log = sim_log;
+	link->plat.zalloc = card_platform_zalloc;
+	link->plat.free = card_platform_free;
+	link->plat.log = card_platform_log;
 	link->num_vectors = o->vectors;
 	link->dma_addr_bits = o->dma_addr_bits;
 	link->card_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG;
@@ -382,3 +379,129 @@ fail:
 	sim_destroy(l);
 	return -1;
 }
+
+/* ---- the registry entry: options and creation ---- */
+
+enum { SIM_OPT_HOST_MEM, SIM_OPT_HOST_MEM_LOWMEM, SIM_OPT_BAR0_SIZE, SIM_OPT_VECTORS };
+
+static const struct card_platform_opt sim_opts_table[] = {
+    [SIM_OPT_HOST_MEM] =
+	{"host-mem", "FILE",
+	 "        The host's RAM as a shared file; without it the card cannot reach\n"
+	 "        host memory and every ATTACH is refused.\n"},
+    [SIM_OPT_HOST_MEM_LOWMEM] =
+	{"host-mem-lowmem", "SIZE",
+	 "        The file is a q35 guest's RAM split at SIZE (QEMU does this\n"
+	 "        from 2.75 GiB of RAM up, with SIZE 2G): DMA addresses below\n"
+	 "        SIZE are file offsets, the rest of the file is at 4 GiB.\n"
+	 "        Without this option files of 2.75 GiB or more are refused.\n"},
+    [SIM_OPT_BAR0_SIZE] = {"bar0-size", "SIZE",
+			   "        BAR0 size, a power of two from 64K to 1G. Default 64K.\n"},
+    [SIM_OPT_VECTORS] = {"vectors", "N",
+			 "        ivshmem vectors per peer (doorbells and interrupts), 2..32.\n"
+			 "        Default 8; must match QEMU's ivshmem-doorbell vectors=N.\n"},
+};
+
+static void *sim_opts_new(void)
+{
+	struct sim_opts *so = calloc(1, sizeof(*so));
+
+	if (so) {
+		so->bar0_size = VMSG_PCIE_BAR0_MIN_SIZE;
+		so->vectors = SIM_DEFAULT_VECTORS;
+	}
+	return so;
+}
+
+static void sim_opts_free(void *popts)
+{
+	free(popts);
+}
+
+static int sim_parse_opt(void *popts, unsigned int idx, const char *arg)
+{
+	struct sim_opts *so = popts;
+
+	switch (idx) {
+	case SIM_OPT_HOST_MEM:
+		if (!*arg) {
+			cli_usage_error("--host-mem: empty file name");
+			return -1;
+		}
+		so->host_mem = arg;
+		return 0;
+	case SIM_OPT_HOST_MEM_LOWMEM:
+		if (cli_parse_size(arg, &so->host_mem_lowmem) < 0 || so->host_mem_lowmem == 0 ||
+		    so->host_mem_lowmem > SIM_4G || (so->host_mem_lowmem & 0xfffff)) {
+			cli_usage_error("--host-mem-lowmem '%s': expected a size in (0, 4G], a "
+					"multiple of 1M (q35: 2G)",
+					arg);
+			return -1;
+		}
+		return 0;
+	case SIM_OPT_BAR0_SIZE:
+		if (cli_parse_size(arg, &so->bar0_size) < 0 ||
+		    so->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE || so->bar0_size > SIM_MAX_BAR0_SIZE ||
+		    (so->bar0_size & (so->bar0_size - 1))) {
+			cli_usage_error("--bar0-size '%s': expected a power of two from 64K to 1G "
+					"(QEMU ivshmem needs a power of two)",
+					arg);
+			return -1;
+		}
+		return 0;
+	case SIM_OPT_VECTORS:
+		if (cli_parse_u32(arg, 2, VMSG_PCIE_MAX_VECTORS, &so->vectors) < 0) {
+			cli_usage_error("--vectors '%s': expected 2..32", arg);
+			return -1;
+		}
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int sim_check(void *popts, const struct card_opts *o)
+{
+	struct sim_opts *so = popts;
+
+	(void)o;
+	if (so->host_mem_lowmem && !so->host_mem) {
+		cli_usage_error("--host-mem-lowmem needs --host-mem FILE");
+		return -1;
+	}
+	return 0;
+}
+
+static int sim_create(const void *popts, const struct card_opts *o, struct card_link *link)
+{
+	struct sim_opts so = *(const struct sim_opts *)popts;
+
+	so.dir = o->link_dir;
+	so.dma_addr_bits = o->dma_addr_bits;
+	return sim_link_create(&so, link);
+}
+
+const struct card_platform card_platform_sim = {
+    .name = "sim",
+    .summary = "an emulated PCIe link on one machine (QEMU ivshmem-doorbell)",
+    .manual = "        BAR0 is the file DIR/bar0 (a power of two in size), served with QEMU's\n"
+	      "        ivshmem server protocol on the UNIX socket DIR/ivshmem.sock, so that\n"
+	      "        QEMU's ivshmem-doorbell device (as BAR2 of the guest's device) or the\n"
+	      "        user-space host library can map it. The card is ivshmem peer 0: a host\n"
+	      "        ringing peer 0 vector N rings doorbell N (0: h2c ring, 1: host_ctrl).\n"
+	      "        Clients get ids from 1; the most recently connected client is the\n"
+	      "        host, whose vector V the card raises as interrupt V; when the host\n"
+	      "        disconnects or is replaced, its session ends as on a link down. The\n"
+	      "        host's RAM is the shared file given with --host-mem (QEMU\n"
+	      "        memory-backend-file,share=on, or the host library's file): a host DMA\n"
+	      "        address is an offset in that file. It is opened at the first host\n"
+	      "        access after each ATTACH, and every access is checked against its\n"
+	      "        size and the DMA width.\n",
+    .opts = sim_opts_table,
+    .n_opts = sizeof(sim_opts_table) / sizeof(sim_opts_table[0]),
+    .opts_new = sim_opts_new,
+    .opts_free = sim_opts_free,
+    .parse_opt = sim_parse_opt,
+    .check = sim_check,
+    .create = sim_create,
+};

@@ -54,19 +54,25 @@ static const char *level_tag(int level)
 	return "debug";
 }
 
-void vcard_log(int level, const char *fmt, ...)
+void vcard_vlog(int level, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
 	struct timespec ts;
-	va_list ap;
 
 	if (level > log_level)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	/* One fprintf per line so that concurrent writers do not interleave. */
-	fprintf(stderr, "vmsg-card[%ld.%03ld] %s: %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000000L,
-		level_tag(level), line);
+	fprintf(stderr, "vmsg-card[%ld.%03ld] %s: %s%s\n", (long)ts.tv_sec, ts.tv_nsec / 1000000L,
+		level_tag(level), prefix ? prefix : "", line);
+}
+
+void vcard_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vcard_vlog(level, "", fmt, ap);
+	va_end(ap);
 }

@@ -15,6 +15,9 @@ int vcard_log_get_level(void);
 int vcard_log_parse_level(const char *s);
 
 void vcard_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The engine's log sink (vmsg_card_platform.log): prefix, then fmt. */
+void vcard_vlog(int level, const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #define card_err(...)  vcard_log(VMSG_LOG_ERR, __VA_ARGS__)
 #define card_warn(...) vcard_log(VMSG_LOG_WARN, __VA_ARGS__)

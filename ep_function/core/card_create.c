@@ -3,11 +3,8 @@
  * card_create.c - engine lifecycle: configuration checks, BAR0 publication
  * (identity, geometry, h2c ring), link state and epoch.
  */
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-
 #include "core_priv.h"
+#include "vmsg_bytes.h"
 
 #define CARD_NUM_DOORBELLS	 2u /* VMSG_DB_H2C, VMSG_DB_CTRL */
 #define CARD_DEFAULT_MAX_DEVICES 32u
@@ -15,7 +12,7 @@
 
 void vmsg_card_config_defaults(struct vmsg_card_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	vmsg_zero_bytes(cfg, sizeof(*cfg));
 	cfg->card_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_ERROR_MSG;
 	cfg->max_msg_size = VMSG_PCIE_MAX_MSG_SIZE;
 	cfg->dma_addr_bits = 64;
@@ -59,7 +56,9 @@ static bool card_platform_ok(const struct vmsg_card_platform *p, uint32_t ring_b
 {
 	if (!p || !p->bar0 || ((uintptr_t)p->bar0 & 7u))
 		return false;
-	if (!p->host_read || !p->host_write || !p->host_map || !p->raise_irq || !p->now_ns)
+	if (!p->host_read || !p->host_write || !p->raise_irq || !p->now_ns)
+		return false;
+	if (!p->zalloc || !p->free)
 		return false;
 	if (p->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE)
 		return false;
@@ -112,15 +111,13 @@ void card_set_link(struct vmsg_card *c, enum vmsg_link_state st)
 
 void card_log(struct vmsg_card *c, int level, const char *fmt, ...)
 {
-	char line[160];
 	va_list ap;
 
 	if (!c->plat.log)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	c->plat.log(c->plat.ctx, level, "", fmt, ap);
 	va_end(ap);
-	c->plat.log(c->plat.ctx, level, line);
 }
 
 static void card_publish_identity(struct vmsg_card *c)
@@ -171,18 +168,26 @@ static uint32_t align_up(uint32_t v, uint32_t a)
 	return (v + a - 1u) & ~(a - 1u);
 }
 
-static struct vmsg_card *card_alloc(const struct vmsg_card_config *cfg)
+/* The platform's allocator; NULL pointers are not passed to free(). */
+static void card_free(const struct vmsg_card_platform *p, void *ptr)
 {
-	struct vmsg_card *c = vmsg_core_zalloc(sizeof(*c));
+	if (ptr)
+		p->free(p->ctx, ptr);
+}
+
+static struct vmsg_card *card_alloc(const struct vmsg_card_platform *p,
+				    const struct vmsg_card_config *cfg)
+{
+	struct vmsg_card *c = p->zalloc(p->ctx, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->slots = vmsg_core_zalloc(sizeof(*c->slots) * ((size_t)cfg->max_devices + 1u));
-	c->pend.buf = vmsg_core_zalloc((size_t)CARD_PENDING_SLOTS * CARD_MSG_MAX);
+	c->slots = p->zalloc(p->ctx, sizeof(*c->slots) * ((size_t)cfg->max_devices + 1u));
+	c->pend.buf = p->zalloc(p->ctx, (size_t)CARD_PENDING_SLOTS * CARD_MSG_MAX);
 	if (!c->slots || !c->pend.buf) {
-		vmsg_core_free(c->slots);
-		vmsg_core_free(c->pend.buf);
-		vmsg_core_free(c);
+		card_free(p, c->slots);
+		card_free(p, c->pend.buf);
+		card_free(p, c);
 		return NULL;
 	}
 	return c;
@@ -203,7 +208,7 @@ struct vmsg_card *vmsg_card_create(const struct vmsg_card_platform *plat,
 	ring_bytes = VMSG_RING_BYTES(cfg.ring_slot_size, cfg.ring_slot_count);
 	if (!card_platform_ok(plat, ring_bytes))
 		return NULL;
-	c = card_alloc(&cfg);
+	c = card_alloc(plat, &cfg);
 	if (!c)
 		return NULL;
 	c->plat = *plat;
@@ -221,6 +226,7 @@ struct vmsg_card *vmsg_card_create(const struct vmsg_card_platform *plat,
 
 void vmsg_card_destroy(struct vmsg_card *c)
 {
+	struct vmsg_card_platform plat;
 	uint32_t n;
 
 	if (!c)
@@ -239,7 +245,8 @@ void vmsg_card_destroy(struct vmsg_card *c)
 	/* After a clean shutdown the host must keep seeing SHUTDOWN. */
 	if (vmsg_card_link_state(c) != VMSG_LINK_SHUTDOWN)
 		card_set_link(c, VMSG_LINK_INIT);
-	vmsg_core_free(c->slots);
-	vmsg_core_free(c->pend.buf);
-	vmsg_core_free(c);
+	plat = c->plat;
+	card_free(&plat, c->slots);
+	card_free(&plat, c->pend.buf);
+	card_free(&plat, c);
 }

@@ -1,22 +1,20 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
 /*
- * card_inject.c - test hooks for `vmsg-card --hostile` (vmsg_card.h, "test
- * hooks"): hostile c2h traffic through the engine's own producer view.
+ * card_inject.c - test hooks for `vmsg-card-test --hostile`
+ * (vmsg_card_test.h): hostile c2h traffic through the engine's own producer
+ * view. TEST ONLY: built into the library vmsg_core_test, never into
+ * vmsg_core or the shipped vmsg-card. Slots are addressed with fw_shared's
+ * vmsg_ring_slot(), the ring code's own.
  *
- * Never used in production. Every hook runs between two vmsg_card_poll()
- * calls, so the engine is not in the middle of a message; a hook injects
- * only while the engine's pending queue is empty (the injected slot cannot
+ * Every hook runs between two vmsg_card_poll() calls, so the engine is not in the middle of a
+ * message; a hook injects only while the engine's pending queue is empty (the injected slot cannot
  * overtake an engine message, and the engine's messages stay in order) and
  * only into free slots (the host's consumer index as the ring checks it).
  */
 #include "core_priv.h"
+#include "vmsg_card_test.h"
 
 #define SLOT_HDR ((uint32_t)sizeof(struct vmsg_slot_hdr))
-
-static volatile uint8_t *ring_slot(const struct vmsg_ring *r, uint32_t idx)
-{
-	return r->slots + (size_t)(idx & r->mask) * r->slot_size;
-}
 
 static uint32_t line_rd(const volatile struct vmsg_ring_idx *l)
 {
@@ -100,7 +98,7 @@ int vmsg_card_test_c2h_inject_raw(struct vmsg_card *c, uint16_t len_field, uint1
 	if (n > r->slot_size - SLOT_HDR)
 		n = r->slot_size - SLOT_HDR;
 	/* the same framing word vmsg_ring_produce() writes, fields as given */
-	slot = ring_slot(r, r->local);
+	slot = vmsg_ring_slot(r, r->local);
 	frame = (uint64_t)len_field | (uint64_t)flags << 16 | (uint64_t)epoch << 32;
 	*(volatile uint64_t *)slot = vmsg_cpu_to_le64(frame);
 	for (i = 0; i < n; i++)
@@ -164,7 +162,7 @@ unsigned int vmsg_card_test_h2c_requests(struct vmsg_card *c, struct vmsg_card_t
 	if (pend > r->slot_count)
 		pend = 0; /* impossible index: only what we consumed */
 	for (i = 0; i < r->slot_count && n < max; i++) {
-		const volatile uint8_t *slot = ring_slot(r, r->local + pend - 1u - i);
+		const volatile uint8_t *slot = vmsg_ring_slot(r, r->local + pend - 1u - i);
 		uint8_t h[SLOT_HDR + VIRTIO_MSG_HEADER_SIZE];
 		uint32_t len, epoch, k;
 
@@ -202,7 +200,7 @@ size_t vmsg_card_test_c2h_recent(struct vmsg_card *c, uint32_t k, void *buf, siz
 	r = &c->s.c2h;
 	if (k >= r->slot_count)
 		return 0;
-	slot = ring_slot(r, r->local - 1u - k);
+	slot = vmsg_ring_slot(r, r->local - 1u - k);
 	frame = vmsg_le64_to_cpu(*(const volatile uint64_t *)slot);
 	len = (uint32_t)(frame & 0xffffu);
 	if (epoch)

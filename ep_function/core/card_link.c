@@ -122,10 +122,20 @@ static bool session_rings(struct vmsg_card *c, volatile uint8_t *area)
 	return vmsg_le32_to_cpu(VMSG_READ_ONCE32(c2h_mem)) == VMSG_RING_MAGIC;
 }
 
+/*
+ * Map only what the engine uses of the host area: the c2h ring and the h2c
+ * consumer line, host_area_min bytes from its start (published in BAR0).
+ * The host declares area_size (up to 4 GiB), checked against the DMA window
+ * but never mapped whole: a platform that maps through an outbound window
+ * would otherwise burn window space on memory the card never touches.
+ */
 static uint32_t session_start(struct vmsg_card *c, const struct attach_req *r)
 {
-	volatile uint8_t *area =
-	    (volatile uint8_t *)c->plat.host_map(c->plat.ctx, r->area_addr, r->area_size);
+	volatile uint8_t *area = NULL;
+
+	if (c->plat.host_map)
+		area = (volatile uint8_t *)c->plat.host_map(c->plat.ctx, r->area_addr,
+							    c->host_area_min);
 	if (!area)
 		return VMSG_ATTACH_EAREA;
 	card_devices_reset(c); /* [ATT-C-5]: every device starts at status 0 */

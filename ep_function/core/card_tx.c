@@ -11,8 +11,6 @@
  * so nothing is lost silently. card_rx_drain() keeps CARD_PENDING_HEADROOM
  * entries free before it takes a request, so responses do not get there.
  */
-#include <string.h>
-
 #include "core_priv.h"
 #include "vmsg_bytes.h"
 
@@ -96,7 +94,7 @@ void card_pending_drop_events(struct vmsg_card *c, vmsg_dev_num_t dev, uint32_t 
 		if (pend_stale_event(pend_entry(c, from), c->pend.len[from], dev, vq))
 			continue;
 		if (to != from) {
-			memcpy(pend_entry(c, to), pend_entry(c, from), c->pend.len[from]);
+			vmsg_copy_bytes(pend_entry(c, to), pend_entry(c, from), c->pend.len[from]);
 			c->pend.len[to] = c->pend.len[from];
 		}
 		kept++;
@@ -127,7 +125,7 @@ static void pend_push(struct vmsg_card *c, const uint8_t *m, size_t len)
 		return;
 	}
 	at = (c->pend.head + c->pend.count) % CARD_PENDING_SLOTS;
-	memcpy(pend_entry(c, at), m, len);
+	vmsg_copy_bytes(pend_entry(c, at), m, len);
 	c->pend.len[at] = (uint16_t)len;
 	c->pend.count++;
 }

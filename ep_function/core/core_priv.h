@@ -4,7 +4,6 @@
  * ep_function/core only. Nothing outside core includes this header.
  *
  * File map (one job each):
- *   core_alloc.c    calloc/free wrappers (firmware replaces this file)
  *   card_create.c   create/destroy, configuration, BAR0 publication, epoch
  *   card_link.c     host_ctrl mailbox: ATTACH checks, session start, DETACH
  *   card_poll.c     vmsg_card_poll(), heartbeat, counters, accessors
@@ -17,6 +16,11 @@
  *   dev_config.c    GET/SET_CONFIG, EVENT_CONFIG
  *   dev_vq.c        GET/SET/RESET_VQUEUE, GET_SHM, EVENT_AVAIL
  *   dev_api.c       what backends call: host memory, EVENT_USED, log
+ *   card_inject.c   test hooks (vmsg_card_test.h): NOT in the library
+ *                   vmsg_core, only in vmsg_core_test (tests, vmsg-card-test)
+ *
+ * OS-free: no libc header. Copies and zeroing use vmsg_bytes.h, memory the
+ * platform's zalloc/free, log lines the platform's log (vmsg_card.h).
  */
 #ifndef VMSG_CORE_PRIV_H
 #define VMSG_CORE_PRIV_H
@@ -40,10 +44,6 @@
 #define CARD_MAX_QUEUE_SIZE 32768u
 
 #define REG_OFF(field) offsetof(struct vmsg_pcie_regs, field)
-
-/* Allocation: the only two places the core allocates go through these. */
-void *vmsg_core_zalloc(size_t size);
-void vmsg_core_free(void *p);
 
 /* FIFO of messages waiting for room in the c2h ring. */
 struct card_pending {

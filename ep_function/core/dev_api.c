@@ -12,9 +12,6 @@
  * already decided with vmsg_vq_dev_need_notify() call vmsg_dev_send_used()
  * and save those reads.
  */
-#include <stdarg.h>
-#include <stdio.h>
-
 #include "core_priv.h"
 #include "virtio_msg_build.h"
 #include "vmsg_bytes.h"
@@ -99,36 +96,39 @@ void vmsg_dev_notify_used(struct vmsg_dev *d, uint32_t vq)
 		vmsg_dev_send_used(d, vq);
 }
 
-static int fmt_prefix(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fmt_prefix(char *buf, size_t size, const char *fmt, ...)
+/* "NAME" + decimal dev_num + ": " into buf (no printf in the engine). */
+static void dev_log_prefix(char *buf, size_t size, const char *name, uint32_t num)
 {
-	va_list ap;
-	int n;
+	char digits[10];
+	size_t n = 0, k = 0;
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
+	while (*name && n + 1 < size)
+		buf[n++] = *name++;
+	do {
+		digits[k++] = (char)('0' + num % 10u);
+		num /= 10u;
+	} while (num && k < sizeof(digits));
+	while (k && n + 1 < size)
+		buf[n++] = digits[--k];
+	if (n + 1 < size)
+		buf[n++] = ':';
+	if (n + 1 < size)
+		buf[n++] = ' ';
+	buf[n] = '\0';
 }
 
 void vmsg_dev_log(struct vmsg_dev *d, int level, const char *fmt, ...)
 {
 	const struct vmsg_card_platform *p;
-	char line[200];
-	int n;
+	char prefix[48];
 	va_list ap;
 
 	if (!d || !d->card || !d->card->plat.log)
 		return;
 	p = &d->card->plat;
-	n = fmt_prefix(line, sizeof(line), "%s%u: ", d->ops && d->ops->name ? d->ops->name : "dev",
-		       (unsigned int)d->dev_num);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		n = 0;
+	dev_log_prefix(prefix, sizeof(prefix), d->ops && d->ops->name ? d->ops->name : "dev",
+		       (uint32_t)d->dev_num);
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	p->log(p->ctx, level, prefix, fmt, ap);
 	va_end(ap);
-	p->log(p->ctx, level, line);
 }

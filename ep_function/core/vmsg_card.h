@@ -5,14 +5,31 @@
  * The engine owns BAR0 (registers, h2c ring), the host area (c2h ring), the
  * link state machine and epoch, routing by dev_num, the bus messages
  * (GET_DEVICES, PING, EVENT_DEVICE, ERROR) and each device's transport state
- * machine. It never blocks and never allocates after vmsg_card_init() except
- * in vmsg_card_add_device(). A platform (sim, epf, uio) gives it memory,
- * interrupts and time through struct vmsg_card_platform; the daemon's event
- * loop calls vmsg_card_poll() whenever a doorbell rings or a timer expires.
- * Single-threaded: one caller at a time.
+ * machine. It never blocks and allocates only in vmsg_card_create(). A platform (sim, epf, uio)
+ * gives it memory, interrupts and time through struct vmsg_card_platform; the daemon's event loop
+ * calls vmsg_card_poll() whenever a doorbell rings or a timer expires. Single-threaded: one caller
+ * at a time.
+ *
+ * OS-free: no C library beyond the freestanding headers (stdint, stddef,
+ * stdbool, stdarg); memory comes from the platform's zalloc/free, log lines
+ * are formatted by the platform's log. ep_function/core/meson.build builds
+ * it with -ffreestanding -nostdinc and tests/kernel_compile as kernel code.
  */
 #ifndef VMSG_CARD_H
 #define VMSG_CARD_H
+
+#ifdef __KERNEL__
+#include <linux/limits.h>
+#include <linux/stdarg.h>
+#ifndef UINT32_MAX
+#define UINT32_MAX U32_MAX
+#endif
+#ifndef UINT16_MAX
+#define UINT16_MAX U16_MAX
+#endif
+#else
+#include <stdarg.h>
+#endif
 
 #include "vmsg_pcie.h"
 #include "virtio_msg_validate.h"
@@ -33,14 +50,21 @@ struct vmsg_card_platform {
 	int (*host_read)(void *ctx, uint64_t addr, void *dst, size_t len);
 	int (*host_write)(void *ctx, uint64_t addr, const void *src, size_t len);
 	/* Direct view of [addr, addr + len) or NULL if not mappable. Used for
-	 * the host area (c2h ring) only; valid until the next attach. */
+	 * the host area (c2h ring) only; valid until the next attach. May be
+	 * NULL: nothing is mappable, every ATTACH is refused (EAREA). */
 	volatile void *(*host_map)(void *ctx, uint64_t addr, size_t len);
 	/* Raise an interrupt towards the host (MSI-X / MSI vector). */
 	int (*raise_irq)(void *ctx, uint32_t vector);
 	/* Monotonic time in nanoseconds. */
 	uint64_t (*now_ns)(void *ctx);
-	/* Optional diagnostics sink (may be NULL). */
-	void (*log)(void *ctx, int level, const char *msg);
+	/* Zeroed memory, or NULL; and its release (never called with NULL).
+	 * Only vmsg_card_create() allocates and only vmsg_card_destroy() frees. */
+	void *(*zalloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *p);
+	/* Optional diagnostics sink (may be NULL): one line, prefix (a plain
+	 * string, e.g. "blk2: ", or "") followed by printf-style fmt and ap
+	 * (conversions used: %s %d %u %x %02x %llx). */
+	void (*log)(void *ctx, int level, const char *prefix, const char *fmt, va_list ap);
 };
 
 #define VMSG_LOG_ERR   3
@@ -123,76 +147,5 @@ const struct vmsg_card_stats *vmsg_card_stats(const struct vmsg_card *card);
 enum vmsg_link_state vmsg_card_link_state(const struct vmsg_card *card);
 uint32_t vmsg_card_epoch(const struct vmsg_card *card);
 const struct vmsg_card_platform *vmsg_card_platform(const struct vmsg_card *card);
-
-/* ---- test hooks (vmsg-card --hostile: a card that attacks its host) ----
- *
- * For tests only (ep_function/card/hostile.c); never used in production.
- * They put hostile traffic into the c2h ring through the engine's own
- * producer, between the engine's own messages: call them from outside
- * vmsg_card_poll() only. They never overwrite an unconsumed slot, never
- * reorder the engine's messages and only inject while nothing waits in the
- * engine's queue, with at least min_free slots free (0 means 1). After an
- * injection the c2h interrupt is raised if the host asked for one.
- * Returns 0, VMSG_CARD_TEST_BUSY (not now: no room, engine messages
- * waiting, host not caught up) or VMSG_CARD_TEST_REFUSED (not attached,
- * inside vmsg_card_poll(), bad arguments).
- */
-#define VMSG_CARD_TEST_BUSY    (-11)
-#define VMSG_CARD_TEST_REFUSED (-22)
-
-struct vmsg_card_test_c2h_info {
-	uint32_t slot_size; /* bytes, framing included */
-	uint32_t slot_count;
-	uint32_t free;	       /* free slots now (0 while the consumer index is impossible) */
-	uint32_t max_msg_size; /* the engine's message cap */
-	uint32_t prod;	       /* the engine's producer index */
-	uint32_t cons;	       /* the host's consumer index as last read (untrusted) */
-};
-
-/* A request of the host seen in the h2c ring (current epoch). */
-struct vmsg_card_test_req {
-	uint8_t type;
-	uint8_t msg_id;
-	vmsg_dev_num_t dev_num;
-	uint16_t token;
-	bool pending; /* not consumed by the engine yet: the host waits for it */
-};
-
-/* c2h ring geometry and indices: 0 or VMSG_CARD_TEST_REFUSED. */
-int vmsg_card_test_c2h_info(struct vmsg_card *card, struct vmsg_card_test_c2h_info *info);
-
-/* Produce msg (len 1..slot_size - 8, even beyond max_msg_size) with the
- * given slot epoch, exactly as the engine produces its own messages. */
-int vmsg_card_test_c2h_inject(struct vmsg_card *card, const void *msg, size_t len, uint32_t epoch,
-			      uint32_t min_free);
-
-/* Produce one slot with a raw framing (len and flags fields written as
- * given, even 0 or beyond the slot) followed by n payload bytes (at most
- * slot_size - 8 are copied). */
-int vmsg_card_test_c2h_inject_raw(struct vmsg_card *card, uint16_t len_field, uint16_t flags,
-				  uint32_t epoch, const void *payload, size_t n, uint32_t min_free);
-
-/*
- * Jump the c2h producer index by delta (> slot_count: an impossible index
- * for the host, which must count it and resynchronise, [RING-7]); the
- * engine then produces from the new index. Only when the host has consumed
- * every slot and nothing waits in the engine's queue; until the host's
- * consumer index shows it resynchronised the ring reads as full ([RING-8]),
- * so the engine's messages wait in its queue and none is lost. *from and
- * *to (may be NULL) get the old and new producer index.
- */
-int vmsg_card_test_c2h_jump(struct vmsg_card *card, uint32_t delta, uint32_t *from, uint32_t *to);
-
-/* The host's requests in the h2c ring, newest first (pending ones first),
- * at most max: their count. Read from BAR0, which the host can rewrite:
- * hints, not facts. */
-unsigned int vmsg_card_test_h2c_requests(struct vmsg_card *card, struct vmsg_card_test_req *out,
-					 unsigned int max);
-
-/* The message of the k-th most recent c2h slot (0: the newest), read back
- * from the host area: copies min(len, cap) bytes, returns the slot's len
- * field (0: k out of range or slot never written), *epoch its epoch. */
-size_t vmsg_card_test_c2h_recent(struct vmsg_card *card, uint32_t k, void *buf, size_t cap,
-				 uint32_t *epoch);
 
 #endif /* VMSG_CARD_H */

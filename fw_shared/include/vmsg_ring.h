@@ -26,6 +26,15 @@ struct vmsg_ring {
 	bool is_producer; /* which line this view owns (vmsg_ring_reset_local) */
 };
 
+/* Slot of free-running index idx (framing word first). For code that must
+ * look at slots in place, e.g. the card engine's test hooks; the ring's own
+ * functions are the only ones that read or write slots otherwise.
+ */
+static inline volatile uint8_t *vmsg_ring_slot(const struct vmsg_ring *r, uint32_t idx)
+{
+	return r->slots + (size_t)(idx & r->mask) * r->slot_size;
+}
+
 /* Error returns are negative errno-style values (portable, no errno.h). */
 #define VMSG_RING_EINVAL   22
 #define VMSG_RING_EAGAIN   11

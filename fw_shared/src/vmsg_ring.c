@@ -66,11 +66,6 @@ static void line_set_idx(volatile struct vmsg_ring_idx *l, uint32_t v)
 	VMSG_WRITE_ONCE32(&l->idx, vmsg_cpu_to_le32(v));
 }
 
-static volatile uint8_t *ring_slot(const struct vmsg_ring *r, uint32_t idx)
-{
-	return r->slots + (size_t)(idx & r->mask) * r->slot_size;
-}
-
 bool vmsg_ring_geometry_ok(uint32_t slot_size, uint32_t slot_count, size_t mem_size)
 {
 	if (slot_count < VMSG_RING_MIN_SLOTS || slot_count > VMSG_RING_MAX_SLOTS)
@@ -222,7 +217,7 @@ int vmsg_ring_produce(struct vmsg_ring *r, const void *msg, uint32_t len, uint32
 		if (r->local - r->cached >= r->slot_count)
 			return -VMSG_RING_EAGAIN;
 	}
-	slot = ring_slot(r, r->local);
+	slot = vmsg_ring_slot(r, r->local);
 	/* struct vmsg_slot_hdr {len, flags = 0, epoch} as one LE 64-bit word */
 	frame = (uint64_t)len | ((uint64_t)epoch << 32);
 	*(volatile uint64_t *)slot = vmsg_cpu_to_le64(frame);
@@ -282,7 +277,7 @@ int vmsg_ring_consume(struct vmsg_ring *r, void *buf, uint32_t buflen, uint32_t 
 		return -VMSG_RING_EPROTO;
 	}
 	vmsg_rmb();
-	slot = ring_slot(r, r->local);
+	slot = vmsg_ring_slot(r, r->local);
 	frame = vmsg_le64_to_cpu(*(const volatile uint64_t *)slot);
 	len = (uint32_t)(frame & 0xffffu);
 	if (len == 0 || len > r->slot_size - sizeof(struct vmsg_slot_hdr) || len > buflen)

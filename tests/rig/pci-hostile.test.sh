@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# (i) a hostile card: `vmsg-card --hostile all` injects garbage, wrong
+# (i) a hostile card: `vmsg-card-test --hostile all` (the test variant of
+# vmsg-card; the shipped one has no attack code) injects garbage, wrong
 # sizes and ids, unmatched and duplicated responses, out-of-range events,
 # READY storms, stale epochs, impossible slot lengths and producer indices
 # into the c2h ring while the VM writes, reads back and verifies files and
@@ -7,6 +8,7 @@
 # nothing, not declare the card dead, and the kernel must stay clean.
 # About 40 s. VMSG_CARD_HOSTILE_SEED makes a run repeatable.
 set -uo pipefail
+KB_CARD_NAME=vmsg-card-test
 . "$(dirname "$0")/scripts/kbus-lib.sh"
 kb_init
 truncate -s 32M "$KB_T/disk.img"

@@ -218,11 +218,18 @@ t_panic() {
 t_ivshmem() {
     local sock=$T/ivs.sock shm=$T/card-shm ram=/dev/shm/vmsg-rig-selftest-$$ qmp=$T/qmp.sock
     local word="RAM-VISIBLE-$$-$RANDOM"
-    (exec python3 "$RIG_DIR/ivshmem-mini-server.py" --socket "$sock" --shm-path "$shm" \
+    # A plain ivshmem server without a card (common/ivshmem).
+    local srv="" c
+    for c in "$RIG_DIR/../../build-check/gcc/common/vmsg-ivshmem-server" \
+        "$RIG_DIR/../../build/common/vmsg-ivshmem-server"; do
+        [ -x "$c" ] && { srv=$c; break; }
+    done
+    [ -n "$srv" ] || { fail "vmsg-ivshmem-server not built (meson setup build && ninja -C build)"; return; }
+    (exec "$srv" --socket "$sock" --shm-path "$shm" \
         --shm-size $((1 << 20)) --vectors 4 2>"$T/server.log") &
     SERVER_PID=$!
     for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-    [ -S "$sock" ] || { fail "ivshmem-mini-server did not start"; cat "$T/server.log"; return; }
+    [ -S "$sock" ] || { fail "vmsg-ivshmem-server did not start"; cat "$T/server.log"; return; }
 
     local mods=() autoload=0
     if build_module; then mods=(--modules "$MOD"); autoload=1; fi

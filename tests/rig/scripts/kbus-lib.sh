@@ -9,6 +9,9 @@
 #   VMSG_CARD        the vmsg-card binary (default: first existing of
 #                    build-check/gcc/ep_function/card/vmsg-card,
 #                    build/ep_function/card/vmsg-card)
+#   KB_CARD_NAME     set by a test before sourcing: vmsg-card-test for tests
+#                    that need the test variant (--hostile); then
+#                    VMSG_CARD_TEST, not VMSG_CARD, overrides the path
 #   VMSG_KMODS       directory holding virtio_msg.ko and vmsg_pci.ko
 #                    (default: host_driver/, rebuilt into the cache when
 #                    missing or not built for the kernel the rig boots)
@@ -47,20 +50,29 @@ kb_die() {
 	exit 1
 }
 
-kb_find_card() {
+# kb_find_built DIR/NAME: the first built copy (make check's gcc build,
+# then build/), or nothing.
+kb_find_built() {
 	local c
-	if [ -n "${VMSG_CARD:-}" ]; then
-		[ -x "$VMSG_CARD" ] || kb_die "VMSG_CARD=$VMSG_CARD is not executable"
-		return
-	fi
-	for c in "$KB_TOP/build-check/gcc/ep_function/card/vmsg-card" \
-		"$KB_TOP/build/ep_function/card/vmsg-card"; do
+	for c in "$KB_TOP/build-check/gcc/$1" "$KB_TOP/build/$1"; do
 		if [ -x "$c" ]; then
-			VMSG_CARD=$c
-			return
+			echo "$c"
+			return 0
 		fi
 	done
-	kb_die "vmsg-card not built (make check's build step, or meson setup build && ninja -C build; or set VMSG_CARD)"
+	return 1
+}
+
+kb_find_card() {
+	local name=${KB_CARD_NAME:-vmsg-card} var=VMSG_CARD
+	[ "$name" = vmsg-card ] || var=VMSG_CARD_TEST
+	if [ -n "${!var:-}" ]; then
+		[ -x "${!var}" ] || kb_die "$var=${!var} is not executable"
+		VMSG_CARD=${!var}
+		return
+	fi
+	VMSG_CARD=$(kb_find_built "ep_function/card/$name") ||
+		kb_die "$name not built (make check's build step, or meson setup build && ninja -C build; or set $var)"
 }
 
 # The kernel the rig boots (its default, or VMSG_RIG_KVER).

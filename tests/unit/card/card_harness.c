@@ -45,6 +45,7 @@ static volatile void *fp_map(void *ctx, uint64_t addr, size_t len)
 {
 	struct fake_plat *fp = ctx;
 
+	fp->map_len = len;
 	if (fp->map_fail || !host_range(addr, len))
 		return NULL;
 	return fake_host_ptr(fp, addr);
@@ -68,14 +69,36 @@ static uint64_t fp_now(void *ctx)
 	return fp->now += 1000;
 }
 
-static void fp_log(void *ctx, int level, const char *msg)
+static void fp_log(void *ctx, int level, const char *prefix, const char *fmt, va_list ap)
 {
 	struct fake_plat *fp = ctx;
+	char msg[200];
+
 	(void)level;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fp->logs++;
-	snprintf(fp->last_log, sizeof(fp->last_log), "%s", msg);
+	snprintf(fp->last_log, sizeof(fp->last_log), "%s%s", prefix, msg);
 	if (getenv("CARD_TEST_LOG"))
-		fprintf(stderr, "card: %s\n", msg);
+		fprintf(stderr, "card: %s\n", fp->last_log);
+}
+
+static void *fp_zalloc(void *ctx, size_t size)
+{
+	struct fake_plat *fp = ctx;
+
+	if (fp->alloc_fail)
+		return NULL;
+	fp->allocs++;
+	return calloc(1, size);
+}
+
+static void fp_free(void *ctx, void *p)
+{
+	struct fake_plat *fp = ctx;
+
+	assert_non_null(p);
+	fp->frees++;
+	free(p);
 }
 
 void fake_plat_init(struct fake_plat *fp)
@@ -97,6 +120,8 @@ void fake_plat_init(struct fake_plat *fp)
 	    .host_map = fp_map,
 	    .raise_irq = fp_irq,
 	    .now_ns = fp_now,
+	    .zalloc = fp_zalloc,
+	    .free = fp_free,
 	    .log = fp_log,
 	};
 }

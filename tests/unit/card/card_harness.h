@@ -36,6 +36,10 @@ struct fake_plat {
 	uint32_t irqs;
 	uint32_t last_vec;
 	bool map_fail;
+	size_t map_len;	 /* length of the last host_map() */
+	bool alloc_fail; /* zalloc returns NULL */
+	uint32_t allocs; /* zalloc calls that succeeded */
+	uint32_t frees;
 	uint32_t logs;
 	char last_log[256];
 	struct vmsg_card_platform plat;

@@ -114,6 +114,60 @@ static void test_attach_ok(void **state)
 	rig_fini(&r);
 }
 
+/* The host declares a host area of almost 4 GiB: the card maps only what
+ * it uses (host_area_min: the h2c consumer line and the c2h ring). The fake
+ * platform maps at most 1 MiB, so mapping the declared size fails. */
+static void test_attach_maps_only_what_is_needed(void **state)
+{
+	struct attach_args a;
+	struct rig r;
+	uint32_t min;
+
+	(void)state;
+	rig_init(&r, NULL);
+	min = bar_rd(&r.fp, REG(host_area_min));
+	attach_args_default(&r.th, &a);
+	a.area_size = 0xfffff000u;
+	assert_int_equal(thost_attach_with(&r.th, &a), VMSG_ATTACH_OK);
+	assert_int_equal(vmsg_card_link_state(r.card), VMSG_LINK_RUN);
+	assert_int_equal(r.fp.map_len, min);
+	assert_true(r.fp.map_len < FAKE_AREA_SIZE * 2u);
+	rig_fini(&r);
+}
+
+/* All engine memory comes from the platform and goes back to it. */
+static void test_alloc_through_platform(void **state)
+{
+	struct vmsg_card_config cfg;
+	struct fake_plat fp;
+	struct vmsg_card *c;
+	void *(*zalloc)(void *, size_t);
+
+	(void)state;
+	fake_plat_init(&fp);
+	vmsg_card_config_defaults(&cfg);
+	c = vmsg_card_create(&fp.plat, &cfg);
+	assert_non_null(c);
+	assert_true(fp.allocs >= 1u);
+	assert_int_equal(fp.frees, 0);
+	vmsg_card_destroy(c);
+	assert_int_equal(fp.frees, fp.allocs);
+
+	fp.allocs = fp.frees = 0;
+	fp.alloc_fail = true;
+	assert_null(vmsg_card_create(&fp.plat, &cfg));
+	fp.alloc_fail = false;
+
+	zalloc = fp.plat.zalloc;
+	fp.plat.zalloc = NULL; /* no allocator: refused, nothing allocated */
+	assert_null(vmsg_card_create(&fp.plat, &cfg));
+	fp.plat.zalloc = zalloc;
+	fp.plat.free = NULL;
+	assert_null(vmsg_card_create(&fp.plat, &cfg));
+	assert_int_equal(fp.allocs, 0);
+	fake_plat_fini(&fp);
+}
+
 static void expect_attach_error(struct rig *r, const struct attach_args *a, uint32_t err)
 {
 	uint32_t epoch = bar_rd(&r->fp, REG(epoch));
@@ -121,6 +175,30 @@ static void expect_attach_error(struct rig *r, const struct attach_args *a, uint
 	assert_int_equal(thost_attach_with(&r->th, a), err);
 	assert_int_equal(bar_rd(&r->fp, REG(link_state)), VMSG_LINK_READY);
 	assert_int_equal(bar_rd(&r->fp, REG(epoch)), epoch);
+}
+
+/* A platform that cannot map host memory (no host_map): created, BAR0
+ * published, every ATTACH refused with EAREA. */
+static void test_no_host_map(void **state)
+{
+	struct attach_args a;
+	struct rig r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	fake_plat_init(&r.fp);
+	r.fp.plat.host_map = NULL;
+	vmsg_card_config_defaults(&r.cfg);
+	r.cfg.dma_addr_bits = 40;
+	r.card = vmsg_card_create(&r.fp.plat, &r.cfg);
+	assert_non_null(r.card);
+	r.th.fp = &r.fp;
+	r.th.card = r.card;
+	r.th.max_msg = bar_rd(&r.fp, REG(max_msg_size));
+	attach_args_default(&r.th, &a);
+	expect_attach_error(&r, &a, VMSG_ATTACH_EAREA);
+	assert_int_equal(r.fp.map_len, 0); /* nothing was asked of the platform */
+	rig_fini(&r);
 }
 
 static void test_attach_errors(void **state)
@@ -415,6 +493,9 @@ int main(void)
 	    cmocka_unit_test(test_heartbeat_and_counters),
 	    cmocka_unit_test(test_attach_ok),
 	    cmocka_unit_test(test_attach_errors),
+	    cmocka_unit_test(test_attach_maps_only_what_is_needed),
+	    cmocka_unit_test(test_alloc_through_platform),
+	    cmocka_unit_test(test_no_host_map),
 	    cmocka_unit_test(test_attach_irq_not_offered),
 	    cmocka_unit_test(test_detach_new_epoch),
 	    cmocka_unit_test(test_reattach_while_run),

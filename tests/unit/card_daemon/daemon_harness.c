@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon_harness.h"
+#include "vmsg_ivshmem.h"
 
 const char *h_card_bin;
 
@@ -215,47 +217,25 @@ void h_rm_tree(const char *dir)
 	rm_flat(dir);
 }
 
-/* ---- ivshmem client ---- */
+/* ---- ivshmem client: common/ivshmem (vmsg_ivshmem.h) ---- */
 
 int h_ivs_recv(int sock, int64_t *value, int *fd, int timeout_ms)
 {
-	union {
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct pollfd p = {.fd = sock, .events = POLLIN};
-	uint64_t le;
-	struct iovec iov = {.iov_base = &le, .iov_len = sizeof(le)};
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = ctl.buf,
-	    .msg_controllen = sizeof(ctl.buf),
-	};
-	ssize_t n;
+	return ivs_recv_msg(sock, ivs_now_ms() + timeout_ms, value, fd) == 1 ? 0 : -1;
+}
 
-	*fd = -1;
-	if (poll(&p, 1, timeout_ms) <= 0)
-		return -1;
-	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-	if (n != (ssize_t)sizeof(le))
-		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int fds[4];
+static void h_ivs_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-			memcpy(fds, CMSG_DATA(c), nfd * sizeof(int));
-			for (size_t i = 0; i < nfd; i++) {
-				if (*fd < 0)
-					*fd = fds[i];
-				else
-					close(fds[i]); /* more than one fd: not the protocol */
-			}
-		}
-	}
-	*value = (int64_t)le; /* little-endian host */
-	return 0;
+static void h_ivs_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)level;
+	va_start(ap, fmt);
+	fputs("ivshmem client: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
 }
 
 static int fail(struct h_ivs *c, const char *what)
@@ -267,41 +247,22 @@ static int fail(struct h_ivs *c, const char *what)
 
 int h_ivs_connect(struct h_ivs *c, const char *sock_path, unsigned int vectors)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	unsigned int own = 0, card = 0;
 	struct stat st;
-	int64_t v;
-	int fd;
 
 	memset(c, 0, sizeof(*c));
+	c->sock = -1;
 	c->shm_fd = -1;
 	c->vectors = vectors;
-	for (int i = 0; i < H_MAX_VECTORS; i++)
-		c->card_efd[i] = c->own_efd[i] = -1;
-	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	if (c->sock < 0 || connect(c->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return fail(c, "connect failed");
-	if (h_ivs_recv(c->sock, &v, &fd, H_TIMEOUT_MS) < 0 || v != 0 || fd >= 0)
-		return fail(c, "expected protocol version 0 without fd");
-	if (h_ivs_recv(c->sock, &c->id, &fd, H_TIMEOUT_MS) < 0 || c->id < 1 || c->id > 65535 ||
-	    fd >= 0)
-		return fail(c, "expected a client id 1..65535 without fd");
-	if (h_ivs_recv(c->sock, &v, &c->shm_fd, H_TIMEOUT_MS) < 0 || v != -1 || c->shm_fd < 0)
-		return fail(c, "expected -1 with the shared memory fd");
-	while (own < vectors) {
-		if (h_ivs_recv(c->sock, &v, &fd, H_TIMEOUT_MS) < 0 || fd < 0)
-			return fail(c, "expected a peer id with an eventfd");
-		if (v == c->id) {
-			c->own_efd[own++] = fd;
-		} else if (v == 0 && card < vectors) {
-			c->card_efd[card++] = fd;
-		} else {
-			close(fd); /* another client's vectors */
-		}
-	}
-	if (card != vectors)
-		return fail(c, "did not get the card's (peer 0) eventfds before our own");
+	c->cl_valid = true; /* ivs_client_connect() leaves cl closable */
+	/* every vector of the card and ours: the server sends them in one burst */
+	if (ivs_client_connect(&c->cl, sock_path, H_TIMEOUT_MS, vectors, 50, h_ivs_log) < 0)
+		return fail(c, "connect or greeting failed");
+	c->sock = c->cl.sock;
+	c->id = c->cl.id;
+	c->shm_fd = c->cl.shm_fd;
+	if (c->cl.n_card_fd != vectors || c->cl.n_own_fd != vectors)
+		return fail(c,
+			    "did not get the card's (peer 0) and our own eventfds, one per vector");
 	if (fstat(c->shm_fd, &st) < 0 || st.st_size <= 0)
 		return fail(c, "fstat shm");
 	c->shm_size = (size_t)st.st_size;
@@ -315,40 +276,32 @@ int h_ivs_connect(struct h_ivs *c, const char *sock_path, unsigned int vectors)
 
 void h_ivs_close(struct h_ivs *c)
 {
-	for (int i = 0; i < H_MAX_VECTORS; i++) {
-		if (c->card_efd[i] >= 0)
-			close(c->card_efd[i]);
-		if (c->own_efd[i] >= 0)
-			close(c->own_efd[i]);
-		c->card_efd[i] = c->own_efd[i] = -1;
-	}
 	if (c->shm)
 		munmap((void *)c->shm, c->shm_size);
 	c->shm = NULL;
-	if (c->shm_fd >= 0)
-		close(c->shm_fd);
-	c->shm_fd = -1;
-	if (c->sock >= 0)
-		close(c->sock);
+	if (c->cl_valid)
+		ivs_client_close(&c->cl);
+	c->cl_valid = false;
 	c->sock = -1;
+	c->shm_fd = -1;
 }
 
 void h_ivs_ring(const struct h_ivs *c, unsigned int n)
 {
-	uint64_t one = 1;
+	int r = ivs_client_ring(&c->cl, n);
 
-	if (write(c->card_efd[n], &one, sizeof(one)) != (ssize_t)sizeof(one))
-		fprintf(stderr, "ivshmem client: ringing doorbell %u: %s\n", n, strerror(errno));
+	if (r < 0)
+		fprintf(stderr, "ivshmem client: ringing doorbell %u: %s\n", n, strerror(-r));
 }
 
 bool h_ivs_wait_irq(const struct h_ivs *c, unsigned int v, int timeout_ms)
 {
-	struct pollfd p = {.fd = c->own_efd[v], .events = POLLIN};
+	struct pollfd p = {.fd = v < c->cl.n_own_fd ? c->cl.own_fd[v] : -1, .events = POLLIN};
 	uint64_t cnt;
 
-	if (poll(&p, 1, timeout_ms) <= 0)
+	if (p.fd < 0 || poll(&p, 1, timeout_ms) <= 0)
 		return false;
-	return read(c->own_efd[v], &cnt, sizeof(cnt)) == (ssize_t)sizeof(cnt) && cnt > 0;
+	return read(p.fd, &cnt, sizeof(cnt)) == (ssize_t)sizeof(cnt) && cnt > 0;
 }
 
 bool h_wait_reg(const struct h_ivs *c, size_t off, uint32_t want, int timeout_ms)

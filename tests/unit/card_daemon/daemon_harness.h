@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vmsg_ivshmem.h"
+
 #define H_TIMEOUT_MS  5000
 #define H_MAX_VECTORS 32
 
@@ -41,16 +43,16 @@ void h_mkdtemp(char *buf, size_t len);
  * whatever single-level subdirectories it has. */
 void h_rm_tree(const char *dir);
 
-/* ---- ivshmem client ---- */
+/* ---- ivshmem client: common/ivshmem's, plus the mapped shared memory ---- */
 struct h_ivs {
-	int sock;
-	int64_t id;
-	int shm_fd;
+	struct ivs_client cl; /* card_fd[]: peer 0's doorbells; own_fd[]: our interrupts */
+	bool cl_valid;	      /* cl was set up by h_ivs_connect() */
+	int sock;	      /* == cl.sock */
+	int64_t id;	      /* == cl.id */
+	int shm_fd;	      /* == cl.shm_fd */
 	size_t shm_size;
 	volatile uint8_t *shm;
 	unsigned int vectors;
-	int card_efd[H_MAX_VECTORS]; /* peer 0: doorbells */
-	int own_efd[H_MAX_VECTORS];  /* our interrupts */
 };
 
 /* One protocol message: 0 and value (+ fd or -1), or -1 on error/timeout. */

@@ -21,8 +21,17 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-    {{NULL}, "--platform is required"},
-    {{"--platform", "foo", NULL}, "--platform 'foo': expected sim, epf or uio"},
+    {{NULL}, "--platform is required (known platforms: sim, epf (not implemented yet), uio"},
+    {{"--platform", "foo", NULL},
+     "--platform 'foo': unknown platform; known platforms: sim, epf (not implemented yet), "
+     "uio (not implemented yet)"},
+    {{"--platform", "epf", "--bar0-size", "1M", NULL},
+     "--bar0-size is an option of platform sim, not of platform epf"},
+    /* The shipped daemon has no test code: --hostile is vmsg-card-test's. */
+    {{"--platform", "sim", "--link", "/x", "--hostile", "all", NULL},
+     "unrecognized option '--hostile'"},
+    {{"--platform", "sim", "--link", "/x", "--hostile-rate", "5", NULL},
+     "unrecognized option '--hostile-rate'"},
     {{"--platform", "epf", "--link", "/nonexistent", NULL},
      "platform epf: not implemented yet (needs pci-epf-vmsg.ko, see ep_function/README.md)"},
     {{"--platform", "uio", NULL}, "platform uio: not implemented yet"},
@@ -105,6 +114,49 @@ static void test_help_is_a_manual(void **state)
 	}
 	assert_non_null(strstr(r.out, "--platform sim|epf|uio"));
 	assert_non_null(strstr(r.out, "ivshmem.sock"));
+	/* one section per registered platform, with its own options */
+	assert_non_null(strstr(r.out, "\nPLATFORMS\n"));
+	assert_non_null(strstr(r.out, "    sim - "));
+	assert_non_null(strstr(r.out, "    epf - "));
+	assert_non_null(strstr(r.out, "    uio - "));
+	assert_non_null(strstr(r.out, "Options of platform sim:\n        --host-mem FILE\n"));
+	assert_non_null(strstr(r.out, "        --bar0-size SIZE\n"));
+	/* what ships documents no test option */
+	assert_null(strstr(r.out, "--hostile"));
+}
+
+/* The test variant (argv[2]): --hostile documented and parsed; every bad
+ * use one message and exit 2. */
+static const char *card_test_bin;
+
+static void test_test_variant(void **state)
+{
+	static const char *help[] = {"--help", NULL};
+	static const char *bad_mode[] = {"--platform", "sim",		"--link", "/x",
+					 "--hostile",  "garbage,bogus", NULL};
+	static const char *rate_alone[] = {"--platform",     "sim", "--link", "/x",
+					   "--hostile-rate", "5",   NULL};
+	static struct h_run r;
+	const char *shipped = h_card_bin;
+
+	(void)state;
+	if (!card_test_bin) {
+		print_error("no vmsg-card-test path (argv[2])\n");
+		fail();
+	}
+	h_card_bin = card_test_bin;
+	h_run_card(&r, help);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "    --hostile MODE[,MODE...]\n"));
+	assert_non_null(strstr(r.out, "vmsg-card-test --platform sim ... --hostile"));
+	h_run_card(&r, bad_mode);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--hostile 'garbage,bogus': unknown or empty mode 'bogus': "
+				      "expected garbage, badsize"));
+	h_run_card(&r, rate_alone);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--hostile-rate needs --hostile MODE"));
+	h_card_bin = shipped;
 }
 
 static void test_version(void **state)
@@ -147,10 +199,11 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_help_is_a_manual),
 	    cmocka_unit_test(test_version),	  cmocka_unit_test(test_ctl_without_daemon),
-	    cmocka_unit_test(test_bad_link_dir),
+	    cmocka_unit_test(test_bad_link_dir),  cmocka_unit_test(test_test_variant),
 	};
 
 	if (h_init(argc, argv) < 0)
 		return 1;
+	card_test_bin = argc > 2 ? argv[2] : NULL;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
  * any engine message, which waits until the host caught up.
  */
 #include "card_harness.h"
+#include "vmsg_card_test.h"
 
 #define SLOTS 8u
 

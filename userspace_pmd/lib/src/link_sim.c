@@ -2,21 +2,20 @@
 /*
  * link_sim.c - the emulated link: a client of the card's ivshmem server.
  *
- * Protocol (QEMU docs/specs/ivshmem-spec.rst): the server sends 8-byte
- * little-endian int64 messages, some carrying one fd (SCM_RIGHTS): the
- * protocol version (0), our peer id, -1 with the shared memory fd (the
- * card's BAR0), then one message per vector per peer: that peer's id and
- * an eventfd. Peer 0 is the card: writing to its eventfd N rings doorbell N.
- * Our own eventfds are our interrupt vectors. A peer id without an fd means
- * that peer left. Everything the server sends is checked (sizes, fd types,
- * counts) and every read is bounded by a deadline.
+ * The protocol is common/ivshmem (vmsg_ivshmem.h), the one implementation
+ * the card's server and the tests use too: the shared memory fd is the
+ * card's BAR0, the card (peer VMSG_EMU_CARD_PEER_ID) has one eventfd per
+ * doorbell, ours are our interrupt vectors. Everything the server sends is
+ * checked there (values, fd types, counts) and every read is bounded by a
+ * deadline; the shared memory is checked here before it is mapped.
  *
  * Host memory is a shared file the card maps too; DMA address == offset.
  */
 #include "vmsg_host_link.h"
 #include "hostmem.h"
-#include "vmsg_pcie.h"
 #include "vmsg_barrier.h"
+#include "vmsg_ivshmem.h"
+#include "vmsg_pcie.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,14 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#define SIM_CARD_PEER	0
-#define SIM_MAX_FDS	VMSG_PCIE_MAX_VECTORS
 #define SIM_MAX_SHM	(1ull << 30)
 #define SIM_DEFAULT_MEM (64ull << 20)
 #define SIM_QUIET_MS	20 /* the rest of a burst already sent by the server */
@@ -43,16 +37,10 @@ struct link_sim {
 	struct vmsg_link link;
 	char *sock_path;
 	bool quiet;
-	int sock;
-	int peer_id;
-	bool card_gone;
+	struct ivs_client ivs;
 	/* BAR0 */
 	void *bar0;
 	size_t bar0_size;
-	int card_fd[SIM_MAX_FDS];
-	uint32_t n_card_fd;
-	int own_fd[SIM_MAX_FDS];
-	uint32_t n_own_fd;
 	/* host memory */
 	int mem_fd;
 	void *mem;
@@ -80,135 +68,19 @@ static void sim_log(struct link_sim *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int64_t now_ms(void)
+/* The ivshmem client's diagnostics (not passed when quiet). */
+static void sim_ivs_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sim_ivs_log(int level, const char *fmt, ...)
 {
-	struct timespec ts;
+	va_list ap;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int remaining(int64_t deadline)
-{
-	int64_t r = deadline - now_ms();
-
-	return r < 0 ? 0 : (r > 1000000 ? 1000000 : (int)r);
-}
-
-static bool is_eventfd(int fd)
-{
-	char path[64], target[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return false;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:[eventfd]") == 0;
-}
-
-/*
- * Read one 8-byte server message and at most one fd, by the deadline.
- * Returns 1 with *val (and *fd or -1), 0 if nothing arrived in time,
- * -ECONNRESET on EOF, other negative errors on protocol violations.
- */
-static int sim_recv(struct link_sim *s, int64_t deadline, int64_t *val, int *fd)
-{
-	uint8_t buf[8];
-	size_t got = 0;
-
-	*fd = -1;
-	while (got < sizeof(buf)) {
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(int) * 4)];
-		} ctl;
-		struct pollfd pfd = {.fd = s->sock, .events = POLLIN};
-		struct iovec iov = {.iov_base = buf + got, .iov_len = sizeof(buf) - got};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-		struct cmsghdr *c;
-		ssize_t n;
-		int pr;
-
-		pr = poll(&pfd, 1, remaining(deadline));
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr < 0)
-			return -errno;
-		if (pr == 0) {
-			if (got == 0)
-				return 0;
-			return -ETIMEDOUT; /* half a message: the server is broken */
-		}
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.b;
-		mh.msg_controllen = sizeof(ctl.b);
-		n = recvmsg(s->sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			goto eof;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			size_t nfd, i;
-			int fds[4];
-
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-				sim_log(s, "unexpected control message type %d", c->cmsg_type);
-				goto bad;
-			}
-			nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			if (nfd > 4)
-				nfd = 4;
-			memcpy(fds, CMSG_DATA(c), nfd * sizeof(int));
-			for (i = 0; i < nfd; i++) {
-				if (*fd < 0 && got == 0 && nfd == 1) {
-					*fd = fds[i];
-				} else {
-					close(fds[i]);
-					sim_log(s, "server sent more than one fd with a message");
-					goto bad;
-				}
-			}
-		}
-		if (mh.msg_flags & MSG_CTRUNC) {
-			sim_log(s, "control data truncated");
-			goto bad;
-		}
-		got += (size_t)n;
-	}
-	{
-		uint64_t u = (uint64_t)buf[0] | (uint64_t)buf[1] << 8 | (uint64_t)buf[2] << 16 |
-			     (uint64_t)buf[3] << 24 | (uint64_t)buf[4] << 32 |
-			     (uint64_t)buf[5] << 40 | (uint64_t)buf[6] << 48 |
-			     (uint64_t)buf[7] << 56;
-
-		*val = (int64_t)u;
-	}
-	return 1;
-eof:
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-	return -ECONNRESET;
-bad:
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-	return -EPROTO;
-}
-
-static void sim_close_fds(struct link_sim *s)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->n_card_fd; i++)
-		close(s->card_fd[i]);
-	for (i = 0; i < s->n_own_fd; i++)
-		close(s->own_fd[i]);
-	s->n_card_fd = s->n_own_fd = 0;
+	(void)level;
+	va_start(ap, fmt);
+	fputs("vmsg link sim: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
 }
 
 static void sim_disconnect(struct vmsg_link *l)
@@ -219,78 +91,7 @@ static void sim_disconnect(struct vmsg_link *l)
 		munmap(s->bar0, s->bar0_size);
 	s->bar0 = NULL;
 	s->bar0_size = 0;
-	sim_close_fds(s);
-	if (s->sock >= 0)
-		close(s->sock);
-	s->sock = -1;
-	s->peer_id = -1;
-	s->card_gone = false;
-}
-
-/* One peer message after setup: vectors of a peer, or a peer leaving. */
-static int sim_peer_msg(struct link_sim *s, int64_t val, int fd)
-{
-	if (val < 0 || val > 0xffff) {
-		if (fd >= 0)
-			close(fd);
-		sim_log(s, "bad peer id %lld", (long long)val);
-		return -EPROTO;
-	}
-	if (fd < 0) {
-		if (val == SIM_CARD_PEER) {
-			s->card_gone = true;
-			sim_log(s, "the card (peer 0) left");
-		}
-		return 0;
-	}
-	if (!is_eventfd(fd)) {
-		close(fd);
-		sim_log(s, "peer %lld sent an fd that is not an eventfd", (long long)val);
-		return -EPROTO;
-	}
-	if (val == SIM_CARD_PEER && !s->card_gone) {
-		if (s->n_card_fd >= SIM_MAX_FDS) {
-			close(fd);
-			sim_log(s, "card sent more than %u vectors", SIM_MAX_FDS);
-			return -EPROTO;
-		}
-		s->card_fd[s->n_card_fd++] = fd;
-	} else if (val == s->peer_id) {
-		if (s->n_own_fd >= SIM_MAX_FDS) {
-			close(fd);
-			sim_log(s, "server sent more than %u own vectors", SIM_MAX_FDS);
-			return -EPROTO;
-		}
-		s->own_fd[s->n_own_fd++] = fd;
-	} else {
-		close(fd); /* another host peer: nothing to do with us */
-	}
-	return 0;
-}
-
-static int sim_open_socket(struct link_sim *s, int64_t deadline)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-	if (strlen(s->sock_path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, s->sock_path);
-	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (fd < 0)
-			return -errno;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			s->sock = fd;
-			return 0;
-		}
-		close(fd);
-		if (errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN)
-			return -errno;
-		if (remaining(deadline) == 0)
-			return -ETIMEDOUT;
-		usleep(10000);
-	}
+	ivs_client_close(&s->ivs);
 }
 
 static int sim_map_shm(struct link_sim *s, int fd)
@@ -321,70 +122,19 @@ static int sim_map_shm(struct link_sim *s, int fd)
 static int sim_connect(struct vmsg_link *l, int timeout_ms)
 {
 	struct link_sim *s = to_sim(l);
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	int64_t val;
-	int fd, ret, step = 0;
+	int ret;
 
 	sim_disconnect(l);
-	ret = sim_open_socket(s, deadline);
-	if (ret)
+	/* the card's doorbells 0 and 1 at least, then the rest of the burst */
+	ret = ivs_client_connect(&s->ivs, s->sock_path, timeout_ms, 2, SIM_QUIET_MS,
+				 s->quiet ? NULL : sim_ivs_log);
+	if (ret < 0)
 		return ret;
-	/* version, our id, shared memory */
-	while (step < 3) {
-		ret = sim_recv(s, deadline, &val, &fd);
-		if (ret == 0)
-			ret = -ETIMEDOUT;
-		if (ret < 0)
-			goto fail;
-		if (step == 0 && (val != 0 || fd >= 0)) {
-			sim_log(s, "unsupported ivshmem protocol version %lld", (long long)val);
-			ret = -EPROTO;
-		} else if (step == 1 && (val <= 0 || val > 0xffff || fd >= 0)) {
-			sim_log(s, "bad peer id %lld", (long long)val);
-			ret = -EPROTO;
-		} else if (step == 1) {
-			s->peer_id = (int)val;
-		} else if (step == 2 && (val != -1 || fd < 0)) {
-			sim_log(s, "expected the shared memory fd, got %lld", (long long)val);
-			ret = -EPROTO;
-		} else if (step == 2) {
-			ret = sim_map_shm(s, fd);
-		}
-		if (fd >= 0)
-			close(fd);
-		if (ret < 0)
-			goto fail;
-		step++;
+	ret = sim_map_shm(s, s->ivs.shm_fd);
+	if (ret < 0) {
+		sim_log(s, "connect to %s failed: %s", s->sock_path, strerror(-ret));
+		sim_disconnect(l);
 	}
-	/* peers' vectors; ours come last in the server's burst */
-	while (s->n_own_fd == 0 || s->n_card_fd < 2) {
-		ret = sim_recv(s, deadline, &val, &fd);
-		if (ret == 0)
-			ret = -ETIMEDOUT;
-		if (ret < 0)
-			goto fail;
-		ret = sim_peer_msg(s, val, fd);
-		if (ret < 0)
-			goto fail;
-		if (s->card_gone) {
-			ret = -ECONNRESET;
-			goto fail;
-		}
-	}
-	for (;;) {
-		ret = sim_recv(s, now_ms() + SIM_QUIET_MS, &val, &fd);
-		if (ret <= 0)
-			break;
-		ret = sim_peer_msg(s, val, fd);
-		if (ret < 0)
-			goto fail;
-	}
-	if (ret < 0 && ret != -ETIMEDOUT)
-		goto fail;
-	return 0;
-fail:
-	sim_log(s, "connect to %s failed: %s", s->sock_path, strerror(-ret));
-	sim_disconnect(l);
 	return ret;
 }
 
@@ -401,22 +151,19 @@ static int sim_doorbell(struct vmsg_link *l, uint32_t idx, uint32_t value)
 {
 	struct link_sim *s = to_sim(l);
 	volatile struct vmsg_pcie_regs *r = s->bar0;
-	uint64_t one = 1;
 
-	if (!r || idx >= s->n_card_fd || idx >= VMSG_PCIE_MAX_DOORBELLS)
+	if (!r || idx >= s->ivs.n_card_fd || idx >= VMSG_PCIE_MAX_DOORBELLS)
 		return -EINVAL;
 	/* The register write is the doorbell on a real link; the eventfd is
 	 * what the emulated one delivers. */
 	VMSG_WRITE_ONCE32(&r->doorbell[idx], value);
 	vmsg_mb();
-	if (write(s->card_fd[idx], &one, sizeof(one)) != sizeof(one))
-		return -errno;
-	return 0;
+	return ivs_client_ring(&s->ivs, idx);
 }
 
 static uint32_t sim_num_vectors(struct vmsg_link *l)
 {
-	return to_sim(l)->n_own_fd;
+	return to_sim(l)->ivs.n_own_fd;
 }
 
 static int sim_wait_irq(struct vmsg_link *l, uint32_t vec, int timeout_ms)
@@ -426,9 +173,9 @@ static int sim_wait_irq(struct vmsg_link *l, uint32_t vec, int timeout_ms)
 	uint64_t cnt;
 	int pr;
 
-	if (vec >= s->n_own_fd)
+	if (vec >= s->ivs.n_own_fd)
 		return -EINVAL;
-	pfd.fd = s->own_fd[vec];
+	pfd.fd = s->ivs.own_fd[vec];
 	pfd.events = POLLIN;
 	do
 		pr = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
@@ -446,29 +193,16 @@ static int sim_irq_fd(struct vmsg_link *l, uint32_t vec)
 {
 	struct link_sim *s = to_sim(l);
 
-	return vec < s->n_own_fd ? s->own_fd[vec] : -1;
+	return vec < s->ivs.n_own_fd ? s->ivs.own_fd[vec] : -1;
 }
 
 static int sim_peer_alive(struct vmsg_link *l)
 {
 	struct link_sim *s = to_sim(l);
-	int64_t val;
-	int fd, ret;
 
-	if (s->sock < 0)
+	if (s->ivs.sock < 0)
 		return 0;
-	while (!s->card_gone) {
-		ret = sim_recv(s, now_ms(), &val, &fd);
-		if (ret == 0)
-			break;
-		if (ret < 0) {
-			s->card_gone = true; /* the server is the card */
-			break;
-		}
-		if (sim_peer_msg(s, val, fd) < 0)
-			s->card_gone = true;
-	}
-	return s->card_gone ? 0 : 1;
+	return ivs_client_card_alive(&s->ivs) ? 1 : 0;
 }
 
 static int sim_set_dma_bits(struct vmsg_link *l, uint32_t bits)
@@ -577,8 +311,9 @@ int vmsg_link_sim_create(const struct vmsg_link_sim_params *p, struct vmsg_link 
 	if (!s)
 		return -ENOMEM;
 	s->link.ops = &sim_ops;
-	s->sock = -1;
-	s->peer_id = -1;
+	s->ivs.sock = -1;
+	s->ivs.shm_fd = -1;
+	s->ivs.id = -1;
 	s->mem_fd = -1;
 	s->quiet = p->quiet;
 	s->sock_path = strdup(p->sock_path);
@@ -602,5 +337,5 @@ int vmsg_link_sim_create(const struct vmsg_link_sim_params *p, struct vmsg_link 
 
 int vmsg_link_sim_peer_id(struct vmsg_link *l)
 {
-	return l && l->ops == &sim_ops ? to_sim(l)->peer_id : -1;
+	return l && l->ops == &sim_ops ? to_sim(l)->ivs.id : -1;
 }

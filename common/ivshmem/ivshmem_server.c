@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
 /*
- * ivshmem_server.c - QEMU ivshmem server protocol, card = peer 0.
+ * ivshmem_server.c - QEMU ivshmem server protocol (vmsg_ivshmem.h), with
+ * the card as peer IVS_CARD_PEER_ID, or without a card (a plain server).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,11 +13,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vcard_log.h"
-#include "ivshmem_server.h"
+#include "vmsg_ivshmem.h"
 
-#define IVS_MAX_ID	65535 /* the ivshmem doorbell register has 16 bits of peer id */
 #define IVS_DISCARD_MAX 4096
+
+#define ivs_log(s, level, ...)                                                                     \
+	do {                                                                                       \
+		if ((s)->log)                                                                      \
+			(s)->log(level, __VA_ARGS__);                                              \
+	} while (0)
+#define card_err(...)  ivs_log(s, IVS_LOG_ERR, __VA_ARGS__)
+#define card_warn(...) ivs_log(s, IVS_LOG_WARN, __VA_ARGS__)
+#define card_info(...) ivs_log(s, IVS_LOG_INFO, __VA_ARGS__)
+#define card_dbg(...)  ivs_log(s, IVS_LOG_DEBUG, __VA_ARGS__)
 
 struct ivs_peer {
 	bool used;
@@ -32,6 +41,8 @@ struct ivs_server {
 	int listen_fd;
 	int shm_fd;
 	uint32_t vectors;
+	bool with_card; /* the card is peer IVS_CARD_PEER_ID with eventfds */
+	ivs_log_fn log;
 	struct ivs_peer card;
 	struct ivs_peer clients[IVS_MAX_CLIENTS];
 	uint16_t next_id;
@@ -52,7 +63,7 @@ static void peer_close_fds(struct ivs_peer *p, uint32_t vectors)
 	p->sock = -1;
 }
 
-static int peer_make_eventfds(struct ivs_peer *p, uint32_t vectors)
+static int peer_make_eventfds(const struct ivs_server *s, struct ivs_peer *p, uint32_t vectors)
 {
 	for (uint32_t v = 0; v < IVS_MAX_VECTORS; v++)
 		p->efd[v] = -1;
@@ -69,54 +80,11 @@ static int peer_make_eventfds(struct ivs_peer *p, uint32_t vectors)
 	return 0;
 }
 
-/* One protocol message: an int64 in little endian, optionally one fd.
- * Never blocks: a client that does not drain its socket is dropped. */
-static int send_msg(int sock, int64_t value, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	uint64_t le = (uint64_t)value;
-	struct iovec iov;
-	struct msghdr msg;
-	ssize_t n;
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	le = __builtin_bswap64(le);
-#endif
-	iov.iov_base = &le;
-	iov.iov_len = sizeof(le);
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	do {
-		n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n != (ssize_t)sizeof(le))
-		return -EPIPE;
-	return 0;
-}
-
 /* Send peer p's eventfds (one message per vector, p's id each) to sock. */
 static int send_peer_vectors(const struct ivs_server *s, int sock, const struct ivs_peer *p)
 {
 	for (uint32_t v = 0; v < s->vectors; v++) {
-		int r = send_msg(sock, p->id, p->efd[v]);
+		int r = ivs_send_msg(sock, p->id, p->efd[v]);
 
 		if (r < 0)
 			return r;
@@ -167,7 +135,7 @@ static void reap(struct ivs_server *s)
 
 				if (!o->used || o->dead)
 					continue;
-				r = send_msg(o->sock, p->id, -1);
+				r = ivs_send_msg(o->sock, p->id, -1);
 				if (r < 0) {
 					card_warn("ivshmem: peer %u: cannot send disconnect of "
 						  "peer %u: %s; dropping it",
@@ -205,13 +173,13 @@ static int setup_client(struct ivs_server *s, struct ivs_peer *p)
 {
 	int r;
 
-	r = send_msg(p->sock, IVS_PROTOCOL_VERSION, -1);
+	r = ivs_send_msg(p->sock, IVS_PROTOCOL_VERSION, -1);
 	if (r == 0)
-		r = send_msg(p->sock, p->id, -1);
+		r = ivs_send_msg(p->sock, p->id, -1);
 	if (r == 0)
-		r = send_msg(p->sock, -1, s->shm_fd);
+		r = ivs_send_msg(p->sock, -1, s->shm_fd);
 	/* Other peers, the card first, then the client itself. */
-	if (r == 0)
+	if (r == 0 && s->with_card)
 		r = send_peer_vectors(s, p->sock, &s->card);
 	for (int i = 0; r == 0 && i < IVS_MAX_CLIENTS; i++) {
 		const struct ivs_peer *o = &s->clients[i];
@@ -252,7 +220,7 @@ static void accept_client(struct ivs_server *s)
 	p->sock = sock;
 	p->id = alloc_id(s);
 	p->seq = ++s->seq;
-	r = peer_make_eventfds(p, s->vectors);
+	r = peer_make_eventfds(s, p, s->vectors);
 	if (r == 0)
 		r = setup_client(s, p);
 	if (r < 0) {
@@ -285,7 +253,7 @@ static void accept_client(struct ivs_server *s)
 
 /* A client has something for us: clients never speak, so discard it (a
  * bounded amount per wakeup) and notice EOF or errors. */
-static void client_input(struct ivs_peer *p, short revents)
+static void client_input(const struct ivs_server *s, struct ivs_peer *p, short revents)
 {
 	char buf[512];
 	size_t total = 0;
@@ -322,25 +290,32 @@ static bool drain_eventfd(int fd)
 	return n == (ssize_t)sizeof(v) && v != 0;
 }
 
-struct ivs_server *ivs_server_create(const char *sock_path, int shm_fd, uint32_t vectors)
+struct ivs_server *ivs_server_create(const char *sock_path, int shm_fd, uint32_t vectors,
+				     bool with_card, ivs_log_fn log)
 {
 	struct sockaddr_un sa;
 	struct ivs_server *s;
 
 	if (vectors == 0 || vectors > IVS_MAX_VECTORS) {
-		card_err("ivshmem: %u vectors: must be 1..%d", vectors, IVS_MAX_VECTORS);
+		if (log)
+			log(IVS_LOG_ERR, "ivshmem: %u vectors: must be 1..%d", vectors,
+			    IVS_MAX_VECTORS);
 		return NULL;
 	}
 	if (strlen(sock_path) >= sizeof(sa.sun_path)) {
-		card_err("ivshmem: socket path %s is too long (max %zu bytes)", sock_path,
-			 sizeof(sa.sun_path) - 1);
+		if (log)
+			log(IVS_LOG_ERR, "ivshmem: socket path %s is too long (max %zu bytes)",
+			    sock_path, sizeof(sa.sun_path) - 1);
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		card_err("ivshmem: out of memory");
+		if (log)
+			log(IVS_LOG_ERR, "ivshmem: out of memory");
 		return NULL;
 	}
+	s->log = log;
+	s->with_card = with_card;
 	snprintf(s->path, sizeof(s->path), "%s", sock_path);
 	s->listen_fd = -1;
 	s->shm_fd = shm_fd;
@@ -355,7 +330,9 @@ struct ivs_server *ivs_server_create(const char *sock_path, int shm_fd, uint32_t
 		for (int v = 0; v < IVS_MAX_VECTORS; v++)
 			s->clients[i].efd[v] = -1;
 	}
-	if (peer_make_eventfds(&s->card, vectors) < 0)
+	for (int v = 0; v < IVS_MAX_VECTORS; v++)
+		s->card.efd[v] = -1;
+	if (with_card && peer_make_eventfds(s, &s->card, vectors) < 0)
 		goto fail;
 
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -379,8 +356,11 @@ struct ivs_server *ivs_server_create(const char *sock_path, int shm_fd, uint32_t
 		unlink(sock_path);
 		goto fail;
 	}
-	card_info("ivshmem: listening on %s (%u vectors, card is peer %d)", sock_path, vectors,
-		  IVS_CARD_PEER_ID);
+	if (with_card)
+		card_info("ivshmem: listening on %s (%u vectors, card is peer %d)", sock_path,
+			  vectors, IVS_CARD_PEER_ID);
+	else
+		card_info("ivshmem: listening on %s (%u vectors, no card)", sock_path, vectors);
 	return s;
 fail:
 	if (s->listen_fd >= 0)
@@ -438,7 +418,7 @@ uint32_t ivs_server_handle(struct ivs_server *s, const struct pollfd *pfd, int n
 			struct ivs_peer *p = &s->clients[i];
 
 			if (p->used && !p->dead && p->sock == pfd[k].fd) {
-				client_input(p, pfd[k].revents);
+				client_input(s, p, pfd[k].revents);
 				any_dead |= p->dead;
 				break;
 			}
