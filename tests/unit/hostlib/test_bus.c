@@ -7,6 +7,8 @@
  */
 #include "common.h"
 
+#include "bus_priv.h" /* BUS_MAX_PENDING_PONGS */
+
 #include "virtio_msg_build.h"
 #include "vmsg_barrier.h"
 #include "vmsg_bytes.h"
@@ -434,6 +436,51 @@ static void ping_from_card(void **state)
 	assert_int_equal(f->fc->last_ping_resp[0], VIRTIO_MSG_TYPE_BUS | VIRTIO_MSG_TYPE_RESPONSE);
 	assert_int_equal(vmsg_get_le16(f->fc->last_ping_resp + 4), 77);
 	assert_int_equal(vmsg_get_le32(f->fc->last_ping_resp + 8), 0xabcd1234);
+}
+
+/*
+ * [BUS-4] without recursion: the card stops consuming h2c and refills c2h
+ * with PINGs at every doorbell. Answering them must neither recurse (each
+ * answer found h2c full, drained c2h again, met the next PING: one stack
+ * frame with a 4 KiB buffer per PING, a crash long before the 20,000th)
+ * nor wait: the first answers fill h2c, BUS_MAX_PENDING_PONGS wait for
+ * room, the rest are dropped and counted. Once the card consumes again,
+ * every answer kept reaches it.
+ */
+#define FLOOD 20000u
+static void ping_flood_h2c_stalled(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsg_host_bus_stats st;
+	uint32_t slots, kept;
+	uint64_t t0;
+
+	f->opts.request_timeout_ms = 50;
+	fx_attach(f);
+	slots = f->fc->h2c.slot_count;
+	f->fc->stalled = true;
+	f->fc->flood_pings = FLOOD;
+	/* its doorbell starts the flood; never answered (h2c is not consumed) */
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), -ETIMEDOUT);
+	t0 = fx_now_ms();
+	do {
+		assert_true(fx_now_ms() - t0 < 20000);
+		fc_flood(f->fc);
+	} while (vmsg_host_bus_poll(f->bus) > 0 || f->fc->flood_pings);
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(f->fc->flood_sent, FLOOD);
+	assert_int_equal(st.rx_pings, FLOOD);
+	assert_int_equal(vmsg_host_bus_state(f->bus), VMSG_HOST_RUN);
+	/* h2c holds the first answers (one slot has our PING), a bounded
+	 * number wait for room, the rest were dropped */
+	kept = (uint32_t)(FLOOD - st.ping_resp_dropped);
+	assert_int_equal(kept, slots - 1 + BUS_MAX_PENDING_PONGS);
+	/* the card consumes again: every answer kept arrives, none twice */
+	f->fc->stalled = false;
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+	vmsg_host_bus_poll(f->bus);
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+	assert_int_equal(f->fc->ping_resps, kept);
 }
 
 /* ---- liveness ---- */
@@ -886,6 +933,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(requests_refused_locally, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(events, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(ping_from_card, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(ping_flood_h2c_stalled, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(peer_dead, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(card_restart, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(detach, fx_setup, fx_teardown),
