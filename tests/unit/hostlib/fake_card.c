@@ -12,8 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BAR0_SIZE  0x10000u
-#define MEM_SIZE   (4u << 20)
+#define BAR0_SIZE 0x10000u
+#ifndef FC_MEM_SIZE
+#define FC_MEM_SIZE (4u << 20) /* host DMA memory (the fuzzer uses less) */
+#endif
+#define MEM_SIZE   FC_MEM_SIZE
 #define SLOT	   320u
 #define SLOTS	   64u
 #define RING_BYTES VMSG_RING_BYTES(SLOT, SLOTS)

@@ -14,6 +14,7 @@
 #include "vmsg_bytes.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #define REGW(fc, f, v)                                                                             \
@@ -483,6 +484,57 @@ static void ping_flood_h2c_stalled(void **state)
 	assert_int_equal(f->fc->ping_resps, kept);
 }
 
+/*
+ * Several threads wait for traffic while another talks to the card (polling
+ * mode: bus_wait_traffic() spins on the c2h ring). Every look at the ring
+ * and the link state happens under the bus lock; run under TSan
+ * (-Db_sanitize=thread) this reports a data race if one does not.
+ */
+struct waiter_arg {
+	struct vmsg_host_bus *bus;
+	bool stop; /* atomic */
+	uint64_t rounds;
+};
+
+static void *waiter(void *p)
+{
+	struct waiter_arg *a = p;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		vmsg_host_bus_wait(a->bus, 1);
+		a->rounds++;
+	}
+	return NULL;
+}
+
+static void concurrent_waiters(void **state)
+{
+	struct fixture *f = *state;
+	struct waiter_arg a[2];
+	pthread_t th[2];
+	uint64_t t0;
+	int i, pings = 0;
+
+	f->opts.poll_mode = true;
+	fx_attach(f);
+	for (i = 0; i < 2; i++) {
+		a[i] = (struct waiter_arg){.bus = f->bus};
+		assert_int_equal(pthread_create(&th[i], NULL, waiter, &a[i]), 0);
+	}
+	t0 = fx_now_ms();
+	while (fx_now_ms() - t0 < 200) {
+		assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+		pings++;
+	}
+	for (i = 0; i < 2; i++) {
+		__atomic_store_n(&a[i].stop, true, __ATOMIC_RELEASE);
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_true(a[i].rounds > 0);
+	}
+	assert_true(pings > 0);
+	assert_int_equal(vmsg_host_bus_state(f->bus), VMSG_HOST_RUN);
+}
+
 /* ---- liveness ---- */
 
 static void peer_dead(void **state)
@@ -934,6 +986,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(events, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(ping_from_card, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(ping_flood_h2c_stalled, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(concurrent_waiters, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(peer_dead, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(card_restart, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(detach, fx_setup, fx_teardown),
