@@ -41,11 +41,12 @@
 #include "vmsg_host_dev.h"
 #include "vmsg_host_drivers.h"
 
-#define MAX_OPS	 256u
-#define DEV_BLK	 1
-#define DEV_NET	 2
-#define DEV_RNG	 3
-#define IO_BYTES 4096u
+#define MAX_OPS	     256u
+#define DEV_BLK	     1
+#define DEV_NET	     2
+#define DEV_RNG	     3
+#define IO_BYTES     4096u
+#define MAX_ATTACHES 4u
 
 struct in {
 	const uint8_t *p;
@@ -335,6 +336,16 @@ static void raw_dev(struct host *h)
 	vmsg_host_dev_close(d);
 }
 
+/* Attaching scans the whole device space (65,536 numbers): a few per input
+ * cover the paths, more only slow the fuzzer down. */
+static bool few_attaches(struct host *h)
+{
+	struct vmsg_host_bus_stats st;
+
+	vmsg_host_bus_get_stats(h->bus, &st);
+	return st.attaches < MAX_ATTACHES;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -366,8 +377,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.poll_mode = opt & 1u;
 	o.request_timeout_ms = 1;
 	o.reset_timeout_ms = 2;
-	o.attach_timeout_ms = 20;
-	o.connect_timeout_ms = 20;
+	o.attach_timeout_ms = 3;
+	o.connect_timeout_ms = 3;
 	o.ping_interval_ms = 1;
 	o.ping_misses = 1u + (opt >> 1 & 3u);
 	o.auto_reattach = opt & 8u;
@@ -405,7 +416,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vmsg_host_bus_ping(h.bus, NULL);
 			break;
 		case 5:
-			vmsg_host_bus_liveness(h.bus);
+			if (few_attaches(&h))
+				vmsg_host_bus_liveness(h.bus);
 			break;
 		case 6: {
 			uint32_t off = (take2() & ~3u) % (uint32_t)h.fc->bar0_size;
@@ -435,6 +447,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			card_used(&h);
 			break;
 		default:
+			if (!few_attaches(&h))
+				break;
 			fc_restart(h.fc);
 			vmsg_host_bus_liveness(h.bus);
 			if (vmsg_host_bus_state(h.bus) != VMSG_HOST_RUN) {
