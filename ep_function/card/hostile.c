@@ -22,6 +22,7 @@
  *   in hostile.skipped).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,11 +43,16 @@
 #define STORM_BURST   16u     /* READY events per storm */
 #define RECENT_SCAN   16u     /* c2h slots looked at for a response to duplicate */
 #define RETRY_TICKS   8u      /* a mode that found no room is tried again this often */
+#define PINGFLOOD_MS  1500u   /* pingflood: how long the engine is not polled */
+#define USEDRUN_AHEAD 0x8000u /* usedrun: used idx beyond the device's own */
+#define USEDRUN_MAX   64u     /* usedrun: queues remembered as attacked */
 
 static const char *const mode_names[HOSTILE__COUNT] = {
-    [HOSTILE_GARBAGE] = "garbage",   [HOSTILE_BADSIZE] = "badsize",   [HOSTILE_BADID] = "badid",
-    [HOSTILE_BADTOKEN] = "badtoken", [HOSTILE_BADEVENT] = "badevent", [HOSTILE_STALE] = "stale",
-    [HOSTILE_BADSLOT] = "badslot",   [HOSTILE_BADINDEX] = "badindex",
+    [HOSTILE_GARBAGE] = "garbage",     [HOSTILE_BADSIZE] = "badsize",
+    [HOSTILE_BADID] = "badid",	       [HOSTILE_BADTOKEN] = "badtoken",
+    [HOSTILE_BADEVENT] = "badevent",   [HOSTILE_STALE] = "stale",
+    [HOSTILE_BADSLOT] = "badslot",     [HOSTILE_BADINDEX] = "badindex",
+    [HOSTILE_PINGFLOOD] = "pingflood", [HOSTILE_USEDRUN] = "usedrun",
 };
 
 static struct {
@@ -63,6 +69,13 @@ static struct {
 	uint32_t storm_next; /* next dev_num of a READY storm */
 	uint64_t count[HOSTILE__COUNT];
 	uint64_t ticks, skipped;
+	/* usedrun: queues already attacked (one shot per queue and session) */
+	struct {
+		vmsg_dev_num_t dev;
+		uint32_t vq;
+		uint32_t epoch;
+	} usedrun_done[USEDRUN_MAX];
+	unsigned int n_usedrun;
 } H;
 
 /* One attack's view of the card. */
@@ -844,10 +857,90 @@ static int do_badindex(struct hctx *x)
 	return vmsg_card_test_c2h_jump(x->card, delta, NULL, NULL) == 0 ? 1 : 0;
 }
 
+/*
+ * Not in "all". The engine is not polled for PINGFLOOD_MS, so nothing in
+ * the h2c ring is consumed; meanwhile every free c2h slot gets a bus PING.
+ * The host owes an answer to each and finds the h2c ring full: it must
+ * neither recurse nor wait past its deadline, and must stay bounded.
+ */
+static int do_pingflood(struct hctx *x)
+{
+	uint64_t end = mono_ns() + (uint64_t)PINGFLOOD_MS * 1000000ull;
+	uint8_t m[16];
+	int sent = 0;
+
+	while (mono_ns() < end && vmsg_card_link_state(x->card) == VMSG_LINK_RUN) {
+		size_t len =
+		    vmsg_build_bus_ping_req(m, sizeof(m), (uint16_t)(1u + below(0xfffe)), rnd32());
+
+		if (len && vmsg_card_test_c2h_inject(x->card, m, len, x->epoch, 1) == 0) {
+			sent++;
+			continue;
+		}
+		sched_yield(); /* ring full: let the host drain it */
+	}
+	return sent;
+}
+
+/* Attacked once per queue and session: a host that reset the device and
+ * programmed new rings must find them working. */
+static bool usedrun_done(vmsg_dev_num_t dev, uint32_t vq, uint32_t epoch)
+{
+	for (unsigned int i = 0; i < H.n_usedrun; i++)
+		if (H.usedrun_done[i].dev == dev && H.usedrun_done[i].vq == vq &&
+		    H.usedrun_done[i].epoch == epoch)
+			return true;
+	return false;
+}
+
+/*
+ * Not in "all". The used ring's idx of every ready queue (device with
+ * DRIVER_OK) jumps USEDRUN_AHEAD beyond what the device itself published:
+ * more used entries than chains in flight. Once per queue and session, so
+ * the host sees one consistent lie (written twice it would wrap back).
+ */
+static int do_usedrun(struct hctx *x)
+{
+	int hit = 0;
+
+	for (unsigned int i = 0; i < x->npresent; i++) {
+		struct vmsg_dev *d = x->present[i];
+
+		if (!(d->status & VIRTIO_MSG_STATUS_DRIVER_OK))
+			continue;
+		for (uint32_t q = 0; q < d->num_queues && q < VMSG_DEV_MAX_QUEUES; q++) {
+			const struct vmsg_dev_queue *dq = &d->queues[q];
+			uint64_t idx_addr = dq->device_addr + 2u; /* used: flags, idx, ring */
+			uint8_t b[2];
+			uint16_t idx;
+
+			if (!dq->ready || !dq->size || H.n_usedrun >= USEDRUN_MAX ||
+			    usedrun_done(d->dev_num, q, x->epoch))
+				continue;
+			if (vmsg_dev_host_read(d, idx_addr, b, sizeof(b)))
+				continue;
+			idx = (uint16_t)(vmsg_get_le16(b) + USEDRUN_AHEAD);
+			vmsg_put_le16(b, idx);
+			if (vmsg_dev_host_write(d, idx_addr, b, sizeof(b)))
+				continue;
+			H.usedrun_done[H.n_usedrun].dev = d->dev_num;
+			H.usedrun_done[H.n_usedrun].vq = q;
+			H.usedrun_done[H.n_usedrun].epoch = x->epoch;
+			H.n_usedrun++;
+			card_warn("hostile usedrun: dev %u vq %u used idx now %u", d->dev_num, q,
+				  idx);
+			hit++;
+		}
+	}
+	return hit;
+}
+
 static int (*const mode_fn[HOSTILE__COUNT])(struct hctx *x) = {
-    [HOSTILE_GARBAGE] = do_garbage,   [HOSTILE_BADSIZE] = do_badsize,	[HOSTILE_BADID] = do_badid,
-    [HOSTILE_BADTOKEN] = do_badtoken, [HOSTILE_BADEVENT] = do_badevent, [HOSTILE_STALE] = do_stale,
-    [HOSTILE_BADSLOT] = do_badslot,   [HOSTILE_BADINDEX] = do_badindex,
+    [HOSTILE_GARBAGE] = do_garbage,	[HOSTILE_BADSIZE] = do_badsize,
+    [HOSTILE_BADID] = do_badid,		[HOSTILE_BADTOKEN] = do_badtoken,
+    [HOSTILE_BADEVENT] = do_badevent,	[HOSTILE_STALE] = do_stale,
+    [HOSTILE_BADSLOT] = do_badslot,	[HOSTILE_BADINDEX] = do_badindex,
+    [HOSTILE_PINGFLOOD] = do_pingflood, [HOSTILE_USEDRUN] = do_usedrun,
 };
 
 /* ---- the daemon side ---- */
@@ -875,7 +968,7 @@ void hostile_start(struct card_daemon *d)
 	size_t used = 0;
 
 	memset(&H, 0, sizeof(H));
-	H.modes = d->opts->hostile_modes & HOSTILE_ALL;
+	H.modes = d->opts->hostile_modes & HOSTILE_ANY;
 	if (!H.modes)
 		return;
 	H.on = true;

@@ -28,6 +28,16 @@
  * Nothing a correct host accepts is injected: tokens of live requests are
  * only used with another dev_num or a broken message, present devices are
  * never announced REMOVED or NEEDS_RESET with the current epoch.
+ *
+ * Two more modes are not in "all" (named only): they break the session on
+ * purpose, so the host cannot lose nothing; it must not crash or hang.
+ *
+ *   pingflood the card stops consuming the h2c ring (the engine is not
+ *             polled for PINGFLOOD_MS) and keeps the c2h ring full of bus
+ *             PINGs, so every answer the host owes waits for h2c room
+ *   usedrun   once per queue and session, for a device with DRIVER_OK, the used
+ *             ring's idx is written USEDRUN_AHEAD beyond the device's own:
+ *             more used entries than the host has chains in flight
  */
 #ifndef HOSTILE_H
 #define HOSTILE_H
@@ -48,10 +58,14 @@ enum hostile_mode {
 	HOSTILE_STALE,
 	HOSTILE_BADSLOT,
 	HOSTILE_BADINDEX,
+	HOSTILE_PINGFLOOD, /* not in "all" */
+	HOSTILE_USEDRUN,   /* not in "all" */
 	HOSTILE__COUNT
 };
 
-#define HOSTILE_ALL		((1u << HOSTILE__COUNT) - 1u)
+/* "all": the modes a correct host survives losing nothing. */
+#define HOSTILE_ALL		((1u << HOSTILE_PINGFLOOD) - 1u)
+#define HOSTILE_ANY		((1u << HOSTILE__COUNT) - 1u)
 #define HOSTILE_DEFAULT_RATE_MS 20u
 #define HOSTILE_MAX_RATE_MS	60000u
 /* Environment variable: the random seed (decimal or 0x...), logged at start. */

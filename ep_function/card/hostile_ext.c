@@ -29,7 +29,10 @@ static const struct card_platform_opt hostile_opts[] = {
 	 "        range or for absent devices, READY storms), stale (old or random\n"
 	 "        epoch), badslot (impossible slot length), badindex (impossible\n"
 	 "        producer index, then sane again), or all. A correct host drops all\n"
-	 "        of it and loses nothing. `ctl stats` counts them (hostile.MODE N).\n"
+	 "        of it and loses nothing. Named only, not in all: pingflood (h2c\n"
+	 "        not consumed for 1.5 s, c2h kept full of PINGs) and usedrun (used\n"
+	 "        ring idx far beyond what is in flight): the host must not crash or\n"
+	 "        hang. `ctl stats` counts them (hostile.MODE N).\n"
 	 "        $VMSG_CARD_HOSTILE_SEED sets the random seed (logged at start).\n"},
     [EXT_OPT_HOSTILE_RATE] = {"hostile-rate", "N",
 			      "        TEST ONLY: one attack every N ms (1..60000, default 20);\n"

@@ -11,6 +11,16 @@
  * requests (PING, status, blk and rng I/O after re-init); an
  * implementation-defined request is dropped unanswered ([ERR-2]) and the
  * host's bounded timeout ends it.
+ *
+ * argv[2] selects a hostile card instead (vmsg-card --hostile MODE): the
+ * host library must neither crash nor hang.
+ *   pingflood  the card stops consuming h2c and keeps c2h full of PINGs:
+ *              the host answers them without recursing (bounded, the
+ *              surplus counted as dropped) and the link survives
+ *   usedrun    the card moves the used idx of every ready queue far beyond
+ *              what is in flight: the queues latch broken, every driver
+ *              call returns -EPROTO instead of spinning, the device reports
+ *              broken, and a fresh handle after the reset works again
  */
 #include "harness.h"
 
@@ -19,8 +29,10 @@
 #include "vmsg_bytes.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAXB	 512
 #define NGARBAGE 3000
@@ -154,6 +166,179 @@ static size_t corrupt(int c, const uint8_t *m, size_t n, uint8_t *out)
 }
 #define NCORRUPT 10
 
+#define FLOOD_WATCH_MS 4000
+#define FLOOD_STACK    (256u << 10) /* a host thread's stack: the pump must fit */
+#define STALL_S	       20	    /* a call that does not return by then hangs */
+
+/* The host's I/O thread: pumps the bus; a recursing host overflows it. */
+static void *flood_pump(void *arg)
+{
+	static uint8_t altstack[64 << 10];
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	struct it_host *h = arg;
+	uint64_t t0 = it_now_ns();
+
+	sigaltstack(&ss, NULL); /* on_crash() needs a stack the overflow left */
+
+	while (it_secs_since(t0) * 1e3 < FLOOD_WATCH_MS)
+		vmsg_host_bus_wait(h->bus, 20);
+	return NULL;
+}
+
+static struct it_card flood_card;
+
+/* A host that overflowed its stack must not leave the card running. */
+static void on_crash(int sig)
+{
+	static const char msg[] = "[hostile_pingflood] host crashed (stack overflow?): FAIL\n";
+
+	if (flood_card.pid > 0)
+		kill(flood_card.pid, SIGKILL);
+	if (write(2, msg, sizeof(msg) - 1) < 0) {
+		/* nothing to do */
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* vmsg-card --hostile pingflood: PINGs in c2h while h2c is not consumed. */
+static int test_pingflood(int argc, char **argv)
+{
+	struct vmsg_host_bus_opts o = {.request_timeout_ms = 10000};
+	struct vmsg_host_bus_stats st;
+	struct it_host h;
+	pthread_attr_t at;
+	pthread_t th;
+	long long floods;
+	struct sigaction sa = {.sa_handler = on_crash, .sa_flags = SA_ONSTACK};
+
+	it_init(argc, argv, "hostile_pingflood", &flood_card, 90);
+	/* delivered on the pump thread, on the alternate stack it set up */
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	it_card_arg(&flood_card, "--rng");
+	it_card_arg(&flood_card, "--hostile");
+	it_card_arg(&flood_card, "pingflood");
+	it_card_arg(&flood_card, "--hostile-rate");
+	it_card_arg(&flood_card, "3000");
+	it_card_start(&flood_card);
+	it_host_open(&flood_card, &h, &o);
+	IT_LOG("pumping the bus for %d ms (thread with a %u KiB stack) while the card floods c2h "
+	       "with PINGs",
+	       FLOOD_WATCH_MS, FLOOD_STACK >> 10);
+	CHECK(pthread_attr_init(&at) == 0);
+	CHECK(pthread_attr_setstacksize(&at, FLOOD_STACK) == 0);
+	CHECK(pthread_create(&th, &at, flood_pump, &h) == 0); /* a recursing host dies in there */
+	CHECK(pthread_join(th, NULL) == 0);
+	pthread_attr_destroy(&at);
+	vmsg_host_bus_get_stats(h.bus, &st);
+	floods = it_card_stat(&flood_card, "hostile.pingflood");
+	IT_LOG("card injected %lld PINGs; host saw %llu, left %llu unanswered (bounded), h2c full "
+	       "waits %llu",
+	       floods, (unsigned long long)st.rx_pings, (unsigned long long)st.ping_resp_dropped,
+	       (unsigned long long)st.h2c_full_waits);
+	CHECK(floods > 0);
+	CHECK(st.rx_pings > 1000);	 /* far more than the h2c ring holds */
+	CHECK(st.ping_resp_dropped > 0); /* so answers were bounded, not piled up */
+	CHECK(st.ping_resp_dropped < st.rx_pings);
+	CHECK(vmsg_host_bus_state(h.bus) == VMSG_HOST_RUN);
+	/* the card consumes h2c again between floods: the link still works */
+	CHECK_OK(vmsg_host_bus_ping(h.bus, NULL));
+	CHECK(kill(flood_card.pid, 0) == 0);
+	it_host_close(&h);
+	it_card_stop(&flood_card, 0);
+	IT_LOG("PASS");
+	return 0;
+}
+
+/* vmsg-card --hostile usedrun: used->idx far beyond the chains in flight. */
+static int test_usedrun(int argc, char **argv)
+{
+	static struct it_card card;
+	struct vmsg_host_net *net;
+	struct vmsg_host_blk *blk;
+	struct it_host h;
+	char disk[320];
+	uint8_t frame[128], rx[2048], *io;
+	uint32_t len;
+	uint64_t dma;
+	int r;
+
+	it_init(argc, argv, "hostile_usedrun", &card, 90);
+	it_make_file(it_path(&card, "disk.img", disk, sizeof(disk)), 1u << 20, 0);
+	it_card_arg(&card, "--net");
+	it_card_arg(&card, "loopback");
+	it_card_arg(&card, "--blk");
+	it_card_arg(&card, disk);
+	it_card_arg(&card, "--hostile");
+	it_card_arg(&card, "usedrun");
+	it_card_arg(&card, "--hostile-rate");
+	it_card_arg(&card, "10");
+	it_card_start(&card);
+	it_host_open(&card, &h, NULL);
+	CHECK_OK(vmsg_host_net_open(h.bus, 1, 64, &net));
+	CHECK_OK(vmsg_host_blk_open(h.bus, 2, 0, &blk));
+	/* the attack moves the used idx: the receive queue looks non-empty */
+	CHECK(vmsg_host_net_wait(net, 5000) == 1);
+	alarm(STALL_S);
+	IT_LOG("vmsg_host_net_rx() on a used ring %#x ahead (a spinning host stops here)", 0x8000u);
+	r = vmsg_host_net_rx(net, rx, sizeof(rx), &len);
+	IT_LOG("vmsg_host_net_rx: %d (%s)", r, r < 0 ? vmsg_host_strerror(r) : "");
+	CHECK(r == -EPROTO);
+	CHECK(vmsg_host_vq_broken(vmsg_host_net_vq(net, 0)));
+	CHECK(vmsg_host_dev_broken(vmsg_host_net_dev(net)));	 /* reported, not spun on */
+	CHECK(vmsg_host_dev_error(vmsg_host_net_dev(net)) == 0); /* the transport is fine */
+	IT_LOG("vmsg_host_net_tx_reclaim() on the transmit queue, same attack");
+	r = vmsg_host_net_tx_reclaim(net);
+	IT_LOG("vmsg_host_net_tx_reclaim: %d", r);
+	CHECK(r == -EPROTO);
+	CHECK(vmsg_host_vq_broken(vmsg_host_net_vq(net, 1)));
+	memset(frame, 0xff, sizeof(frame));
+	CHECK(vmsg_host_net_tx(net, frame, sizeof(frame)) == -EPROTO);
+	CHECK(vmsg_host_net_rx(net, rx, sizeof(rx), &len) == -EPROTO); /* latched */
+	CHECK(vmsg_host_net_wait(net, 10) == -EPROTO);
+	io = vmsg_link_alloc(h.link, 4096, 4096, &dma);
+	CHECK(io != NULL);
+	CHECK(vmsg_host_blk_wait(blk, 5000) == 1); /* its queue is attacked too */
+	r = vmsg_host_blk_io(blk, VMSG_HOST_BLK_T_IN, 0, io, 4096, 2000);
+	IT_LOG("vmsg_host_blk_io: %d", r);
+	CHECK(r == -EPROTO);
+	CHECK(vmsg_host_dev_broken(vmsg_host_blk_dev(blk)));
+	{
+		struct vmsg_host_dev_stats ds;
+
+		vmsg_host_dev_get_stats(vmsg_host_net_dev(net), &ds);
+		CHECK(ds.queues_broken == 2);
+	}
+	CHECK(vmsg_host_blk_io(blk, VMSG_HOST_BLK_T_IN, 0, io, 4096, 2000) < 0);
+	alarm(90);
+	/* the bus is fine: only the devices are broken */
+	CHECK(vmsg_host_bus_state(h.bus) == VMSG_HOST_RUN);
+	CHECK_OK(vmsg_host_bus_ping(h.bus, NULL));
+	/* closing resets the devices; a fresh handle works (one attack per queue) */
+	vmsg_host_net_close(net);
+	vmsg_host_blk_close(blk);
+	CHECK_OK(vmsg_host_net_open(h.bus, 1, 64, &net));
+	CHECK(!vmsg_host_dev_broken(vmsg_host_net_dev(net)));
+	CHECK_OK(vmsg_host_net_tx(net, frame, sizeof(frame)));
+	CHECK_OK(vmsg_host_net_tx_kick(net));
+	r = 0;
+	for (int i = 0; i < 100 && r == 0; i++) {
+		r = vmsg_host_net_rx(net, rx, sizeof(rx), &len);
+		if (r == 0)
+			vmsg_host_net_wait(net, 20);
+	}
+	CHECK(r == 1 && len == sizeof(frame));
+	IT_LOG("a new net handle after the reset loops a frame back");
+	vmsg_host_net_close(net);
+	vmsg_link_free(h.link, io);
+	it_host_close(&h);
+	CHECK(kill(card.pid, 0) == 0);
+	it_card_stop(&card, 0);
+	IT_LOG("PASS");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0xfeedface12345ull, before_bad, before_stale, v0[VMSG_E__COUNT];
@@ -169,6 +354,10 @@ int main(int argc, char **argv)
 	size_t n;
 	int k, c, i, r;
 
+	if (argc > 2 && !strcmp(argv[2], "pingflood"))
+		return test_pingflood(argc, argv);
+	if (argc > 2 && !strcmp(argv[2], "usedrun"))
+		return test_usedrun(argc, argv);
 	it_init(argc, argv, "hostile", &card, 90);
 	it_make_file(it_path(&card, "disk.img", disk, sizeof(disk)), 1u << 20, 0);
 	it_card_arg(&card, "--blk");

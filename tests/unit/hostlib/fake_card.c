@@ -12,8 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BAR0_SIZE  0x10000u
-#define MEM_SIZE   (4u << 20)
+#define BAR0_SIZE 0x10000u
+#ifndef FC_MEM_SIZE
+#define FC_MEM_SIZE (4u << 20) /* host DMA memory (the fuzzer uses less) */
+#endif
+#define MEM_SIZE   FC_MEM_SIZE
 #define SLOT	   320u
 #define SLOTS	   64u
 #define RING_BYTES VMSG_RING_BYTES(SLOT, SLOTS)
@@ -316,6 +319,7 @@ void fc_default(struct fake_card *fc, const uint8_t *m, size_t len, const struct
 	(void)len;
 	if (mi->is_bus) {
 		if (mi->msg_id == VIRTIO_BUS_MSG_PING && mi->is_response) {
+			fc->ping_resps++;
 			memcpy(fc->last_ping_resp, m, 12);
 			fc->got_ping_resp = true;
 		} else if (mi->msg_id == VIRTIO_BUS_MSG_PING) {
@@ -378,6 +382,22 @@ static void fc_drain(struct fake_card *fc)
 	}
 }
 
+/* A card that floods: every free c2h slot gets a PING, flood_pings in all. */
+void fc_flood(struct fake_card *fc)
+{
+	uint8_t m[16];
+
+	while (fc->live && fc->flood_pings && vmsg_ring_space(&fc->c2h) > 0) {
+		size_t n = vmsg_build_bus_ping_req(m, sizeof(m), (uint16_t)(fc->flood_sent + 1),
+						   (uint32_t)fc->flood_sent);
+
+		if (vmsg_ring_produce(&fc->c2h, m, (uint32_t)n, fc->epoch))
+			break;
+		fc->flood_pings--;
+		fc->flood_sent++;
+	}
+}
+
 /* ---- link ops ---- */
 
 static struct fake_card *to_fc(struct vmsg_link *l)
@@ -417,6 +437,7 @@ static int fl_doorbell(struct vmsg_link *l, uint32_t idx, uint32_t v)
 	} else if (idx == VMSG_DB_H2C) {
 		if (!fc->stalled)
 			fc_drain(fc);
+		fc_flood(fc);
 	} else
 		return -EINVAL;
 	return 0;

@@ -71,6 +71,7 @@ struct fake_card {
 	bool ctrl_dead;		  /* never acknowledge host_ctrl */
 	bool stalled;		  /* do not consume the h2c ring */
 	bool irq_pending;	  /* the next wait_irq reports an interrupt */
+	uint32_t flood_pings;	  /* PINGs left to put into c2h at h2c doorbells */
 	fc_hook hook;
 	void *priv;
 	struct fc_dev dev[FC_MAX_DEV + 1];
@@ -80,6 +81,7 @@ struct fake_card {
 	unsigned int ndq;
 	/* counters */
 	uint64_t rx, rx_bad, rx_stale, pings, avails, attaches;
+	uint64_t ping_resps, flood_sent; /* PING answers from the host, flood PINGs */
 	uint64_t rx_by_id[256];
 	uint8_t last_ping_resp[16];
 	bool got_ping_resp;
@@ -98,6 +100,9 @@ void fc_send_epoch(struct fake_card *fc, const void *m, size_t len, uint32_t epo
 void fc_send_bad_slot(struct fake_card *fc, uint16_t framing_len);
 /* Move the c2h producer index somewhere impossible. */
 void fc_bad_prod_index(struct fake_card *fc);
+/* While flood_pings: fill every free c2h slot with a PING (also done at
+ * each h2c doorbell). */
+void fc_flood(struct fake_card *fc);
 /* Flush deferred answers (reversed if reverse). */
 void fc_flush(struct fake_card *fc, bool reverse);
 /* The default model's answer to one message. */

@@ -7,11 +7,14 @@
  */
 #include "common.h"
 
+#include "bus_priv.h" /* BUS_MAX_PENDING_PONGS */
+
 #include "virtio_msg_build.h"
 #include "vmsg_barrier.h"
 #include "vmsg_bytes.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #define REGW(fc, f, v)                                                                             \
@@ -434,6 +437,102 @@ static void ping_from_card(void **state)
 	assert_int_equal(f->fc->last_ping_resp[0], VIRTIO_MSG_TYPE_BUS | VIRTIO_MSG_TYPE_RESPONSE);
 	assert_int_equal(vmsg_get_le16(f->fc->last_ping_resp + 4), 77);
 	assert_int_equal(vmsg_get_le32(f->fc->last_ping_resp + 8), 0xabcd1234);
+}
+
+/*
+ * [BUS-4] without recursion: the card stops consuming h2c and refills c2h
+ * with PINGs at every doorbell. Answering them must neither recurse (each
+ * answer found h2c full, drained c2h again, met the next PING: one stack
+ * frame with a 4 KiB buffer per PING, a crash long before the 20,000th)
+ * nor wait: the first answers fill h2c, BUS_MAX_PENDING_PONGS wait for
+ * room, the rest are dropped and counted. Once the card consumes again,
+ * every answer kept reaches it.
+ */
+#define FLOOD 20000u
+static void ping_flood_h2c_stalled(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsg_host_bus_stats st;
+	uint32_t slots, kept;
+	uint64_t t0;
+
+	f->opts.request_timeout_ms = 50;
+	fx_attach(f);
+	slots = f->fc->h2c.slot_count;
+	f->fc->stalled = true;
+	f->fc->flood_pings = FLOOD;
+	/* its doorbell starts the flood; never answered (h2c is not consumed) */
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), -ETIMEDOUT);
+	t0 = fx_now_ms();
+	do {
+		assert_true(fx_now_ms() - t0 < 20000);
+		fc_flood(f->fc);
+	} while (vmsg_host_bus_poll(f->bus) > 0 || f->fc->flood_pings);
+	vmsg_host_bus_get_stats(f->bus, &st);
+	assert_int_equal(f->fc->flood_sent, FLOOD);
+	assert_int_equal(st.rx_pings, FLOOD);
+	assert_int_equal(vmsg_host_bus_state(f->bus), VMSG_HOST_RUN);
+	/* h2c holds the first answers (one slot has our PING), a bounded
+	 * number wait for room, the rest were dropped */
+	kept = (uint32_t)(FLOOD - st.ping_resp_dropped);
+	assert_int_equal(kept, slots - 1 + BUS_MAX_PENDING_PONGS);
+	/* the card consumes again: every answer kept arrives, none twice */
+	f->fc->stalled = false;
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+	vmsg_host_bus_poll(f->bus);
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+	assert_int_equal(f->fc->ping_resps, kept);
+}
+
+/*
+ * Several threads wait for traffic while another talks to the card (polling
+ * mode: bus_wait_traffic() spins on the c2h ring). Every look at the ring
+ * and the link state happens under the bus lock; run under TSan
+ * (-Db_sanitize=thread) this reports a data race if one does not.
+ */
+struct waiter_arg {
+	struct vmsg_host_bus *bus;
+	bool stop; /* atomic */
+	uint64_t rounds;
+};
+
+static void *waiter(void *p)
+{
+	struct waiter_arg *a = p;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		vmsg_host_bus_wait(a->bus, 1);
+		a->rounds++;
+	}
+	return NULL;
+}
+
+static void concurrent_waiters(void **state)
+{
+	struct fixture *f = *state;
+	struct waiter_arg a[2];
+	pthread_t th[2];
+	uint64_t t0;
+	int i, pings = 0;
+
+	f->opts.poll_mode = true;
+	fx_attach(f);
+	for (i = 0; i < 2; i++) {
+		a[i] = (struct waiter_arg){.bus = f->bus};
+		assert_int_equal(pthread_create(&th[i], NULL, waiter, &a[i]), 0);
+	}
+	t0 = fx_now_ms();
+	while (fx_now_ms() - t0 < 200) {
+		assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+		pings++;
+	}
+	for (i = 0; i < 2; i++) {
+		__atomic_store_n(&a[i].stop, true, __ATOMIC_RELEASE);
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_true(a[i].rounds > 0);
+	}
+	assert_true(pings > 0);
+	assert_int_equal(vmsg_host_bus_state(f->bus), VMSG_HOST_RUN);
 }
 
 /* ---- liveness ---- */
@@ -886,6 +985,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(requests_refused_locally, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(events, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(ping_from_card, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(ping_flood_h2c_stalled, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(concurrent_waiters, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(peer_dead, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(card_restart, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(detach, fx_setup, fx_teardown),

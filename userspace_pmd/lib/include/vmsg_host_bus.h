@@ -108,6 +108,9 @@ struct vmsg_host_bus_stats {
 	 * handle, EVENT_CONFIG range beyond config_size) or of the bus (READY
 	 * beyond VMSG_HOST_BUS_MAX_DEVICES) */
 	uint64_t rx_bad_event;
+	/* PINGs of the card left unanswered: a bounded number of answers
+	 * already waited for h2c room (a card that does not consume h2c) */
+	uint64_t ping_resp_dropped;
 };
 
 /* Create a bus on a link (connected or not). Does not attach. */

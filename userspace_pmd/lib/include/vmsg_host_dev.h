@@ -120,6 +120,7 @@ struct vmsg_host_dev_stats {
 	uint64_t config_retries; /* SET_CONFIG refused for a stale generation */
 	uint64_t reset_polls;	 /* GET_DEVICE_STATUS while waiting for 0 */
 	uint64_t echo_mismatch;	 /* echoed fields that did not match the request */
+	uint64_t queues_broken;	 /* queues latched broken (vmsg_host_vq_get_used()) */
 };
 void vmsg_host_dev_get_stats(struct vmsg_host_dev *dev, struct vmsg_host_dev_stats *st);
 
@@ -155,18 +156,27 @@ struct vmsg_host_dev *vmsg_host_vq_dev(const struct vmsg_host_vq *vq);
 
 /* Expose buffers (DMA addresses, link memory) as one chain; cookie comes
  * back from get_used. Head id, -EAGAIN (no room), -ENODEV, -ESTALE (queue
- * not active). */
+ * not active), -EPROTO (queue broken). */
 int vmsg_host_vq_add(struct vmsg_host_vq *vq, const struct vmsg_vq_buf *out, uint32_t nout,
 		     const struct vmsg_vq_buf *in, uint32_t nin, void *cookie);
 /* EVENT_AVAIL if the device wants it. 1 sent, 0 suppressed, negative. */
 int vmsg_host_vq_kick(struct vmsg_host_vq *vq);
 /* One used chain: 1 with *cookie and *len, 0 if none, -EPROTO when the
- * device wrote a hostile used entry (*cookie then names the chain freed, or
- * NULL). */
+ * device wrote a hostile used entry (an idx beyond the chains in flight, an
+ * id that is not a head in flight, a length beyond the chain): *cookie then
+ * names the chain freed, or NULL, and the queue is broken from then on
+ * (like Linux virtio_ring's BAD_RING): get_used, add, kick and wait all
+ * return -EPROTO, nothing more is read from its rings. Stop on it; reset
+ * the device (or the queue) and restart the queue, or close the handle. */
 int vmsg_host_vq_get_used(struct vmsg_host_vq *vq, void **cookie, uint32_t *len);
+/* The queue saw a protocol error (above), until vmsg_host_vq_restart(). */
+bool vmsg_host_vq_broken(const struct vmsg_host_vq *vq);
+/* One of the device's queues is broken: the device is, too. */
+bool vmsg_host_dev_broken(const struct vmsg_host_dev *dev);
 /* Wait up to timeout_ms until get_used has something: 1, 0 on timeout,
  * -ENODEV or the link error if the device went away, -EIO if the device
- * announced DEVICE_NEEDS_RESET (it may stop processing). */
+ * announced DEVICE_NEEDS_RESET (it may stop processing), -EPROTO if the
+ * queue is broken. */
 int vmsg_host_vq_wait(struct vmsg_host_vq *vq, int timeout_ms);
 /* Used notifications (EVENT_USED) on or off (off: poll get_used). */
 void vmsg_host_vq_set_notify(struct vmsg_host_vq *vq, bool on);

@@ -55,7 +55,8 @@ int vmsg_host_blk_submit(struct vmsg_host_blk *blk, uint32_t type, uint64_t sect
 			 uint32_t len, void *cookie);
 int vmsg_host_blk_kick(struct vmsg_host_blk *blk);
 /* One completion: 1 with *cookie and *status (VMSG_HOST_BLK_S_*, or -EPROTO
- * if the device broke the rules for this request), 0 if none, negative. */
+ * if the device broke the rules for this request), 0 if none, negative:
+ * -EPROTO once the queue is broken (vmsg_host_vq_get_used()); stop then. */
 int vmsg_host_blk_complete(struct vmsg_host_blk *blk, void **cookie, int *status);
 int vmsg_host_blk_wait(struct vmsg_host_blk *blk, int timeout_ms);
 uint32_t vmsg_host_blk_in_flight(const struct vmsg_host_blk *blk);
@@ -94,13 +95,17 @@ const uint8_t *vmsg_host_net_mac(const struct vmsg_host_net *net);
 void vmsg_host_net_get_stats(const struct vmsg_host_net *net, struct vmsg_host_net_stats *st);
 
 /* Copy a frame into a transmit buffer and queue it (no kick): 0, -EAGAIN
- * when every transmit buffer is in flight, -EMSGSIZE. */
+ * when every transmit buffer is in flight, -EMSGSIZE, -EPROTO when the
+ * transmit queue is broken (vmsg_host_vq_get_used()). */
 int vmsg_host_net_tx(struct vmsg_host_net *net, const void *frame, uint32_t len);
 int vmsg_host_net_tx_kick(struct vmsg_host_net *net);
-/* Reclaim sent buffers; returns how many. */
+/* Reclaim sent buffers; returns how many, -EPROTO once the transmit queue
+ * is broken. */
 int vmsg_host_net_tx_reclaim(struct vmsg_host_net *net);
-/* One received frame (header stripped) into buf: 1 with *len, 0 if none.
- * The buffer is posted again (call rx_kick after a batch). */
+/* One received frame (header stripped) into buf: 1 with *len, 0 if none,
+ * -EPROTO once the receive queue is broken (the device wrote an impossible
+ * used ring: reset it, or close the handle). The buffer is posted again
+ * (call rx_kick after a batch). */
 int vmsg_host_net_rx(struct vmsg_host_net *net, void *buf, uint32_t cap, uint32_t *len);
 int vmsg_host_net_rx_kick(struct vmsg_host_net *net);
 /* Wait for a received frame. */

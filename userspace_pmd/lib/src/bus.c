@@ -423,6 +423,7 @@ static int bus_attach_locked(struct vmsg_host_bus *bus)
 	/* [NTF-3]: in MSIX/MSI mode the host keeps NEED_NOTIFY set for good */
 	vmsg_ring_set_need_notify(&bus->c2h, irq != VMSG_IRQ_POLL);
 	bus->nkicks = 0;
+	bus->npongs = 0; /* answers owed to the previous session */
 	bus->ping_misses = 0;
 	bus->ping_req = NULL;
 	bus->last_ping_ns = bus_now_ns();

@@ -212,17 +212,25 @@ static void handle_response(struct vmsg_host_bus *bus, const uint8_t *m,
 	req_complete(bus, r, 0, 0, m, mi->msg_size);
 }
 
+/*
+ * [BUS-4]: a PING from the card is answered, but never from here: this runs
+ * inside the c2h path, and sending may find the h2c ring full and drain c2h
+ * again (more PINGs, deeper, until the stack is gone). The answer is queued
+ * (bounded) and flush_pongs_locked() sends it from the top of
+ * bus_poll_locked() once h2c has room; with the queue full the PING goes
+ * unanswered (counted): a card that stops consuming h2c gets no more.
+ */
 static void handle_ping_req(struct vmsg_host_bus *bus, const uint8_t *m,
 			    const struct vmsg_msg_info *mi)
 {
-	uint8_t out[16];
-	size_t n;
-
 	bus->st.rx_pings++;
-	n = vmsg_build_bus_ping_resp(out, sizeof(out), mi->token,
-				     vmsg_get_le32(m + VIRTIO_MSG_HEADER_SIZE));
-	if (n)
-		bus_send_locked(bus, out, n, 0, bus_now_ns()); /* never wait: best effort */
+	if (bus->npongs >= BUS_MAX_PENDING_PONGS) {
+		bus->st.ping_resp_dropped++;
+		return;
+	}
+	bus->pongs[bus->npongs].token = mi->token;
+	bus->pongs[bus->npongs].data = vmsg_get_le32(m + VIRTIO_MSG_HEADER_SIZE);
+	bus->npongs++;
 }
 
 /*
@@ -381,6 +389,35 @@ static void flush_kicks_locked(struct vmsg_host_bus *bus)
 	doorbell_locked(bus);
 }
 
+/* The queued answers to the card's PINGs, as far as h2c has room: never
+ * waits, never polls (handle_ping_req()). */
+static void flush_pongs_locked(struct vmsg_host_bus *bus)
+{
+	uint8_t msg[16];
+	uint32_t i = 0;
+
+	while (i < bus->npongs && vmsg_ring_space(&bus->h2c) > 0) {
+		size_t n = vmsg_build_bus_ping_resp(msg, sizeof(msg), bus->pongs[i].token,
+						    bus->pongs[i].data);
+
+		if (n && vmsg_ring_produce(&bus->h2c, msg, (uint32_t)n, bus->epoch))
+			break;
+		if (n)
+			bus->st.tx_msgs++;
+		i++;
+	}
+	if (i == 0)
+		return;
+	memmove(bus->pongs, bus->pongs + i, (bus->npongs - i) * sizeof(bus->pongs[0]));
+	bus->npongs -= i;
+	doorbell_locked(bus);
+}
+
+/*
+ * Drain c2h (bounded by twice the slot count). Nothing it calls sends on
+ * h2c with a wait, so it never re-enters itself: the only nesting is
+ * bus_send_locked() -> bus_poll_locked(), one level.
+ */
 int bus_poll_locked(struct vmsg_host_bus *bus)
 {
 	uint8_t buf[VMSG_RING_MAX_SLOT_SIZE];
@@ -390,6 +427,8 @@ int bus_poll_locked(struct vmsg_host_bus *bus)
 		return 0;
 	if (bus->nkicks)
 		flush_kicks_locked(bus);
+	if (bus->npongs)
+		flush_pongs_locked(bus);
 	budget = bus->c2h.slot_count * 2u;
 	while (n < budget) {
 		uint32_t epoch = 0;
@@ -421,6 +460,8 @@ int bus_poll_locked(struct vmsg_host_bus *bus)
 		bus->st.rx_bad_slot += bus->c2h.bad - bus->c2h_bad_seen;
 		bus->c2h_bad_seen = bus->c2h.bad;
 	}
+	if (bus->npongs && bus->state == VMSG_HOST_RUN)
+		flush_pongs_locked(bus);
 	if (n)
 		pthread_cond_broadcast(&bus->traffic); /* other waiters: look again */
 	return (int)n;
@@ -444,12 +485,20 @@ void bus_wait_traffic(struct vmsg_host_bus *bus, uint64_t deadline_ns)
 
 	if (now >= deadline_ns)
 		return;
+	/* bus->state, bus->irq_mode and the c2h view (vmsg_ring_pending()
+	 * updates its cached index) belong to the lock */
+	pthread_mutex_lock(&bus->lock);
 	if (bus->irq_mode == VMSG_IRQ_POLL || bus->state != VMSG_HOST_RUN) {
 		for (i = 0; i < BUS_SPIN_LOOPS; i++) {
-			if (bus->state == VMSG_HOST_RUN && vmsg_ring_pending(&bus->c2h))
+			bool ready = bus->state == VMSG_HOST_RUN && vmsg_ring_pending(&bus->c2h);
+
+			pthread_mutex_unlock(&bus->lock);
+			if (ready)
 				return;
 			vmsg_cpu_relax();
+			pthread_mutex_lock(&bus->lock);
 		}
+		pthread_mutex_unlock(&bus->lock);
 		sched_yield();
 		return;
 	}
@@ -459,8 +508,7 @@ void bus_wait_traffic(struct vmsg_host_bus *bus, uint64_t deadline_ns)
 	ms = (int)((deadline_ns - now + 999999u) / 1000000u);
 	if (ms > BUS_IRQ_SLICE_MS)
 		ms = BUS_IRQ_SLICE_MS;
-	pthread_mutex_lock(&bus->lock);
-	if (bus->state != VMSG_HOST_RUN || vmsg_ring_pending(&bus->c2h)) {
+	if (vmsg_ring_pending(&bus->c2h)) {
 		pthread_mutex_unlock(&bus->lock);
 		return;
 	}
@@ -536,12 +584,13 @@ int bus_send_locked(struct vmsg_host_bus *bus, const void *msg, size_t len, uint
 			bus->st.h2c_full_waits++;
 		counted = true;
 		/* full: make sure the card knows, and keep draining its answers so
-		 * it is never stuck behind a full c2h ring */
+		 * it is never stuck behind a full c2h ring; the deadline first, so
+		 * a send that may not wait never drains c2h */
 		if (bus->link->ops->doorbell(bus->link, VMSG_DB_H2C, bus->h2c.local) == 0)
 			bus->st.doorbells++;
-		bus_poll_locked(bus);
 		if (bus_now_ns() >= deadline_ns)
 			return -ETIMEDOUT;
+		bus_poll_locked(bus);
 		pthread_mutex_unlock(&bus->lock);
 		sched_yield();
 		pthread_mutex_lock(&bus->lock);

@@ -15,6 +15,7 @@
 #define BUS_MSG_MAX	      VMSG_PCIE_MAX_MSG_SIZE
 #define BUS_DEV_BITMAP_BYTES  (65536u / 8u)
 #define BUS_MAX_PENDING_KICKS 64u
+#define BUS_MAX_PENDING_PONGS 16u /* answers to the card's PINGs waiting for h2c room */
 
 struct vmsg_host_req {
 	bool in_use;
@@ -100,6 +101,14 @@ struct vmsg_host_bus {
 		uint32_t vq;
 	} kicks[BUS_MAX_PENDING_KICKS];
 	uint32_t nkicks;
+
+	/* [BUS-4] answers to the card's PINGs, sent from the top of the c2h
+	 * path (never from inside it: no recursion), bounded */
+	struct {
+		uint16_t token;
+		uint32_t data;
+	} pongs[BUS_MAX_PENDING_PONGS];
+	uint32_t npongs;
 
 	/* devices */
 	uint8_t present[BUS_DEV_BITMAP_BYTES];

@@ -29,6 +29,10 @@ struct vmsg_host_vq {
 	uint32_t index;
 	uint32_t size;
 	bool active;
+	/* the device wrote an impossible used ring (like Linux virtio_ring's
+	 * BAD_RING): every call fails with -EPROTO until fresh rings are
+	 * programmed (vmsg_host_vq_restart(), or a new handle) */
+	bool broken;
 	void *ring;
 	uint64_t ring_dma;
 	size_t ring_bytes;

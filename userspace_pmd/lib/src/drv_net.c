@@ -155,10 +155,14 @@ int vmsg_host_net_tx_reclaim(struct vmsg_host_net *net)
 	while ((ret = vmsg_host_vq_get_used(net->txq, &c, &len)) != 0) {
 		uint64_t i = (uint64_t)(uintptr_t)c;
 
-		if (i == 0 || i > net->ntx)
-			continue; /* hostile entry that freed nothing */
-		net->tx_free[net->ntx_free++] = (uint32_t)(i - 1);
-		n++;
+		/* a chain the library freed (even with a hostile entry) gives
+		 * its buffer back, nothing else does */
+		if (i >= 1 && i <= net->ntx) {
+			net->tx_free[net->ntx_free++] = (uint32_t)(i - 1);
+			n++;
+		}
+		if (ret < 0)
+			return ret; /* the queue is broken: stop, never spin on it */
 	}
 	return n;
 }
@@ -172,8 +176,11 @@ int vmsg_host_net_tx(struct vmsg_host_net *net, const void *frame, uint32_t len)
 
 	if (len == 0 || len > VMSG_HOST_NET_MAX_FRAME)
 		return -EMSGSIZE;
-	if (net->ntx_free == 0)
-		vmsg_host_net_tx_reclaim(net);
+	if (net->ntx_free == 0) {
+		ret = vmsg_host_net_tx_reclaim(net);
+		if (ret < 0)
+			return ret;
+	}
 	if (net->ntx_free == 0) {
 		ret = vmsg_host_dev_error(net->dev);
 		return ret ? ret : -EAGAIN;
@@ -203,24 +210,35 @@ int vmsg_host_net_tx_kick(struct vmsg_host_net *net)
 
 int vmsg_host_net_rx(struct vmsg_host_net *net, void *buf, uint32_t cap, uint32_t *len)
 {
-	uint32_t ulen = 0;
+	uint32_t ulen = 0, budget;
 	uint64_t i;
 	void *c;
 	int ret;
 
-	for (;;) {
+	/* bounded: a device that only returns runts gets one round */
+	for (budget = net->nrx; budget > 0; budget--) {
 		ret = vmsg_host_vq_get_used(net->rxq, &c, &ulen);
 		if (ret == 0)
 			return 0;
+		if (ret < 0) {
+			/* the queue is broken (its buffer, if one was freed,
+			 * is not posted again): stop, never spin on it */
+			net->st.rx_bad++;
+			return ret;
+		}
 		i = (uint64_t)(uintptr_t)c;
 		if (i == 0 || i > net->nrx) {
-			net->st.rx_bad++;
-			continue;
+			net->st.rx_bad++; /* cannot happen: cookies are ours */
+			return -EPROTO;
 		}
 		i--;
-		if (ret < 0 || ulen < VMSG_HOST_NET_HDR_SIZE || ulen > VMSG_HOST_NET_BUF_SIZE) {
+		if (ulen < VMSG_HOST_NET_HDR_SIZE || ulen > VMSG_HOST_NET_BUF_SIZE) {
+			/* a length the chain allows but no frame has: dropped,
+			 * the buffer goes back to the device */
 			net->st.rx_bad++;
-			post_rx(net, (uint32_t)i);
+			ret = post_rx(net, (uint32_t)i);
+			if (ret < 0)
+				return ret;
 			continue;
 		}
 		ulen -= VMSG_HOST_NET_HDR_SIZE;
@@ -233,6 +251,7 @@ int vmsg_host_net_rx(struct vmsg_host_net *net, void *buf, uint32_t cap, uint32_
 		ret = post_rx(net, (uint32_t)i);
 		return ret < 0 ? ret : 1;
 	}
+	return 0;
 }
 
 int vmsg_host_net_rx_kick(struct vmsg_host_net *net)

@@ -64,6 +64,7 @@ static int vq_program(struct vmsg_host_vq *vq)
 			       vq->state, vmsg_host_dev_has(dev, VMSG_HOST_F_EVENT_IDX));
 	if (ret)
 		return -EINVAL;
+	vq->broken = false; /* fresh rings */
 	memset(vq->cookies, 0, sizeof(void *) * vq->size);
 	vi.index = vq->index;
 	vi.size = vq->size;
@@ -197,6 +198,36 @@ bool vmsg_host_vq_active(const struct vmsg_host_vq *vq)
 	return vq->active;
 }
 
+bool vmsg_host_vq_broken(const struct vmsg_host_vq *vq)
+{
+	return vq->broken;
+}
+
+bool vmsg_host_dev_broken(const struct vmsg_host_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMSG_HOST_MAX_VQS; i++)
+		if (dev->vqs[i] && dev->vqs[i]->broken)
+			return true;
+	return false;
+}
+
+/* A protocol error in the used ring: the queue is broken for good (its
+ * rings can no longer be trusted); callers stop on -EPROTO. */
+static void vq_break(struct vmsg_host_vq *vq)
+{
+	char d[256];
+
+	if (vq->broken)
+		return;
+	vq->broken = true;
+	vq->dev->st.queues_broken++;
+	vmsg_host_vq_describe(vq, d, sizeof(d));
+	bus_log(vq->dev->bus, "dev %u: queue %u broken by the device: %s", vq->dev->dev_num,
+		vq->index, d);
+}
+
 struct vmsg_host_dev *vmsg_host_vq_dev(const struct vmsg_host_vq *vq)
 {
 	return vq->dev;
@@ -209,6 +240,8 @@ int vmsg_host_vq_add(struct vmsg_host_vq *vq, const struct vmsg_vq_buf *out, uin
 
 	if (ret)
 		return ret;
+	if (vq->broken)
+		return -EPROTO;
 	if (!vq->active)
 		return -ESTALE;
 	ret = vmsg_vq_drv_add(&vq->drv, out, nout, in, nin);
@@ -226,6 +259,8 @@ int vmsg_host_vq_kick(struct vmsg_host_vq *vq)
 	size_t n;
 	int ret;
 
+	if (vq->broken)
+		return -EPROTO;
 	if (!vq->active)
 		return -ESTALE;
 	if (!vmsg_vq_drv_kick_needed(&vq->drv))
@@ -246,6 +281,9 @@ int vmsg_host_vq_get_used(struct vmsg_host_vq *vq, void **cookie, uint32_t *len)
 	int ret;
 
 	*cookie = NULL;
+	*len = 0;
+	if (vq->broken)
+		return -EPROTO;
 	if (!vq->active)
 		return 0;
 	ret = vmsg_vq_drv_get_used(&vq->drv, &id, len);
@@ -255,14 +293,17 @@ int vmsg_host_vq_get_used(struct vmsg_host_vq *vq, void **cookie, uint32_t *len)
 		*cookie = vq->cookies[id];
 		vq->cookies[id] = NULL;
 	}
-	return ret == 1 ? 1 : -EPROTO;
+	if (ret == 1)
+		return 1;
+	vq_break(vq);
+	return -EPROTO;
 }
 
 static bool vq_has_used(struct vmsg_host_vq *vq)
 {
 	uint16_t idx;
 
-	if (!vq->active)
+	if (!vq->active || vq->broken)
 		return false;
 	idx = vmsg_le16_to_cpu(VMSG_READ_ONCE16(&vq->drv.used->idx));
 	return idx != vq->drv.last_used;
@@ -275,6 +316,8 @@ int vmsg_host_vq_wait(struct vmsg_host_vq *vq, int timeout_ms)
 	int err;
 
 	for (;;) {
+		if (vq->broken)
+			return -EPROTO;
 		if (vq_has_used(vq))
 			return 1;
 		err = vmsg_host_dev_error(vq->dev);
