@@ -132,6 +132,18 @@ static uint64_t p_now(void *ctx)
 	return now += 1000;
 }
 
+static void *p_zalloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return calloc(1, size);
+}
+
+static void p_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
 static const struct vmsg_card_platform plat = {
     .bar0 = bar0,
     .bar0_size = BAR0_SIZE,
@@ -140,6 +152,8 @@ static const struct vmsg_card_platform plat = {
     .host_map = p_map,
     .raise_irq = p_irq,
     .now_ns = p_now,
+    .zalloc = p_zalloc,
+    .free = p_free,
 };
 
 static uint32_t bar_rd(size_t off)
