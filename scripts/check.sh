@@ -3,7 +3,8 @@
 #
 # Gates (must pass, reported on their own line, not counted as tests):
 #   builds (gcc -Werror; clang ASan+UBSan; the fuzzers), the kernel modules
-#   against Debian's 6.1 headers, style (clang-format, checkpatch).
+#   against Debian's 6.1 headers, style (clang-format, checkpatch; no shell
+#   function called inside `sh -c` in an in-VM script).
 # Tests (counted: passed, failed, skipped):
 #   1. every meson test of the gcc build (unit, integration)
 #   2. every meson test again in the ASan + UBSan build
@@ -318,6 +319,8 @@ gate kernel-build "$CHECK_BUILD_BUDGET" scripts/build-kernel.sh "$(scripts/kdir.
 
 note "5. style"
 gate lint "$CHECK_BUILD_BUDGET" scripts/lint.sh
+# no shell function of an in-VM script called inside `sh -c` (not defined there)
+gate vm-scripts 60 tests/rig/check-vm-scripts.py
 
 note "6. QEMU rig tests${CHECK_RIG:+ matching CHECK_RIG=$CHECK_RIG}"
 shopt -s nullglob
