@@ -360,7 +360,7 @@ red='' yellow='' green='' off=''
 if [ -t 1 ]; then
 	red=$'\e[1;31m' yellow=$'\e[1;33m' green=$'\e[1;32m' off=$'\e[0m'
 fi
-if [ "$rc" != 0 ]; then
+if [ "$failed" -gt 0 ] || [ ${#bad_skips[@]} -gt 0 ]; then
 	col=$red
 elif [ "$skipped" -gt 0 ]; then
 	col=$yellow
