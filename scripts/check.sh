@@ -175,7 +175,7 @@ gate_fail() {
 # test_step NAME BUDGET CMD...: one counted test; exit 0 passes, 77 skips
 # (the reason is the last line of its output that mentions SKIP).
 test_step() {
-	local name=$1 budget=$2 log=$logs/$1.log why
+	local name=$1 budget=$2 log=$logs/${1//\//-}.log why
 	shift 2
 	run_budget "$budget" "$log" "$@"
 	if [ "$OVER" = 1 ]; then
@@ -184,10 +184,11 @@ test_step() {
 	elif [ "$RC" = 0 ]; then
 		pass "$name ($SECS s)"
 	elif [ "$RC" = 77 ]; then
-		why=$(grep -a -i 'skip' "$log" | tail -n 1 | cut -c1-160)
+		why=$(grep -a -i 'skip' "$log" | tail -n 1 | sed 's/^.*SKIP: //' | cut -c1-160)
 		skip "$name" "${why:-exit status 77, no reason printed}"
 	else
-		fail "$name" "exit status $RC" "$log"
+		why=$(grep -a 'FAIL' "$log" | tail -n 1 | cut -c1-160)
+		fail "$name" "exit status $RC${why:+: $why}" "$log"
 		show_tail "$log"
 	fi
 }
@@ -233,7 +234,7 @@ for i, line in enumerate(open(sys.argv[1]), 1):
     if res == "SKIP":
         out = (t.get("stdout") or "") + "\n" + (t.get("stderr") or "")
         lines = [l.strip() for l in out.splitlines() if "skip" in l.lower()]
-        why = lines[-1][:160] if lines else "no reason printed"
+        why = lines[-1].split("SKIP: ")[-1][:160] if lines else "no reason printed"
     print("%s\t%s\t%.1f\t%s" % (res, short(name), dur, why.replace("\t", " ")))
 for n in listed:
     if n not in seen:
@@ -305,7 +306,7 @@ if gate fuzz-setup "$CHECK_BUILD_BUDGET" bash -c "CC=clang \
 				seeds=$top/tests/fuzz/seeds/$n
 				[ -d "$seeds" ] || seeds=
 				# shellcheck disable=SC2086
-				test_step "$n" $((CHECK_FUZZ_SECONDS + 120)) "$f" -max_total_time="$CHECK_FUZZ_SECONDS" \
+				test_step "fuzz/$n" $((CHECK_FUZZ_SECONDS + 120)) "$f" -max_total_time="$CHECK_FUZZ_SECONDS" \
 					-timeout=10 -artifact_prefix="$out/fuzz/$n-" "$corpus" $seeds
 			done
 		fi
@@ -327,10 +328,10 @@ shopt -s nullglob
 for t in tests/rig/*.test.sh; do
 	n=$(basename "$t" .test.sh)
 	if [ -n "$CHECK_RIG" ] && ! [[ $n =~ $CHECK_RIG ]]; then
-		skip "rig-$n" "not selected (CHECK_RIG='$CHECK_RIG')"
+		skip "rig/$n" "not selected (CHECK_RIG='$CHECK_RIG')"
 		continue
 	fi
-	test_step "rig-$n" "$CHECK_RIG_BUDGET" "$t"
+	test_step "rig/$n" "$CHECK_RIG_BUDGET" "$t"
 done
 
 if [ ${#allow_bad[@]} -gt 0 ]; then
