@@ -209,9 +209,10 @@ meson_suite() {
 	if [ "$OVER" = 1 ]; then
 		fail "$label" "meson test exceeded its time budget of $CHECK_MESON_BUDGET s, stopped" "$log"
 	fi
-	# Each line: RESULT<TAB>NAME<TAB>SECONDS<TAB>SKIP REASON, or
-	# BAD<TAB>what is inconsistent. Exit status 2: unreadable log.
-	if ! python3 - "$json" "$list" >"$parsed" 2>"$parsed.err" <<'EOF'; then
+	# Each line: RESULT<TAB>NAME<TAB>SECONDS<TAB>SKIP REASON or, for a
+	# failure, the file with the test's output; or BAD<TAB>what is
+	# inconsistent. Non-zero exit: unreadable log.
+	if ! python3 - "$json" "$list" "$logs/$label" >"$parsed" 2>"$parsed.err" <<'EOF'; then
 import json, sys
 
 def short(n):
@@ -231,6 +232,11 @@ for i, line in enumerate(open(sys.argv[1]), 1):
         sys.exit("testlog.json line %d: %s" % (i, e))
     seen[name] = seen.get(name, 0) + 1
     why = ""
+    if res not in ("OK", "EXPECTEDFAIL", "SKIP"):
+        # the failed test's own output, in LABEL-SUITE-NAME.log
+        why = sys.argv[3] + "-" + short(name).replace("/", "-") + ".log"
+        with open(why, "w") as f:
+            f.write((t.get("stdout") or "") + (t.get("stderr") or ""))
     if res == "SKIP":
         out = (t.get("stdout") or "") + "\n" + (t.get("stderr") or "")
         lines = [l.strip() for l in out.splitlines() if "skip" in l.lower()]
@@ -257,11 +263,13 @@ EOF
 		BAD) fail "$label" "$name" "$log" ;;
 		TIMEOUT)
 			nfail=$((nfail + 1))
-			fail "$label/$name" "exceeded its meson timeout (tests/meson.build) after ${dur} s" "$log"
+			fail "$label/$name" "exceeded its meson timeout (tests/meson.build) after ${dur} s" "$why"
+			show_tail "$why" 20
 			;;
 		*)
 			nfail=$((nfail + 1))
-			fail "$label/$name" "$res" "$log"
+			fail "$label/$name" "$res" "$why"
+			show_tail "$why" 20
 			;;
 		esac
 	done <"$parsed"
