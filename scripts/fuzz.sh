@@ -10,20 +10,22 @@ if [ ! -f "$out/build.ninja" ]; then
 	CC=clang CFLAGS='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
 		meson setup "$out" --buildtype=debugoptimized -Dfuzz=true -Dtests=disabled -Db_lundef=false
 fi
-ninja -C "$out" tests/fuzz_validate tests/fuzz_virtq
+# every fuzz target meson defines, not a fixed list
+targets=$(scripts/fuzz-targets.sh "$out")
+# shellcheck disable=SC2046
+ninja -C "$out" $(echo "$targets" | cut -d' ' -f2)
 rc=0
-for f in "$out"/tests/fuzz_*; do
-	[ -f "$f" ] && [ -x "$f" ] || continue
-	n=$(basename "$f")
+while read -r n path; do
+	f=$out/$path
 	mkdir -p "$out/corpus-$n"
 	seeds=tests/fuzz/seeds/$n
 	[ -d "$seeds" ] || seeds=
 	echo "fuzz: $n for $secs s"
 	# shellcheck disable=SC2086
 	if ! "$f" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
-		-artifact_prefix="$out/$n-" "$out/corpus-$n" $seeds; then
+		-artifact_prefix="$out/$n-" "$out/corpus-$n" $seeds </dev/null; then
 		echo "fuzz: $n FOUND A CRASH (see $out/$n-*)"
 		rc=1
 	fi
-done
+done <<<"$targets"
 exit "$rc"

@@ -31,5 +31,12 @@ echo
 check "malformed messages were dropped" [ "$(stat_get drop_malformed)" -gt 0 ]
 check "stale-epoch messages were dropped" [ "$(stat_get drop_stale_epoch)" -gt 0 ]
 check "unmatched responses were dropped" [ "$(stat_get drop_unmatched)" -gt 0 ]
+check "bad slots and producer indices were dropped" [ "$(stat_get drop_ring_bad)" -gt 0 ]
+# The drop counters, for the host side to set against the card's attack
+# counts; three times, as a kernel message on the console can cut a line
+# (the host side takes each counter's largest value).
+for _i in 1 2 3; do
+	grep -E '^(drop_|device_add_failures )' "$(stats_file)" | sed 's/^/@@STAT /'
+done
 mark hostile-done
 finish

@@ -15,14 +15,14 @@ while [ $c -le "$CYCLES" ]; do
 	mark "add-$c"
 	t=$(up)
 	if ! wait_for 20 nblk_is 2; then
-		bad "cycle $c: hot-added disk appears within 20 s"
+		bad "cycle $c: no hot-added disk after 20 s ($(nblk) disk(s), expected 2)"
 		break
 	fi
 	N=$(ls -d /sys/block/vd* | xargs -n1 basename | grep -v "^$(basename "$A")\$" | head -n 1)
 	at=$(since "$t")
 	if ! dd if=/tmp/pat of=/dev/$N bs=64k count=16 oflag=direct 2>/dev/null ||
 		! dd if=/dev/$N bs=64k count=16 iflag=direct 2>/dev/null | cmp -s - /tmp/pat; then
-		bad "cycle $c: I/O on the hot-added disk $N"
+		bad "cycle $c: writing or reading back the hot-added disk $N failed"
 		break
 	fi
 	if [ "${BUSY_REMOVE:-1}" = 1 ]; then
@@ -32,15 +32,15 @@ while [ $c -le "$CYCLES" ]; do
 	mark "remove-$c"
 	t=$(up)
 	if ! wait_for 20 nblk_is 1; then
-		bad "cycle $c: hot-removed disk $N gone within 20 s"
+		bad "cycle $c: the hot-removed disk $N is still there after 20 s"
 		break
 	fi
 	[ "${BUSY_REMOVE:-1}" = 1 ] && ! wait_for 10 sh -c "! kill -0 $IO2 2>/dev/null" && {
-		bad "cycle $c: the writer of the removed disk ended"
+		bad "cycle $c: the writer of the removed disk $N still runs 10 s after the removal (its I/O did not fail)"
 		break
 	}
 	if ! kill -0 $IO 2>/dev/null; then
-		bad "cycle $c: dd on $A still running"
+		bad "cycle $c: the writer on $A ended (its dd failed during the hotplug of $N)"
 		break
 	fi
 	ok "cycle $c: $N added in $at s, used, removed in $(since "$t") s$([ "${BUSY_REMOVE:-1}" = 1 ] && echo ' while being written'), dd on $A unaffected"
@@ -54,7 +54,7 @@ sleep 0.5
 mark rng-remove
 check "rng hot-removed while being read" wait_for 20 sh -c '! ls /sys/bus/virtio/drivers/virtio_rng/ | grep -q virtio'
 kill $RNGIO 2>/dev/null
-check "dd on $A survived all of it" kill -0 $IO
+check "the writer on $A still runs (it survived all of it)" kill -0 $IO
 kill $IO
 wait 2>/dev/null
 stat_show 'event_device_rx|devices_added|devices_removed|request_timeouts|drop_no_device|requests_failed'

@@ -5,7 +5,12 @@ check "eth0 within 20 s" wait_for 20 test -e /sys/class/net/eth0
 ip addr add 10.77.0.2/24 dev eth0
 ip link set eth0 up
 check "ping 10.77.0.1 (the namespace) within 20 s" wait_for 20 ping -c 1 -W 1 10.77.0.1
-check "ping -c 5" sh -c 'ping -c 5 -i 0.2 10.77.0.1 | tail -n 2 | sed "s/^/vm: /"'
+# ping's own exit status (busybox sh has no pipefail) and all 5 replies
+ping -c 5 -i 0.2 10.77.0.1 >/tmp/ping.out 2>&1
+rc=$?
+tail -n 2 /tmp/ping.out | sed "s/^/vm: /"
+check "ping -c 5 exits 0 (got $rc)" [ "$rc" = 0 ]
+check "ping -c 5: 5 replies" grep -Eq '^5 packets transmitted, 5 (packets )?received' /tmp/ping.out
 dd if=/dev/urandom of=/tmp/tx bs=1M count=16 2>/dev/null
 echo "@@TXSUM $(sha256sum </tmp/tx | cut -d' ' -f1)"
 mark tx-ready

@@ -85,7 +85,7 @@ if [ -e "$PCI/reset" ]; then
 	check "filesystem intact after the reset" start_use
 	stop_use
 else
-	say "no $PCI/reset: function reset not tested"
+	bad "no $PCI/reset: the function reset (FLR-H-1) cannot be tested"
 fi
 stat_show 'state|attaches|detaches|devices_added|devices_removed|request_timeouts'
 check "no request timed out since the last load" [ "$(stat_get request_timeouts)" = 0 ]
