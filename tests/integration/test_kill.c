@@ -126,8 +126,10 @@ int main(int argc, char **argv)
 	it_card_stop(&card, 1);
 	ms = tick_until(&h, VMSG_HOST_PEER_DEAD, 5000);
 	/* misses x interval after the first unanswered PING, which leaves up to
-	 * one interval after the kill; plus the tick period and scheduling */
-	bound = (MISSES + 1) * IVAL_MS + 150;
+	 * one interval after the kill; plus the tick period and scheduling,
+	 * generous: this proves PING-driven detection, not speed on a busy
+	 * shared machine */
+	bound = (MISSES + 1) * IVAL_MS + 1000;
 	IT_LOG("card SIGKILLed: peer dead detected in %.1f ms (PING every %u ms, %u misses; bound "
 	       "%.0f ms)",
 	       ms, IVAL_MS, MISSES, bound);
