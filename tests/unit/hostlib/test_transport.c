@@ -129,7 +129,8 @@ static void reset_polls(void **state)
 	f->fc->dev[1].reset_never = true;
 	t0 = fx_now_ms();
 	assert_int_equal(vmsg_host_dev_reset(dev), -ETIMEDOUT);
-	assert_true(fx_now_ms() - t0 >= 100 && fx_now_ms() - t0 < 1000);
+	/* the option, not VMSG_PCIE_RESET_TIMEOUT_MS (5 s) */
+	assert_true(fx_now_ms() - t0 >= 100 && fx_now_ms() - t0 < 3000);
 	/* [RST-3]: the card is considered failed */
 	assert_int_equal(vmsg_host_bus_state(f->bus), VMSG_HOST_PEER_DEAD);
 	assert_int_equal(vmsg_host_dev_error(dev), -ETIMEDOUT);
