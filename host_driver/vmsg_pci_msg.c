@@ -1015,7 +1015,8 @@ static int vp_op_send_event(struct virtio_msg_bus *bus, const void *msg,
 	spin_unlock_irqrestore(&vp->h2c_lock, fl);
 	if (later)
 		vp_kick_rx(vp, 1);
-	return 0;
+	/* 0: sent or held for later; else dropped, the transport breaks the queue. */
+	return later ? 0 : r;
 }
 
 static int vp_op_fence(struct virtio_msg_bus *bus, u16 dev_num)

@@ -87,6 +87,9 @@ if [ -e "$PCI/reset" ]; then
 else
 	say "no $PCI/reset: function reset not tested"
 fi
-stat_show 'state|attaches|detaches|devices_added|devices_removed|request_timeouts'
+stat_show 'state|attaches|detaches|devices_added|devices_removed|request_timeouts|drop_no_device'
 check "no request timed out since the last load" [ "$(stat_get request_timeouts)" = 0 ]
+# An event dropped for a device not yet published was the lost EVENT_USED
+# that left a partition scan (and the next mount) waiting forever.
+check "no event dropped for an unknown device since the last load" [ "$(stat_get drop_no_device)" = 0 ]
 finish
