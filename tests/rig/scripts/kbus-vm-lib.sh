@@ -70,6 +70,13 @@ blk_dev() {
 	ls "$_v/block" 2>/dev/null | head -n 1
 }
 have_blk() { _b=$(blk_dev) && [ -b "/dev/$_b" ]; }
+# The disk can be opened: /dev/vdX and its sysfs entry exist from the start
+# of virtio_blk's device_add_disk(), which opens the disk to the block layer
+# (and scans it) only later; an open before that fails (ENXIO), one during
+# the scan waits for it. A read of the first sector checks both.
+blk_ready() {
+	have_blk && dd if="/dev/$(blk_dev)" of=/dev/null bs=512 count=1 2>/dev/null
+}
 card_state() { stat_get state; }
 card_is() { [ "$(stat_get state)" = "$1" ]; }
 finish() {

@@ -4,7 +4,7 @@
 # over a file, a /dev/hwrng reader, eth0 (virtio-net) up.
 N=${RELOADS:-20}
 PCI=/sys/bus/pci/devices/0000:01:00.0
-all_devs() { have_blk && dev_of_type 4 >/dev/null && dev_of_type 1 >/dev/null; }
+all_devs() { blk_ready && dev_of_type 4 >/dev/null && dev_of_type 1 >/dev/null; }
 BG=
 start_use() {
 	B=/dev/$(blk_dev)
