@@ -12,8 +12,9 @@
  *
  * Lifetime of a device, as seen by the bus:
  *
- *   vmdev = virtio_msg_device_add(bus, n);   publish vmdev in the dispatch
- *                                            table right away: events flow
+ *   vmdev = virtio_msg_device_add(bus, n);   GET_DEVICE_INFO; no driver yet
+ *   publish vmdev in the dispatch table: events flow from here on
+ *   virtio_msg_device_register(vmdev);       the driver's probe may run now
  *   ... virtio_msg_device_event(vmdev, ...) from the interrupt path ...
  *   then one of:
  *   a) graceful (card alive: rmmod, PCI remove of a present card, or
@@ -72,9 +73,11 @@ struct virtio_msg_bus_ops {
 	 * holds while it dispatches events. If the ring is full the bus
 	 * queues the notification and sends it when space frees
 	 * (notifications coalesce per queue).
-	 * Returns 0, or -ENODEV when the device or the link is dead (the
-	 * transport then reports the virtqueue broken); other errors are
-	 * logged and the notification is considered sent.
+	 * Returns 0 (sent, or held to be sent), or the error that made the
+	 * bus drop it: -ENODEV when the device or the link is dead, or
+	 * another negative errno (-EINVAL, -EMSGSIZE, -EIO, -EAGAIN for an
+	 * event it cannot hold). The transport then reports the virtqueue
+	 * broken.
 	 */
 	int (*send_event)(struct virtio_msg_bus *bus, const void *msg, size_t len);
 	/*
@@ -106,17 +109,23 @@ struct virtio_msg_bus {
 /*
  * Called by the bus when a device number is present (enumeration or
  * EVENT_DEVICE READY). Process context, may sleep. Sends GET_DEVICE_INFO
- * (synchronously: a failure is returned here) and returns the device; the
- * virtio device (parent bus->dma_dev) is then registered asynchronously
- * from a work item, because the virtio driver's probe (virtio_blk's
- * partition scan, for one) needs EVENT_USED delivered to the returned vmdev,
- * which the bus can only do once add() has returned and it has published
- * vmdev. Returns the device or an ERR_PTR (-EINVAL: unusable bus
- * parameters, -ENODEV/-ETIMEDOUT/-EIO/-EPROTO: GET_DEVICE_INFO failed or
- * was invalid, -ENOMEM).
+ * (synchronously: a failure is returned here) and returns the device,
+ * not yet registered. Returns the device or an ERR_PTR (-EINVAL: unusable
+ * bus parameters, -ENODEV/-ETIMEDOUT/-EIO/-EPROTO: GET_DEVICE_INFO failed
+ * or was invalid, -ENOMEM).
  */
 struct virtio_msg_device *virtio_msg_device_add(struct virtio_msg_bus *bus,
 						u16 dev_num);
+
+/*
+ * Register the virtio device (parent bus->dma_dev) of an added vmdev,
+ * asynchronously from a work item. The bus calls it once it has published
+ * vmdev for event dispatch, never before: the driver's probe needs the
+ * device's events (virtio_blk's partition scan waits for an EVENT_USED,
+ * without a timeout). Any context that may sleep; a dead or removed
+ * device is not registered.
+ */
+void virtio_msg_device_register(struct virtio_msg_device *vmdev);
 
 /*
  * Graceful removal, the device still answers (added by the transport):
@@ -161,9 +170,10 @@ void virtio_msg_device_break(struct virtio_msg_device *vmdev);
  * The message has been validated by the bus. The bus delivers a device's
  * events and responses in the order the card sent them (one c2h ring: an
  * EVENT_CONFIG sent before a response is dispatched before that response
- * completes its request). Never sleeps; concurrent calls are safe. The virtqueue callbacks (vring_interrupt()) and
- * virtio_config_changed() run inside it, so it must not be called with a
- * lock held that a virtio driver's callback could take.
+ * completes its request). Never sleeps; concurrent calls are safe. The
+ * virtqueue callbacks (vring_interrupt()) and virtio_config_changed() run
+ * inside it, so it must not be called with a lock held that a virtio
+ * driver's callback could take.
  */
 void virtio_msg_device_event(struct virtio_msg_device *vmdev, const void *msg,
 			     size_t len);

@@ -15,12 +15,27 @@
 #include <linux/virtio_config.h>
 
 /*
- * The version test of this out-of-tree module (the one place it has one),
- * written with the MAJOR/PATCHLEVEL macros of <linux/version.h>.
+ * The version tests of this out-of-tree module (the only place it has
+ * them), written with the macros of <linux/version.h>.
  */
 #if LINUX_VERSION_MAJOR > 6 || \
 	(LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 11)
 #define VIRTIO_MSG_HAVE_VQS_INFO 1
+#endif
+
+/*
+ * virtio_blk fails the in-flight requests of a broken device on remove
+ * itself from this release on: the transport's own failing
+ * (virtio_msg_compat_blk.c, which says why and what upstream has) is
+ * compiled out there. No release does yet, so the default is no version;
+ * a build for a kernel with the fix sets it, e.g.
+ * ccflags-y += -DVIRTIO_MSG_BLK_FIXED_IN=KERNEL_VERSION(6,20,0).
+ */
+#ifndef VIRTIO_MSG_BLK_FIXED_IN
+#define VIRTIO_MSG_BLK_FIXED_IN KERNEL_VERSION(255, 255, 255)
+#endif
+#if LINUX_VERSION_CODE < VIRTIO_MSG_BLK_FIXED_IN
+#define VIRTIO_MSG_BLK_FAIL_INFLIGHT 1
 #endif
 
 /* 6.1's uapi lacks it (and its vring_transport_features() drops bit 38). */
@@ -29,7 +44,7 @@
 #endif
 
 /* find_vqs() arguments, as the running kernel passes them. */
-struct vm_find_vqs_args {
+struct vmsg_find_vqs_args {
 #ifdef VIRTIO_MSG_HAVE_VQS_INFO
 	struct virtqueue_info *info;
 #else
@@ -40,7 +55,7 @@ struct vm_find_vqs_args {
 };
 
 /* Queue i of a find_vqs() call: its name (NULL: skip it), callback, ctx. */
-static inline const char *vm_vq_arg(const struct vm_find_vqs_args *a,
+static inline const char *vm_vq_arg(const struct vmsg_find_vqs_args *a,
 				    unsigned int i, vq_callback_t **cb,
 				    bool *ctx)
 {
@@ -56,9 +71,9 @@ static inline const char *vm_vq_arg(const struct vm_find_vqs_args *a,
 }
 
 /* The transport's find_vqs, common to every kernel (virtio_msg_vq.c). */
-int vm_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
-		       struct virtqueue *vqs[],
-		       const struct vm_find_vqs_args *args);
+int vmsg_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
+			 struct virtqueue *vqs[],
+			 const struct vmsg_find_vqs_args *args);
 
 /* virtio_config_ops.find_vqs, in the running kernel's signature. */
 #ifdef VIRTIO_MSG_HAVE_VQS_INFO
@@ -67,9 +82,9 @@ static inline int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			      struct virtqueue_info vqs_info[],
 			      struct irq_affinity *desc)
 {
-	struct vm_find_vqs_args a = { .info = vqs_info };
+	struct vmsg_find_vqs_args a = { .info = vqs_info };
 
-	return vm_find_vqs_common(vdev, nvqs, vqs, &a);
+	return vmsg_find_vqs_common(vdev, nvqs, vqs, &a);
 }
 #else
 static inline int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
@@ -78,13 +93,28 @@ static inline int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			      const char * const names[], const bool *ctx,
 			      struct irq_affinity *desc)
 {
-	struct vm_find_vqs_args a = {
+	struct vmsg_find_vqs_args a = {
 		.callbacks = callbacks,
 		.names = names,
 		.ctx = ctx,
 	};
 
-	return vm_find_vqs_common(vdev, nvqs, vqs, &a);
+	return vmsg_find_vqs_common(vdev, nvqs, vqs, &a);
+}
+#endif
+
+struct virtio_msg_device;
+
+/*
+ * A dead virtio-blk device's in-flight requests, failed with an I/O error
+ * before its driver's remove (virtio_msg_compat_blk.c); nothing to do where
+ * virtio_blk does it itself.
+ */
+#ifdef VIRTIO_MSG_BLK_FAIL_INFLIGHT
+void vmsg_blk_fail_inflight(struct virtio_msg_device *vm);
+#else
+static inline void vmsg_blk_fail_inflight(struct virtio_msg_device *vm)
+{
 }
 #endif
 

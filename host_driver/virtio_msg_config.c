@@ -52,7 +52,7 @@ static u64 vm_get_features(struct virtio_device *vdev)
 	mutex_lock(&vm->req_lock);
 	len = vmsg_build_get_device_features_req(vm->req, vm->msg_max,
 						 vm->dev_num, 0, 0, 2);
-	ret = vm_xfer(vm, len, pl, pl);
+	ret = vmsg_xfer(vm, len, pl, pl);
 	if (ret >= 0) {
 		r = vm_payload(vm);
 		if (le32_to_cpu(r->block_index) || le32_to_cpu(r->num_blocks) != 2)
@@ -63,7 +63,7 @@ static u64 vm_get_features(struct virtio_device *vdev)
 	}
 	mutex_unlock(&vm->req_lock);
 	if (ret < 0)
-		vm_fail(vm, "GET_DEVICE_FEATURES", ret);
+		vmsg_fail(vm, "GET_DEVICE_FEATURES", ret);
 	return features;
 }
 
@@ -99,10 +99,10 @@ static int vm_finalize_features(struct virtio_device *vdev)
 	mutex_lock(&vm->req_lock);
 	len = vmsg_build_set_driver_features_req(vm->req, vm->msg_max,
 						 vm->dev_num, 0, 0, blocks, 2);
-	ret = vm_xfer(vm, len, 0, 0);
+	ret = vmsg_xfer(vm, len, 0, 0);
 	mutex_unlock(&vm->req_lock);
 	if (ret < 0) {
-		vm_fail(vm, "SET_DRIVER_FEATURES", ret);
+		vmsg_fail(vm, "SET_DRIVER_FEATURES", ret);
 		return ret;
 	}
 	return 0;
@@ -126,7 +126,7 @@ static int vm_status_xfer(struct virtio_msg_device *vm, bool set, u32 val,
 	else
 		len = vmsg_build_get_device_status_req(vm->req, vm->msg_max,
 						       vm->dev_num, 0);
-	ret = vm_xfer(vm, len, sizeof(*r), sizeof(*r));
+	ret = vmsg_xfer(vm, len, sizeof(*r), sizeof(*r));
 	if (ret >= 0) {
 		r = vm_payload(vm);
 		*st = le32_to_cpu(r->status);
@@ -159,7 +159,7 @@ static int vm_do_reset(struct virtio_msg_device *vm)
 	int ret;
 
 	ret = vm_status_xfer(vm, true, 0, &st);
-	deadline = jiffies + msecs_to_jiffies(vm_reset_timeout_ms());
+	deadline = jiffies + msecs_to_jiffies(vmsg_reset_timeout_ms());
 	while (!ret && st) {
 		WRITE_ONCE(vm->status, st);
 		if (time_after(jiffies, deadline))
@@ -189,8 +189,8 @@ static void vm_reset(struct virtio_device *vdev)
 	ret = vm_do_reset(vm);
 	if (!ret)
 		return;
-	vm_fail(vm, "device reset", ret);
-	vm_lost(vm);
+	vmsg_fail(vm, "device reset", ret);
+	vmsg_lost(vm);
 	/*
 	 * The device is dead to the transport now: no driver-visible state
 	 * is left, and the driver's remove path (which checks that the
@@ -216,7 +216,7 @@ static void vm_set_status(struct virtio_device *vdev, u8 status)
 		return;
 	ret = vm_status_xfer(vm, true, status, &st);
 	if (ret) {
-		vm_fail(vm, "SET_DEVICE_STATUS", ret);
+		vmsg_fail(vm, "SET_DEVICE_STATUS", ret);
 		return;
 	}
 	WRITE_ONCE(vm->status, st);
@@ -248,7 +248,7 @@ static int vm_get_config_chunk(struct virtio_msg_device *vm, u32 off, u32 n,
 	mutex_lock(&vm->req_lock);
 	len = vmsg_build_get_config_req(vm->req, vm->msg_max, vm->dev_num, 0,
 					off, n);
-	ret = vm_xfer(vm, len, sizeof(*r), sizeof(*r) + n);
+	ret = vmsg_xfer(vm, len, sizeof(*r), sizeof(*r) + n);
 	if (ret >= 0) {
 		r = vm_payload(vm);
 		if (le32_to_cpu(r->offset) != off ||
@@ -326,11 +326,11 @@ static int __vm_cfg_refresh(struct virtio_msg_device *vm, bool force)
 	if (ret == -EAGAIN)
 		vm_warn_rl(vm, "config space keeps changing: cache not refreshed\n");
 	else if (ret)
-		vm_fail(vm, "GET_CONFIG", ret);
+		vmsg_fail(vm, "GET_CONFIG", ret);
 	return ret;
 }
 
-int vm_cfg_refresh(struct virtio_msg_device *vm)
+int vmsg_cfg_refresh(struct virtio_msg_device *vm)
 {
 	int ret;
 
@@ -375,8 +375,9 @@ static int vm_cfg_read_atomic(struct virtio_msg_device *vm, unsigned int off,
 			rlen = vmsg_build_get_config_req(req, sizeof(req),
 							 vm->dev_num, 0,
 							 off + done, n);
-			ret = vm_xfer_atomic(vm, req, rlen, resp, sizeof(resp),
-					     sizeof(*r), sizeof(*r) + n);
+			ret = vmsg_xfer_atomic(vm, req, rlen, resp,
+					       sizeof(resp), sizeof(*r),
+					       sizeof(*r) + n);
 			if (ret < 0)
 				break;
 			if (le32_to_cpu(r->offset) != off + done ||
@@ -396,7 +397,7 @@ static int vm_cfg_read_atomic(struct virtio_msg_device *vm, unsigned int off,
 		}
 	}
 	if (ret && ret != -EOPNOTSUPP)
-		vm_fail(vm, "GET_CONFIG (atomic)", ret);
+		vmsg_fail(vm, "GET_CONFIG (atomic)", ret);
 	return ret;
 }
 
@@ -412,8 +413,8 @@ static void vm_get(struct virtio_device *vdev, unsigned int offset,
 	}
 	if (vm_cfg_copy(vm, offset, buf, len))
 		return;
-	if (vm_may_sleep()) {
-		if (!vm_cfg_refresh(vm) && vm_cfg_copy(vm, offset, buf, len))
+	if (vmsg_may_sleep()) {
+		if (!vmsg_cfg_refresh(vm) && vm_cfg_copy(vm, offset, buf, len))
 			return;
 	} else if (!vm_cfg_read_atomic(vm, offset, buf, len)) {
 		return;
@@ -442,7 +443,7 @@ static int vm_set_config_chunk(struct virtio_msg_device *vm, u32 gen, u32 off,
 	mutex_lock(&vm->req_lock);
 	len = vmsg_build_set_config_req(vm->req, vm->msg_max, vm->dev_num, 0,
 					gen, off, data, n);
-	ret = vm_xfer(vm, len, sizeof(*r), sizeof(*r) + n);
+	ret = vmsg_xfer(vm, len, sizeof(*r), sizeof(*r) + n);
 	if (ret >= 0) {
 		r = vm_payload(vm);
 		*applied = le32_to_cpu(r->length);
@@ -516,7 +517,7 @@ static void vm_set(struct virtio_device *vdev, unsigned int offset,
 	}
 	if (!len)
 		return;
-	if (!vm_may_sleep()) {
+	if (!vmsg_may_sleep()) {
 		vm_err_rl(vm, "config write from atomic context dropped\n");
 		return;
 	}
@@ -530,7 +531,7 @@ static void vm_set(struct virtio_device *vdev, unsigned int offset,
 		vm_err_rl(vm, "config write %u+%u: generation keeps changing\n",
 			  offset, len);
 	else if (ret)
-		vm_fail(vm, "SET_CONFIG", ret);
+		vmsg_fail(vm, "SET_CONFIG", ret);
 }
 
 static void vm_config_changed(struct virtio_msg_device *vm)
@@ -540,7 +541,7 @@ static void vm_config_changed(struct virtio_msg_device *vm)
 }
 
 /* Deferred part of EVENT_CONFIG: re-read the space, then tell the driver. */
-void vm_cfg_work(struct work_struct *work)
+void vmsg_cfg_work(struct work_struct *work)
 {
 	struct virtio_msg_device *vm =
 		container_of(work, struct virtio_msg_device, cfg_work);
@@ -559,7 +560,7 @@ void vm_cfg_work(struct work_struct *work)
  * and the drivers' config_changed callbacks only schedule work, so it is
  * called from here when no re-read is needed.
  */
-void vm_event_config(struct virtio_msg_device *vm, const u8 *pl, size_t n)
+void vmsg_event_config(struct virtio_msg_device *vm, const u8 *pl, size_t n)
 {
 	const struct virtio_msg_event_config *ev = (const void *)pl;
 	bool refetch = false, range_bad = false;
@@ -629,7 +630,7 @@ static bool vm_get_shm_region(struct virtio_device *vdev,
 
 	mutex_lock(&vm->req_lock);
 	len = vmsg_build_get_shm_req(vm->req, vm->msg_max, vm->dev_num, 0, id);
-	ret = vm_xfer(vm, len, sizeof(*r), sizeof(*r));
+	ret = vmsg_xfer(vm, len, sizeof(*r), sizeof(*r));
 	if (ret >= 0) {
 		r = vm_payload(vm);
 		length = le32_to_cpu(r->length);
@@ -638,7 +639,7 @@ static bool vm_get_shm_region(struct virtio_device *vdev,
 	}
 	mutex_unlock(&vm->req_lock);
 	if (ret) {
-		vm_fail(vm, "GET_SHM", ret);
+		vmsg_fail(vm, "GET_SHM", ret);
 		return false;
 	}
 	if (!length)
@@ -655,7 +656,7 @@ static const char *vm_bus_name(struct virtio_device *vdev)
 	return vm->bus->name ? vm->bus->name : "virtio-msg";
 }
 
-const struct virtio_config_ops vm_config_ops = {
+const struct virtio_config_ops vmsg_config_ops = {
 	.get			= vm_get,
 	.set			= vm_set,
 	.generation		= vm_generation,
@@ -663,12 +664,12 @@ const struct virtio_config_ops vm_config_ops = {
 	.set_status		= vm_set_status,
 	.reset			= vm_reset,
 	.find_vqs		= vm_find_vqs,
-	.del_vqs		= vm_del_vqs,
-	.synchronize_cbs	= vm_synchronize_cbs,
+	.del_vqs		= vmsg_del_vqs,
+	.synchronize_cbs	= vmsg_synchronize_cbs,
 	.get_features		= vm_get_features,
 	.finalize_features	= vm_finalize_features,
 	.bus_name		= vm_bus_name,
 	.get_shm_region		= vm_get_shm_region,
-	.disable_vq_and_reset	= vm_disable_vq_and_reset,
-	.enable_vq_after_reset	= vm_enable_vq_after_reset,
+	.disable_vq_and_reset	= vmsg_disable_vq_and_reset,
+	.enable_vq_after_reset	= vmsg_enable_vq_after_reset,
 };

@@ -16,8 +16,8 @@
  * break. A dead device (virtio_msg_device_break()) fails every request with
  * -ENODEV before it reaches the bus, so a driver's remove path never waits,
  * and before a dead virtio-blk device's driver is removed the requests the
- * device still held are failed with an I/O error (vm_fail_inflight()), so
- * del_gendisk() does not wait for them forever.
+ * device still held are failed with an I/O error (vmsg_blk_fail_inflight(),
+ * virtio_msg_compat_blk.c), so del_gendisk() does not wait for them forever.
  */
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -49,7 +49,7 @@ static unsigned int vm_request_timeout_ms(void)
 	return clamp_val(READ_ONCE(request_timeout_ms), 10u, 60000u);
 }
 
-unsigned int vm_reset_timeout_ms(void)
+unsigned int vmsg_reset_timeout_ms(void)
 {
 	return clamp_val(READ_ONCE(reset_timeout_ms), 10u, 60000u);
 }
@@ -61,13 +61,23 @@ static unsigned int vm_atomic_timeout_us(void)
 
 /*
  * Whether the caller may sleep (to send a request and wait for it). Only
- * the config read path asks; everything else is process context by the
- * virtio_config_ops rules. Without CONFIG_PREEMPTION preemptible() is
- * always false, and such a read then takes the busy-polled path.
+ * the config read path asks (a cache miss); everything else is process
+ * context by the virtio_config_ops rules. The virtio core's config
+ * accessors (virtio_cread*()) call might_sleep() before get(): their
+ * callers may sleep by contract, so the read sleeps unless the context is
+ * visibly atomic: interrupt or softirq, interrupts off, and with
+ * CONFIG_PREEMPT_COUNT also preemption off (spinlocks, preempt_disable(),
+ * bottom halves disabled) or an RCU read-side section. Only in those the
+ * read busy-polls. Without CONFIG_PREEMPT_COUNT a plain spinlock is
+ * invisible; a caller holding one breaks the accessors' contract anyway.
  */
-bool vm_may_sleep(void)
+bool vmsg_may_sleep(void)
 {
-	return preemptible() && !rcu_preempt_depth();
+	if (!in_task() || irqs_disabled())
+		return false;
+	if (IS_ENABLED(CONFIG_PREEMPT_COUNT) && preempt_count())
+		return false;
+	return !rcu_preempt_depth();
 }
 
 /*
@@ -105,8 +115,8 @@ bad:
  * failed) and receive its response into vm->resp. Caller holds req_lock.
  * Returns the payload length (min_pl..max_pl) or a negative errno.
  */
-int vm_xfer(struct virtio_msg_device *vm, size_t req_len, size_t min_pl,
-	    size_t max_pl)
+int vmsg_xfer(struct virtio_msg_device *vm, size_t req_len, size_t min_pl,
+	      size_t max_pl)
 {
 	int ret;
 
@@ -123,10 +133,10 @@ int vm_xfer(struct virtio_msg_device *vm, size_t req_len, size_t min_pl,
 			     max_pl);
 }
 
-/* vm_xfer() for atomic context, with the caller's buffers; never sleeps. */
-int vm_xfer_atomic(struct virtio_msg_device *vm, const void *req,
-		   size_t req_len, void *resp, size_t resp_cap, size_t min_pl,
-		   size_t max_pl)
+/* vmsg_xfer() for atomic context, with the caller's buffers; never sleeps. */
+int vmsg_xfer_atomic(struct virtio_msg_device *vm, const void *req,
+		     size_t req_len, void *resp, size_t resp_cap, size_t min_pl,
+		     size_t max_pl)
 {
 	int ret;
 
@@ -148,7 +158,7 @@ static void vm_break_work(struct work_struct *work)
 	struct virtio_msg_device *vm =
 		container_of(work, struct virtio_msg_device, break_work);
 
-	vm_break_vqs(vm);	/* in_task(): breaks now, unless VM_FAILING */
+	vmsg_break_vqs(vm);	/* in_task(): breaks now, unless VM_FAILING */
 }
 
 /*
@@ -158,10 +168,10 @@ static void vm_break_work(struct work_struct *work)
  * virtqueue on its next kick). Before register_virtio_device() initialized
  * the lock there is nothing to break.
  */
-void vm_break_vqs(struct virtio_msg_device *vm)
+void vmsg_break_vqs(struct virtio_msg_device *vm)
 {
 	/*
-	 * Not while vm_fail_inflight() runs: a queue broken between its
+	 * Not while vmsg_blk_fail_inflight() runs: a queue broken between its
 	 * completions and the driver collecting them would strand them. The
 	 * device is dead then, and every queue is broken again at the end.
 	 */
@@ -179,7 +189,7 @@ void vm_break_vqs(struct virtio_msg_device *vm)
  * (nothing reached the device), break the device. Quiet when the device
  * is dead: that is removal, already logged by the bus.
  */
-void vm_fail(struct virtio_msg_device *vm, const char *what, int err)
+void vmsg_fail(struct virtio_msg_device *vm, const char *what, int err)
 {
 	if (err == -EMSGSIZE || err == -EINVAL || err == -EOPNOTSUPP) {
 		vm_err_rl(vm, "%s: cannot send (%d)\n", what, err);
@@ -188,7 +198,7 @@ void vm_fail(struct virtio_msg_device *vm, const char *what, int err)
 	if (!vm_dead(vm))
 		vm_err_rl(vm, "%s failed (%d): device marked broken\n", what,
 			  err);
-	vm_break_vqs(vm);
+	vmsg_break_vqs(vm);
 }
 
 /*
@@ -199,7 +209,7 @@ void vm_fail(struct virtio_msg_device *vm, const char *what, int err)
  * asked to fence the card; if it cannot, that memory is never freed
  * ([DMA-4]).
  */
-void vm_lost(struct virtio_msg_device *vm)
+void vmsg_lost(struct virtio_msg_device *vm)
 {
 	if (vm_dead(vm))
 		return;	/* the bus fences a dead card before remove */
@@ -222,7 +232,7 @@ static int vm_get_info(struct virtio_msg_device *vm)
 	mutex_lock(&vm->req_lock);
 	len = vmsg_build_get_device_info_req(vm->req, vm->msg_max, vm->dev_num,
 					     0);
-	ret = vm_xfer(vm, len, sizeof(*r), sizeof(*r));
+	ret = vmsg_xfer(vm, len, sizeof(*r), sizeof(*r));
 	if (ret >= 0) {
 		r = vm_payload(vm);
 		di->device_id = le32_to_cpu(r->device_id);
@@ -327,7 +337,7 @@ struct virtio_msg_device *virtio_msg_device_add(struct virtio_msg_bus *bus,
 	mutex_init(&vm->cfg_mutex);
 	spin_lock_init(&vm->cfg_lock);
 	spin_lock_init(&vm->vq_lock);
-	INIT_WORK(&vm->cfg_work, vm_cfg_work);
+	INIT_WORK(&vm->cfg_work, vmsg_cfg_work);
 	INIT_WORK(&vm->reg_work, vm_reg_work);
 	INIT_WORK(&vm->break_work, vm_break_work);
 
@@ -349,17 +359,31 @@ struct virtio_msg_device *virtio_msg_device_add(struct virtio_msg_bus *bus,
 
 	vm->vdev.dev.parent = bus->dma_dev;
 	vm->vdev.dev.release = vm_release;
-	vm->vdev.config = &vm_config_ops;
+	vm->vdev.config = &vmsg_config_ops;
 	vm->vdev.id.device = vm->info.device_id;
 	vm->vdev.id.vendor = vm->info.vendor_id;
-
-	queue_work(system_long_wq, &vm->reg_work);
 	return vm;
 fail:
 	vm_free(vm);
 	return ERR_PTR(err);
 }
 EXPORT_SYMBOL_GPL(virtio_msg_device_add);
+
+/*
+ * Register the virtio device, from a work item: the driver's probe must
+ * not run in the bus's context (it sends requests the bus answers). The
+ * bus calls this only once it dispatches the device's events: queued
+ * from virtio_msg_device_add(), the work could run before the bus had
+ * published the device, and an EVENT_USED of the probe (virtio_blk's
+ * partition table read) was dropped for an unknown device. virtio_blk has
+ * no request timeout, so that read never ended and its disk stayed claimed
+ * by the partition scan: the next mount hung in bd_prepare_to_claim().
+ */
+void virtio_msg_device_register(struct virtio_msg_device *vm)
+{
+	queue_work(system_long_wq, &vm->reg_work);
+}
+EXPORT_SYMBOL_GPL(virtio_msg_device_register);
 
 /* Unregister the virtio device once (the driver's remove runs here). */
 static void vm_unregister(struct virtio_msg_device *vm)
@@ -394,7 +418,7 @@ void virtio_msg_device_remove(struct virtio_msg_device *vm)
 	cancel_work_sync(&vm->break_work);
 	if (test_bit(VM_REG_OK, &vm->flags) &&
 	    !test_bit(VM_UNREGISTERED, &vm->flags))
-		vm_fail_inflight(vm);
+		vmsg_blk_fail_inflight(vm);
 	vm_unregister(vm);
 	cancel_work_sync(&vm->cfg_work);
 	cancel_work_sync(&vm->break_work);
@@ -409,7 +433,7 @@ void virtio_msg_device_break(struct virtio_msg_device *vm)
 {
 	if (!test_and_set_bit(VM_DEAD, &vm->flags))
 		vm_dbg(vm, "device dead\n");
-	vm_break_vqs(vm);
+	vmsg_break_vqs(vm);
 }
 EXPORT_SYMBOL_GPL(virtio_msg_device_break);
 
@@ -431,10 +455,10 @@ void virtio_msg_device_event(struct virtio_msg_device *vm, const void *msg,
 	len -= VIRTIO_MSG_HEADER_SIZE;
 	switch (h->msg_id) {
 	case VIRTIO_MSG_EVENT_USED:
-		vm_event_used(vm, pl, len);
+		vmsg_event_used(vm, pl, len);
 		break;
 	case VIRTIO_MSG_EVENT_CONFIG:
-		vm_event_config(vm, pl, len);
+		vmsg_event_config(vm, pl, len);
 		break;
 	default:
 		vm_warn_rl(vm, "unexpected message 0x%02x dropped\n",

@@ -34,6 +34,8 @@
 #define VM_CONFIG_MAX_SIZE 4096u
 /* Config data bytes per GET_CONFIG on the atomic (stack buffer) path. */
 #define VM_ATOMIC_CFG_CHUNK 32u
+/* Largest split virtqueue (virtio 1.x). */
+#define VM_VQ_MAX_NUM 32768u
 /* Bounded retries: SET_CONFIG generation refusals, torn config snapshots. */
 #define VM_CFG_RETRIES 3
 
@@ -45,7 +47,7 @@ enum {
 	VM_REG_OK,	/* ... and succeeded */
 	VM_UNREGISTERED, /* unregister_virtio_device() was called */
 	VM_UNSAFE,	/* reset failed and not fenced: never free vrings */
-	VM_FAILING,	/* vm_fail_inflight() runs: queues briefly unbroken */
+	VM_FAILING,	/* vmsg_blk_fail_inflight() runs: queues unbroken */
 };
 
 struct virtio_msg_device {
@@ -119,16 +121,16 @@ static inline bool vm_has(const struct virtio_msg_device *vm, unsigned int f)
 			     (vm)->dev_num, ##__VA_ARGS__)
 
 /* virtio_msg_core.c: requests and failure handling */
-int vm_xfer(struct virtio_msg_device *vm, size_t req_len, size_t min_pl,
-	    size_t max_pl);
-int vm_xfer_atomic(struct virtio_msg_device *vm, const void *req,
-		   size_t req_len, void *resp, size_t resp_cap, size_t min_pl,
-		   size_t max_pl);
-void vm_fail(struct virtio_msg_device *vm, const char *what, int err);
-void vm_lost(struct virtio_msg_device *vm);
-void vm_break_vqs(struct virtio_msg_device *vm);
-bool vm_may_sleep(void);
-unsigned int vm_reset_timeout_ms(void);
+int vmsg_xfer(struct virtio_msg_device *vm, size_t req_len, size_t min_pl,
+	      size_t max_pl);
+int vmsg_xfer_atomic(struct virtio_msg_device *vm, const void *req,
+		     size_t req_len, void *resp, size_t resp_cap, size_t min_pl,
+		     size_t max_pl);
+void vmsg_fail(struct virtio_msg_device *vm, const char *what, int err);
+void vmsg_lost(struct virtio_msg_device *vm);
+void vmsg_break_vqs(struct virtio_msg_device *vm);
+bool vmsg_may_sleep(void);
+unsigned int vmsg_reset_timeout_ms(void);
 
 /* Payload of the response in vm->resp (req_lock held). */
 static inline void *vm_payload(struct virtio_msg_device *vm)
@@ -137,17 +139,16 @@ static inline void *vm_payload(struct virtio_msg_device *vm)
 }
 
 /* virtio_msg_config.c */
-extern const struct virtio_config_ops vm_config_ops;
-int vm_cfg_refresh(struct virtio_msg_device *vm);
-void vm_event_config(struct virtio_msg_device *vm, const u8 *pl, size_t n);
-void vm_cfg_work(struct work_struct *work);
+extern const struct virtio_config_ops vmsg_config_ops;
+int vmsg_cfg_refresh(struct virtio_msg_device *vm);
+void vmsg_event_config(struct virtio_msg_device *vm, const u8 *pl, size_t n);
+void vmsg_cfg_work(struct work_struct *work);
 
-/* virtio_msg_vq.c (vm_find_vqs_common() is declared in the compat header) */
-void vm_del_vqs(struct virtio_device *vdev);
-void vm_synchronize_cbs(struct virtio_device *vdev);
-int vm_disable_vq_and_reset(struct virtqueue *vq);
-int vm_enable_vq_after_reset(struct virtqueue *vq);
-void vm_event_used(struct virtio_msg_device *vm, const u8 *pl, size_t n);
-void vm_fail_inflight(struct virtio_msg_device *vm);
+/* virtio_msg_vq.c (vmsg_find_vqs_common() is declared in the compat header) */
+void vmsg_del_vqs(struct virtio_device *vdev);
+void vmsg_synchronize_cbs(struct virtio_device *vdev);
+int vmsg_disable_vq_and_reset(struct virtqueue *vq);
+int vmsg_enable_vq_after_reset(struct virtqueue *vq);
+void vmsg_event_used(struct virtio_msg_device *vm, const u8 *pl, size_t n);
 
 #endif /* VIRTIO_MSG_PRIV_H */

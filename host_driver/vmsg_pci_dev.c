@@ -2,7 +2,7 @@
 /*
  * vmsg_pci_dev.c - the devices behind the card: enumeration with
  * GET_DEVICES ([BUS-1], [BUS-2]), EVENT_DEVICE hotplug ([BUS-6]..[BUS-8])
- * and removal, through virtio_msg_device_add/unregister/remove.
+ * and removal, through virtio_msg_device_add/register/unregister/remove.
  *
  * vp->devs maps dev_num to the transport's device. Lookups for event
  * dispatch are RCU (vmsg_pci_c2h.c); additions and removals happen only in
@@ -52,6 +52,8 @@ static int vp_dev_add(struct vmsg_pci *vp, u16 dev_num)
 	/* A link lost during add: its teardown may have run already. */
 	if (!vp_running(vp))
 		virtio_msg_device_break(vmdev);
+	/* Published: its events reach it, the driver may probe. */
+	virtio_msg_device_register(vmdev);
 	return 0;
 }
 

@@ -30,9 +30,8 @@ if ! out=$(make -s -C "$kdir" M="$here" vmsg_builtin.o 2>&1); then
 fi
 [ -z "$out" ] || printf '%s\n' "$out"
 
-# Our prefixes. vm_: the transport's internal names until the vm_* ->
-# vmsg_* rename (issue 7, kernel-hang branch) lands; remove it then.
-prefix_re='^(vmsg_|vp_|virtio_msg_|vm_)'
+# Our prefixes (vm_* is mm's, never ours).
+prefix_re='^(vmsg_|vp_|virtio_msg_)'
 mapfile -t globals < <(nm --defined-only vmsg_builtin.o |
 	awk 'NF == 3 && $2 ~ /^[A-Z]$/ { print $3 }' | sort -u)
 if [ "${#globals[@]}" -lt 10 ]; then

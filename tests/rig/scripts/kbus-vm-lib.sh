@@ -70,6 +70,13 @@ blk_dev() {
 	ls "$_v/block" 2>/dev/null | head -n 1
 }
 have_blk() { _b=$(blk_dev) && [ -b "/dev/$_b" ]; }
+# The disk can be opened: /dev/vdX and its sysfs entry exist from the start
+# of virtio_blk's device_add_disk(), which opens the disk to the block layer
+# (and scans it) only later; an open before that fails (ENXIO), one during
+# the scan waits for it. A read of the first sector checks both.
+blk_ready() {
+	have_blk && dd if="/dev/$(blk_dev)" of=/dev/null bs=512 count=1 2>/dev/null
+}
 card_state() { stat_get state; }
 card_is() { [ "$(stat_get state)" = "$1" ]; }
 finish() {
@@ -77,4 +84,22 @@ finish() {
 	[ "$VM_FAILS" -eq 0 ] && exit 0
 	exit 1
 }
+# Hung task watchdog: the rig sets a short hung task timeout
+# (run-host-vm --hung-task-secs). When the kernel reports a blocked task,
+# say so as a failure, dump every blocked task (sysrq w: also the killable
+# waits the detector skips) and the bus counters, and stop the VM at once
+# (sysrq b: poweroff would wait for the stuck devices) instead of sitting
+# until the rig's timeout. A grandchild of the script (reparented to
+# init), so that the tests' bare "wait" does not wait for it.
+hung_watch() {
+	while sleep 2; do
+		_h=$(dmesg | grep -m 1 'blocked for more than') || continue
+		echo "vm: FAIL - a task hung in the kernel: ${_h#*] }"
+		echo w >/proc/sysrq-trigger
+		stat_show '[a-z_0-9]+'
+		sleep 2
+		echo b >/proc/sysrq-trigger
+	done
+}
+(hung_watch </dev/null &)
 # ---- end of kbus-vm-lib.sh; the test's own part follows ----
