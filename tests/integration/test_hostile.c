@@ -175,13 +175,18 @@ static void *flood_pump(void *arg)
 {
 	static uint8_t altstack[64 << 10];
 	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	stack_t old;
 	struct it_host *h = arg;
 	uint64_t t0 = it_now_ns();
 
-	sigaltstack(&ss, NULL); /* on_crash() needs a stack the overflow left */
-
+	/* on_crash() needs a stack the overflow left */
+	if (sigaltstack(&ss, &old) != 0)
+		old.ss_flags = SS_DISABLE;
 	while (it_secs_since(t0) * 1e3 < FLOOD_WATCH_MS)
 		vmsg_host_bus_wait(h->bus, 20);
+	/* give back the previous one: ASan unmaps its own at thread exit and
+	 * aborts on a static buffer */
+	sigaltstack(&old, NULL);
 	return NULL;
 }
 
