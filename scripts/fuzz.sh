@@ -22,7 +22,7 @@ while read -r n path; do
 	[ -d "$seeds" ] || seeds=
 	echo "fuzz: $n for $secs s"
 	# shellcheck disable=SC2086
-	if ! "$f" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
+	if ! "$f" -max_total_time="$secs" -timeout=10 -error_exitcode=1 -print_final_stats=1 \
 		-artifact_prefix="$out/$n-" "$out/corpus-$n" $seeds </dev/null; then
 		echo "fuzz: $n FOUND A CRASH (see $out/$n-*)"
 		rc=1
