@@ -105,11 +105,17 @@ static int p_read(void *ctx, uint64_t addr, void *dst, size_t len)
 	return 0;
 }
 
+/* The input may place a virtqueue over the host area (the c2h ring): the
+ * card then writes there as told, and the ring is no longer an oracle. */
+static bool area_written;
+
 static int p_write(void *ctx, uint64_t addr, const void *src, size_t len)
 {
 	(void)ctx;
 	if (!host_range(addr, len))
 		return -1;
+	if (addr < HOST_BASE + AREA_SIZE)
+		area_written = true;
 	memcpy(host + (addr - HOST_BASE), src, len);
 	return 0;
 }
@@ -227,7 +233,7 @@ static void drain(struct host *h)
 				buf[0], buf[1], vmsg_get_le16(buf + 2), n,
 				n >= 12 ? vmsg_get_le32(buf + 8) : 0u,
 				n >= 16 ? vmsg_get_le32(buf + 12) : 0u);
-		if (h->scribbled)
+		if (h->scribbled || area_written)
 			continue;
 		/* the card's producer is honest: no bad slot, only its epoch,
 		 * only what a driver accepts */
@@ -355,6 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	trace = getenv("FUZZ_TRACE") != NULL;
 	memset(bar0, 0, sizeof(bar0));
 	memset(host, 0, sizeof(host));
+	area_written = false;
 	now = 1000000000ull;
 	vmsg_card_config_defaults(&cfg);
 	cfg.card_features |= VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI;
