@@ -10,32 +10,27 @@
 #include "cli.h"
 #include "ctl_client.h"
 
+/* A parse that does not run: its exit status (--help, --version, usage). */
+static int parse_exit(enum cli_result r)
+{
+	return r == CLI_DONE ? CARD_EXIT_OK : CARD_EXIT_USAGE;
+}
+
 int card_main(int argc, char **argv, const struct card_ext *ext)
 {
 	struct card_opts opts;
+	enum cli_result r;
 	int rc;
 
 	if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
 		struct ctl_opts c;
 
-		switch (cli_parse_ctl(argc - 1, argv + 1, &c)) {
-		case CLI_DONE:
-			return CARD_EXIT_OK;
-		case CLI_USAGE:
-			return CARD_EXIT_USAGE;
-		case CLI_RUN:
-			break;
-		}
-		return ctl_client_run(&c);
+		r = cli_parse_ctl(argc - 1, argv + 1, &c);
+		return r == CLI_RUN ? ctl_client_run(&c) : parse_exit(r);
 	}
-	switch (cli_parse_daemon(argc, argv, &opts, ext)) {
-	case CLI_DONE:
-		return CARD_EXIT_OK;
-	case CLI_USAGE:
-		return CARD_EXIT_USAGE;
-	case CLI_RUN:
-		break;
-	}
+	r = cli_parse_daemon(argc, argv, &opts, ext);
+	if (r != CLI_RUN)
+		return parse_exit(r);
 	rc = card_daemon_run(&opts);
 	cli_free_daemon(&opts);
 	return rc;
