@@ -2,8 +2,9 @@
 /*
  * vmsg_pci_main.c - vmsg_pci.ko: the PCI driver of the virtio-msg PCIe bus
  * (docs/pcie-binding.md). Binds a card by the binding's ids ([DISC-3]; more
- * with new_id), or QEMU's ivshmem-doorbell carrying the binding's magic
- * (the emulated link, [EMU-1]..[EMU-5]); probe, remove, shutdown, FLR
+ * with new_id), or QEMU's ivshmem-doorbell whose link page carries ids of
+ * that table and whose BAR 2 carries the binding's magic (the emulated link,
+ * [EMU-1]..[EMU-7]); probe, remove, shutdown, FLR
  * (reset_prepare/reset_done) and AER.
  */
 #include <linux/bitmap.h>
@@ -35,7 +36,8 @@ static const struct pci_device_id vp_ids[] = {
 			 VMSG_PCIE_SUBSYS_ID),
 	  .class = VMSG_PCIE_CLASS, .class_mask = 0xffffff,
 	  .driver_data = VP_ID_CARD },
-	/* The emulated link: claimed only if BAR 2 carries the magic. */
+	/* The emulated link: claimed only if the link page's ids match an
+	 * entry above ([EMU-7]) and BAR 2 carries the magic ([EMU-2]). */
 	{ PCI_DEVICE(VMSG_EMU_VENDOR_ID, VMSG_EMU_DEVICE_ID),
 	  .driver_data = VP_ID_EMU },
 	{ }
@@ -59,16 +61,94 @@ const char *vp_attach_err_name(u32 err)
 }
 
 /*
+ * [EMU-7]: does (vendor, device, subsystem, class) match one of the
+ * VP_ID_CARD entries of ids? The emulated link's header carries the ids an
+ * endpoint function wrote to its configuration header: they mean what they
+ * mean on a real link (the same table, the same PCI_ANY_ID rules).
+ */
+static bool vp_emu_ids_match(const struct pci_device_id *ids, u16 vendor, u16 device,
+			     u16 subvendor, u16 subdevice, u32 class)
+{
+	const struct pci_device_id *id;
+
+	for (id = ids; id->vendor || id->subvendor || id->class_mask; id++) {
+		if (id->driver_data != VP_ID_CARD)
+			continue;
+		if ((id->vendor == PCI_ANY_ID || id->vendor == vendor) &&
+		    (id->device == PCI_ANY_ID || id->device == device) &&
+		    (id->subvendor == PCI_ANY_ID || id->subvendor == subvendor) &&
+		    (id->subdevice == PCI_ANY_ID || id->subdevice == subdevice) &&
+		    !((id->class ^ class) & id->class_mask))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * [EMU-7], [EMU-2]: read (only read) the card's header in the emulated link
+ * page, the last VMSG_EMU_PAGE_SIZE bytes of ivshmem BAR 2. 0 and the
+ * length of the binding's BAR0 if the header is valid and its ids are ours,
+ * else -ENODEV (the device is left to whoever else uses ivshmem).
+ */
+static int vp_emu_page(struct pci_dev *pdev, resource_size_t *bar_len)
+{
+	resource_size_t len = pci_resource_len(pdev, VMSG_EMU_SHMEM_BAR);
+	u16 vendor, device, subvendor, subdevice;
+	u32 magic, ver, class, size;
+	void __iomem *pg;
+
+	if (!(pci_resource_flags(pdev, VMSG_EMU_SHMEM_BAR) & IORESOURCE_MEM) ||
+	    len < VMSG_PCIE_BAR0_MIN_SIZE + VMSG_EMU_PAGE_SIZE) {
+		dev_dbg(&pdev->dev, "ivshmem BAR%u too small for a virtio-msg card: not ours\n",
+			VMSG_EMU_SHMEM_BAR);
+		return -ENODEV;
+	}
+	pg = pci_iomap_range(pdev, VMSG_EMU_SHMEM_BAR, len - VMSG_EMU_PAGE_SIZE,
+			     offsetof(struct vmsg_emu_page, wire_magic));
+	if (!pg)
+		return -ENOMEM;
+	magic = readl(pg + offsetof(struct vmsg_emu_page, hdr_magic));
+	/* the card writes the magic last */
+	rmb();
+	ver = readl(pg + offsetof(struct vmsg_emu_page, hdr_version));
+	vendor = readw(pg + offsetof(struct vmsg_emu_page, vendor_id));
+	device = readw(pg + offsetof(struct vmsg_emu_page, device_id));
+	subvendor = readw(pg + offsetof(struct vmsg_emu_page, subsys_vendor_id));
+	subdevice = readw(pg + offsetof(struct vmsg_emu_page, subsys_id));
+	class = readl(pg + offsetof(struct vmsg_emu_page, class_rev)) >> 8;
+	size = readl(pg + offsetof(struct vmsg_emu_page, bar0_size));
+	pci_iounmap(pdev, pg);
+	if (magic != VMSG_EMU_HDR_MAGIC || ver != VMSG_EMU_PAGE_VERSION) {
+		dev_dbg(&pdev->dev, "ivshmem without a virtio-msg link page (magic %#x, version %u): not ours\n",
+			magic, ver);
+		return -ENODEV;
+	}
+	if (!vp_emu_ids_match(vp_ids, vendor, device, subvendor, subdevice, class)) {
+		dev_info(&pdev->dev,
+			 "ivshmem link page ids %04x:%04x (subsystem %04x:%04x, class %06x) not in the id table: not ours\n",
+			 vendor, device, subvendor, subdevice, class);
+		return -ENODEV;
+	}
+	*bar_len = min_t(resource_size_t, size, len - VMSG_EMU_PAGE_SIZE);
+	if (*bar_len < VMSG_PCIE_BAR0_MIN_SIZE) {
+		dev_info(&pdev->dev, "ivshmem link page declares a %u-byte BAR0: not usable\n",
+			 size);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
  * [DISC-3], [EMU-2]: read (only read) the start of the BAR: magic and
  * major version. Returns the mapping of the control block, or NULL.
  */
-static void __iomem *vp_peek(struct pci_dev *pdev, int bar, bool emu)
+static void __iomem *vp_peek(struct pci_dev *pdev, int bar, bool emu, resource_size_t bar_len)
 {
 	void __iomem *regs;
 	u32 magic, ver;
 
 	if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, bar) < VMSG_PCIE_BAR0_MIN_SIZE) {
+	    bar_len < VMSG_PCIE_BAR0_MIN_SIZE) {
 		if (!emu)
 			dev_err(&pdev->dev, "BAR%d missing or smaller than %u bytes\n",
 				bar, VMSG_PCIE_BAR0_MIN_SIZE);
@@ -105,6 +185,7 @@ static int vp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	bool emu = id->driver_data == VP_ID_EMU;
 	int bar = emu ? VMSG_EMU_SHMEM_BAR : 0;
+	resource_size_t bar_len = pci_resource_len(pdev, bar);
 	struct vmsg_pci *vp;
 	void __iomem *regs;
 	int r;
@@ -112,7 +193,14 @@ static int vp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	r = pci_enable_device_mem(pdev);
 	if (r)
 		return r;
-	regs = vp_peek(pdev, bar, emu);
+	if (emu) {
+		r = vp_emu_page(pdev, &bar_len);
+		if (r) {
+			pci_disable_device(pdev);
+			return r;
+		}
+	}
+	regs = vp_peek(pdev, bar, emu, bar_len);
 	if (!regs) {
 		pci_disable_device(pdev);
 		return -ENODEV;
@@ -125,7 +213,7 @@ static int vp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vp->pdev = pdev;
 	vp->emu = emu;
 	vp->bar = bar;
-	vp->bar_len = pci_resource_len(pdev, bar);
+	vp->bar_len = bar_len;
 	vp->regs = regs;
 	vp->max_devs = clamp(vp_param_max_devices, 1u, 4096u);
 	spin_lock_init(&vp->req_lock);

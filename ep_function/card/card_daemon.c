@@ -100,7 +100,11 @@ static int setup_card(struct card_daemon *d)
 
 	vmsg_card_config_defaults(&cfg);
 	cfg.card_features = d->link.card_features;
-	cfg.max_msg_size = o->max_msg_size;
+	cfg.max_msg_size = d->link.max_msg_size ? d->link.max_msg_size : o->max_msg_size;
+	if (d->link.ring_slot_size)
+		cfg.ring_slot_size = d->link.ring_slot_size;
+	if (d->link.ring_slot_count)
+		cfg.ring_slot_count = d->link.ring_slot_count;
 	cfg.dma_addr_bits = d->link.dma_addr_bits;
 	cfg.num_vectors = d->link.num_vectors;
 	cfg.max_devices = o->max_devices;
@@ -108,9 +112,9 @@ static int setup_card(struct card_daemon *d)
 	d->card = vmsg_card_create(&d->link.plat, &cfg);
 	if (!d->card) {
 		card_err("engine: vmsg_card_create failed (BAR0 %zu bytes, max_msg_size %u, "
-			 "%u vectors, %u devices)",
+			 "%u vectors, %u devices, ring slots %u x %u bytes)",
 			 d->link.plat.bar0_size, cfg.max_msg_size, cfg.num_vectors,
-			 cfg.max_devices);
+			 cfg.max_devices, cfg.ring_slot_count, cfg.ring_slot_size);
 		return -1;
 	}
 	for (unsigned int i = 0; i < o->n_devs; i++) {

@@ -82,6 +82,8 @@ static void handle_fds(struct card_daemon *d, struct loop_fds *f)
 	if (f->pfd[0].revents)
 		read_signals(d);
 	d->link.ops->handle(d->link.priv, f->pfd + f->link_at, f->link_n);
+	if (d->link.ops->take_stop && d->link.ops->take_stop(d->link.priv, &d->exit_code))
+		d->stop = true;
 	/* After the link: a ctl "remove" may free a device whose fd is in the
 	 * array, and device fds need no handling besides the engine poll. */
 	ctl_server_handle(d->ctl, f->pfd + f->ctl_at, f->ctl_n);

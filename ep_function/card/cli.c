@@ -164,6 +164,7 @@ static int daemon_opt(struct card_opts *o, struct daemon_parse *p, int c, const 
 			cli_usage_error("--dma-addr-bits '%s': expected 32..64", arg);
 			return -1;
 		}
+		o->dma_addr_bits_given = true;
 		return 0;
 	case OPT_NET:
 		if (strcmp(arg, "loopback") == 0)
@@ -205,6 +206,7 @@ static int daemon_opt(struct card_opts *o, struct daemon_parse *p, int c, const 
 					VMSG_PCIE_MIN_MSG_SIZE, VMSG_PCIE_MAX_MSG_SIZE);
 			return -1;
 		}
+		o->max_msg_size_given = true;
 		return 0;
 	case OPT_MAX_DEVICES:
 		if (cli_parse_u32(arg, 1, MAX_MAX_DEVICES, &o->max_devices) < 0) {

@@ -32,6 +32,7 @@ struct card_opts {
 	const char *link_dir;
 	uint32_t dma_addr_bits;
 	uint32_t max_msg_size;
+	bool dma_addr_bits_given, max_msg_size_given; /* on the command line */
 	uint32_t max_devices;
 	int log_level;
 	const char *pidfile;

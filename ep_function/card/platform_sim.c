@@ -15,6 +15,7 @@
 
 #include "card_platform.h"
 #include "vcard_log.h"
+#include "vmsg_barrier.h"
 #include "vmsg_ivshmem.h"
 #include "platform_sim.h"
 #include "sim_hostmem.h"
@@ -23,8 +24,10 @@ struct sim_link {
 	struct sim_opts o;
 	char bar0_path[PATH_MAX];
 	int bar0_fd;
-	volatile uint8_t *bar0;
+	volatile uint8_t *bar0; /* the shared memory: BAR0, then the link page */
+	size_t shm_size;
 	size_t bar0_size;
+	volatile struct vmsg_emu_page *page;
 	struct ivs_server *ivs;
 	struct sim_hostmem hm;
 	uint32_t last_host_ctrl;
@@ -225,7 +228,8 @@ static size_t sim_describe(void *priv, char *buf, size_t len)
 	n = snprintf(buf, len,
 		     "platform sim\n"
 		     "sim.link_dir %s\n"
-		     "sim.bar0 %s %zu\n"
+		     "sim.shm %s %zu\n"
+		     "sim.bar0 %zu\n"
 		     "sim.vectors %u\n"
 		     "sim.clients %u\n"
 		     "sim.host_peer %s\n"
@@ -238,7 +242,7 @@ static size_t sim_describe(void *priv, char *buf, size_t len)
 		     "sim.irqs_raised %llu\n"
 		     "sim.irqs_lost %llu\n"
 		     "sim.irq_errors %llu\n",
-		     l->o.dir, l->bar0_path, l->bar0_size, l->o.vectors,
+		     l->o.dir, l->bar0_path, l->shm_size, l->bar0_size, l->o.vectors,
 		     ivs_server_num_clients(l->ivs), hostbuf, (unsigned long long)l->hosts_lost,
 		     l->o.host_mem ? l->o.host_mem : "none", l->hm.map ? l->hm.size : 0,
 		     (unsigned long long)l->hm.maps, (unsigned long long)l->hm.refused,
@@ -249,6 +253,44 @@ static size_t sim_describe(void *priv, char *buf, size_t len)
 	return (size_t)n < len ? (size_t)n : (len ? len - 1 : 0);
 }
 
+/* [EMU-7] The card's half of the emulated link page: what an endpoint
+ * controller puts in config space (the binding's ids from fw_shared), the
+ * BAR0 size and the card's peer id; the magic last. */
+static void sim_write_page(struct sim_link *l)
+{
+	volatile struct vmsg_emu_page *p = l->page;
+
+	p->hdr_magic = 0;
+	vmsg_mb();
+	p->hdr_version = vmsg_cpu_to_le32(VMSG_EMU_PAGE_VERSION);
+	p->vendor_id = vmsg_cpu_to_le16(VMSG_PCIE_VENDOR_ID);
+	p->device_id = vmsg_cpu_to_le16(VMSG_PCIE_DEVICE_ID);
+	p->subsys_vendor_id = vmsg_cpu_to_le16(VMSG_PCIE_SUBSYS_VENDOR_ID);
+	p->subsys_id = vmsg_cpu_to_le16(VMSG_PCIE_SUBSYS_ID);
+	p->class_rev = vmsg_cpu_to_le32(VMSG_PCIE_CLASS << 8);
+	p->bar0_size = vmsg_cpu_to_le32((uint32_t)l->bar0_size);
+	p->card_peer_id = vmsg_cpu_to_le32(VMSG_EMU_CARD_PEER_ID);
+	for (unsigned int i = 0; i < sizeof(p->hdr_reserved) / sizeof(p->hdr_reserved[0]); i++)
+		p->hdr_reserved[i] = 0;
+	vmsg_mb();
+	p->hdr_magic = vmsg_cpu_to_le32(VMSG_EMU_HDR_MAGIC);
+	vmsg_mb();
+}
+
+/* The card is gone: its header is no longer valid (magic first). */
+static void sim_clear_page(struct sim_link *l)
+{
+	volatile struct vmsg_emu_page *p = l->page;
+
+	if (!p)
+		return;
+	p->hdr_magic = 0;
+	vmsg_mb();
+	for (unsigned int i = 1; i < offsetof(struct vmsg_emu_page, wire_magic) / 4; i++)
+		((volatile uint32_t *)p)[i] = 0;
+	l->page = NULL;
+}
+
 static void sim_destroy(void *priv)
 {
 	struct sim_link *l = priv;
@@ -257,8 +299,9 @@ static void sim_destroy(void *priv)
 		return;
 	ivs_server_destroy(l->ivs);
 	sim_hostmem_fini(&l->hm);
+	sim_clear_page(l);
 	if (l->bar0)
-		munmap((void *)l->bar0, l->bar0_size);
+		munmap((void *)l->bar0, l->shm_size);
 	if (l->bar0_fd >= 0)
 		close(l->bar0_fd);
 	if (l->bar0_path[0] && unlink(l->bar0_path) < 0 && errno != ENOENT)
@@ -302,18 +345,21 @@ static int make_bar0(struct sim_link *l)
 		l->bar0_path[0] = '\0';
 		return -1;
 	}
-	if (ftruncate(l->bar0_fd, (off_t)l->o.bar0_size) < 0) {
+	if (ftruncate(l->bar0_fd, (off_t)l->o.shm_size) < 0) {
 		card_err("sim: size %s to %llu bytes: %s", l->bar0_path,
-			 (unsigned long long)l->o.bar0_size, strerror(errno));
+			 (unsigned long long)l->o.shm_size, strerror(errno));
 		return -1;
 	}
-	m = mmap(NULL, (size_t)l->o.bar0_size, PROT_READ | PROT_WRITE, MAP_SHARED, l->bar0_fd, 0);
+	m = mmap(NULL, (size_t)l->o.shm_size, PROT_READ | PROT_WRITE, MAP_SHARED, l->bar0_fd, 0);
 	if (m == MAP_FAILED) {
 		card_err("sim: mmap %s: %s", l->bar0_path, strerror(errno));
 		return -1;
 	}
 	l->bar0 = m;
-	l->bar0_size = (size_t)l->o.bar0_size;
+	l->shm_size = (size_t)l->o.shm_size;
+	l->bar0_size = l->shm_size - VMSG_EMU_PAGE_SIZE;
+	l->page = (volatile struct vmsg_emu_page *)(l->bar0 + l->bar0_size);
+	sim_write_page(l);
 	return 0;
 }
 
@@ -323,12 +369,12 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	struct sim_link *l;
 	int n;
 
-	if (o->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE || o->bar0_size > SIM_MAX_BAR0_SIZE ||
-	    (o->bar0_size & (o->bar0_size - 1))) {
-		card_err("sim: BAR0 size %llu: must be a power of two in [%u, %llu] (QEMU "
-			 "ivshmem needs a power of two)",
-			 (unsigned long long)o->bar0_size, VMSG_PCIE_BAR0_MIN_SIZE,
-			 (unsigned long long)SIM_MAX_BAR0_SIZE);
+	if (o->shm_size < SIM_MIN_SHM_SIZE || o->shm_size > SIM_MAX_SHM_SIZE ||
+	    (o->shm_size & (o->shm_size - 1))) {
+		card_err("sim: shared memory size %llu: must be a power of two in [%llu, %llu] "
+			 "(QEMU ivshmem needs a power of two)",
+			 (unsigned long long)o->shm_size, (unsigned long long)SIM_MIN_SHM_SIZE,
+			 (unsigned long long)SIM_MAX_SHM_SIZE);
 		return -1;
 	}
 	l = calloc(1, sizeof(*l));
@@ -369,8 +415,8 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	link->num_vectors = o->vectors;
 	link->dma_addr_bits = o->dma_addr_bits;
 	link->card_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG;
-	card_info("sim: BAR0 %s (%zu bytes), host memory %s", l->bar0_path, l->bar0_size,
-		  o->host_mem ? o->host_mem : "none");
+	card_info("sim: shared memory %s (%zu bytes: BAR0 %zu + link page), host memory %s",
+		  l->bar0_path, l->shm_size, l->bar0_size, o->host_mem ? o->host_mem : "none");
 	if (!o->host_mem)
 		card_warn("sim: no --host-mem: the card cannot reach host memory, so every "
 			  "ATTACH is refused (its c2h ring lives in host memory)");
@@ -382,7 +428,7 @@ fail:
 
 /* ---- the registry entry: options and creation ---- */
 
-enum { SIM_OPT_HOST_MEM, SIM_OPT_HOST_MEM_LOWMEM, SIM_OPT_BAR0_SIZE, SIM_OPT_VECTORS };
+enum { SIM_OPT_HOST_MEM, SIM_OPT_HOST_MEM_LOWMEM, SIM_OPT_SHM_SIZE, SIM_OPT_VECTORS };
 
 static const struct card_platform_opt sim_opts_table[] = {
     [SIM_OPT_HOST_MEM] =
@@ -395,8 +441,9 @@ static const struct card_platform_opt sim_opts_table[] = {
 	 "        from 2.75 GiB of RAM up, with SIZE 2G): DMA addresses below\n"
 	 "        SIZE are file offsets, the rest of the file is at 4 GiB.\n"
 	 "        Without this option files of 2.75 GiB or more are refused.\n"},
-    [SIM_OPT_BAR0_SIZE] = {"bar0-size", "SIZE",
-			   "        BAR0 size, a power of two from 64K to 1G. Default 64K.\n"},
+    [SIM_OPT_SHM_SIZE] = {"shm-size", "SIZE",
+			  "        ivshmem shared memory size, a power of two from 128K to 1G:\n"
+			  "        BAR0 is SIZE minus the 4 KiB link page. Default 128K.\n"},
     [SIM_OPT_VECTORS] = {"vectors", "N",
 			 "        ivshmem vectors per peer (doorbells and interrupts), 2..32.\n"
 			 "        Default 8; must match QEMU's ivshmem-doorbell vectors=N.\n"},
@@ -407,7 +454,7 @@ static void *sim_opts_new(void)
 	struct sim_opts *so = calloc(1, sizeof(*so));
 
 	if (so) {
-		so->bar0_size = VMSG_PCIE_BAR0_MIN_SIZE;
+		so->shm_size = SIM_MIN_SHM_SIZE;
 		so->vectors = SIM_DEFAULT_VECTORS;
 	}
 	return so;
@@ -439,11 +486,10 @@ static int sim_parse_opt(void *popts, unsigned int idx, const char *arg)
 			return -1;
 		}
 		return 0;
-	case SIM_OPT_BAR0_SIZE:
-		if (cli_parse_size(arg, &so->bar0_size) < 0 ||
-		    so->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE || so->bar0_size > SIM_MAX_BAR0_SIZE ||
-		    (so->bar0_size & (so->bar0_size - 1))) {
-			cli_usage_error("--bar0-size '%s': expected a power of two from 64K to 1G "
+	case SIM_OPT_SHM_SIZE:
+		if (cli_parse_size(arg, &so->shm_size) < 0 || so->shm_size < SIM_MIN_SHM_SIZE ||
+		    so->shm_size > SIM_MAX_SHM_SIZE || (so->shm_size & (so->shm_size - 1))) {
+			cli_usage_error("--shm-size '%s': expected a power of two from 128K to 1G "
 					"(QEMU ivshmem needs a power of two)",
 					arg);
 			return -1;
@@ -484,14 +530,18 @@ static int sim_create(const void *popts, const struct card_opts *o, struct card_
 const struct card_platform card_platform_sim = {
     .name = "sim",
     .summary = "an emulated PCIe link on one machine (QEMU ivshmem-doorbell)",
-    .manual = "        BAR0 is the file DIR/bar0 (a power of two in size), served with QEMU's\n"
-	      "        ivshmem server protocol on the UNIX socket DIR/ivshmem.sock, so that\n"
-	      "        QEMU's ivshmem-doorbell device (as BAR2 of the guest's device) or the\n"
-	      "        user-space host library can map it. The card is ivshmem peer 0: a host\n"
-	      "        ringing peer 0 vector N rings doorbell N (0: h2c ring, 1: host_ctrl).\n"
-	      "        Clients get ids from 1; the most recently connected client is the\n"
-	      "        host, whose vector V the card raises as interrupt V; when the host\n"
-	      "        disconnects or is replaced, its session ends as on a link down. The\n"
+    .manual = "        The ivshmem shared memory is the file DIR/bar0 (a power of two in\n"
+	      "        size), served with QEMU's ivshmem server protocol on the UNIX socket\n"
+	      "        DIR/ivshmem.sock, so that QEMU's ivshmem-doorbell device (as BAR2 of\n"
+	      "        the guest's device) or the user-space host library can map it. BAR0\n"
+	      "        is all of it but the last 4 KiB, the emulated link page, where the\n"
+	      "        card publishes the binding's PCI ids and the BAR0 size (cleared at\n"
+	      "        exit) and the server which peer is the host. The card is ivshmem\n"
+	      "        peer 0: a host ringing peer 0 vector N rings doorbell N (0: h2c\n"
+	      "        ring, 1: host_ctrl). Clients get ids from 1; the most recently\n"
+	      "        connected client is the host, whose vector V the card raises as\n"
+	      "        interrupt V; when the host disconnects or is replaced, its session\n"
+	      "        ends as on a link down. The\n"
 	      "        host's RAM is the shared file given with --host-mem (QEMU\n"
 	      "        memory-backend-file,share=on, or the host library's file): a host DMA\n"
 	      "        address is an offset in that file. It is opened at the first host\n"

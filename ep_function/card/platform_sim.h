@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
 /*
- * platform_sim.h - the emulated PCIe link: BAR0 is a shared file
- * (DIR/bar0) served to QEMU's ivshmem-doorbell device or the user-space
- * host library over DIR/ivshmem.sock; doorbells are the card's ivshmem
+ * platform_sim.h - the emulated PCIe link: the ivshmem shared memory is a
+ * file (DIR/bar0) served to QEMU's ivshmem-doorbell device or the user-space
+ * host library over DIR/ivshmem.sock; BAR0 is all of it but the last
+ * VMSG_EMU_PAGE_SIZE bytes, the emulated link page ([EMU-7]) whose header
+ * the card writes; doorbells are the card's ivshmem
  * eventfds (vector N == doorbell N); interrupts are the host client's
  * eventfds; host memory is a shared RAM file (see sim_hostmem.h).
  */
@@ -16,11 +18,13 @@
 #define SIM_SOCK_NAME	    "ivshmem.sock"
 #define SIM_BAR0_NAME	    "bar0"
 #define SIM_DEFAULT_VECTORS 8u
-#define SIM_MAX_BAR0_SIZE   (1ull << 30)
+#define SIM_MAX_SHM_SIZE    (1ull << 30)
+/* BAR0 (shared memory minus the link page) at least VMSG_PCIE_BAR0_MIN_SIZE */
+#define SIM_MIN_SHM_SIZE    (2ull * VMSG_PCIE_BAR0_MIN_SIZE)
 
 struct sim_opts {
 	const char *dir;	  /* link directory (exists, locked by the caller) */
-	uint64_t bar0_size;	  /* power of two >= VMSG_PCIE_BAR0_MIN_SIZE */
+	uint64_t shm_size;	  /* power of two, SIM_MIN_SHM_SIZE..SIM_MAX_SHM_SIZE */
 	uint32_t vectors;	  /* 1..32 */
 	const char *host_mem;	  /* NULL: no host memory */
 	uint64_t host_mem_lowmem; /* 0: flat */

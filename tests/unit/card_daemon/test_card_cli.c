@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -21,26 +22,35 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-    {{NULL}, "--platform is required (known platforms: sim, epf (not implemented yet), uio"},
+    {{NULL}, "--platform is required (known platforms: sim, epf, uio (not implemented yet))"},
     {{"--platform", "foo", NULL},
-     "--platform 'foo': unknown platform; known platforms: sim, epf (not implemented yet), "
-     "uio (not implemented yet)"},
-    {{"--platform", "epf", "--bar0-size", "1M", NULL},
-     "--bar0-size is an option of platform sim, not of platform epf"},
+     "--platform 'foo': unknown platform; known platforms: sim, epf, uio (not implemented yet)"},
+    {{"--platform", "epf", "--shm-size", "1M", NULL},
+     "--shm-size is an option of platform sim, not of platform epf"},
+    {{"--platform", "sim", "--link", "/x", "--epf-dev", "/dev/vmsg-epf0", NULL},
+     "--epf-dev is an option of platform epf, not of platform sim"},
+    {{"--platform", "epf", "--link", "/x", "--epf-dev", "", NULL}, "--epf-dev '': expected"},
+    /* A path that is no endpoint function: refused before anything is
+     * opened for writing or any ioctl is sent. */
+    {{"--platform", "epf", "--link", "/x", "--epf-dev", "/nonexistent/vmsg-epf0", NULL},
+     "platform epf: /nonexistent/vmsg-epf0: No such file or directory"},
+    {{"--platform", "epf", "--link", "/x", "--epf-dev", "/", NULL},
+     "platform epf: / is not a character device (expected /dev/vmsg-epfN)"},
+    {{"--platform", "epf", "--link", "/x", "--epf-dev", "/dev/null", NULL},
+     "platform epf: /dev/null is not a pci-epf-vmsg device"},
     /* The shipped daemon has no test code: --hostile is vmsg-card-test's. */
     {{"--platform", "sim", "--link", "/x", "--hostile", "all", NULL},
      "unrecognized option '--hostile'"},
     {{"--platform", "sim", "--link", "/x", "--hostile-rate", "5", NULL},
      "unrecognized option '--hostile-rate'"},
-    {{"--platform", "epf", "--link", "/nonexistent", NULL},
-     "platform epf: not implemented yet (needs pci-epf-vmsg.ko, see ep_function/README.md)"},
     {{"--platform", "uio", NULL}, "platform uio: not implemented yet"},
     {{"--platform", "sim", NULL}, "--link DIR is required"},
     {{"--platform", "sim", "--link", "/x", "--vectors", "0", NULL}, "--vectors '0'"},
     {{"--platform", "sim", "--link", "/x", "--vectors", "33", NULL}, "--vectors '33'"},
     {{"--platform", "sim", "--link", "/x", "--vectors", "8x", NULL}, "--vectors '8x'"},
-    {{"--platform", "sim", "--link", "/x", "--bar0-size", "100000", NULL}, "--bar0-size '100000'"},
-    {{"--platform", "sim", "--link", "/x", "--bar0-size", "32K", NULL}, "--bar0-size '32K'"},
+    {{"--platform", "sim", "--link", "/x", "--shm-size", "100000", NULL}, "--shm-size '100000'"},
+    /* BAR0 (shared memory minus the 4 KiB link page) must stay >= 64 KiB */
+    {{"--platform", "sim", "--link", "/x", "--shm-size", "64K", NULL}, "--shm-size '64K'"},
     {{"--platform", "sim", "--link", "/x", "--net", "foo", NULL}, "--net 'foo'"},
     {{"--platform", "sim", "--link", "/x", "--net", "tap:", NULL}, "--net 'tap:'"},
     {{"--platform", "sim", "--link", "/x", "--net", "tap:,create", NULL}, "--net 'tap:,create'"},
@@ -120,7 +130,10 @@ static void test_help_is_a_manual(void **state)
 	assert_non_null(strstr(r.out, "    epf - "));
 	assert_non_null(strstr(r.out, "    uio - "));
 	assert_non_null(strstr(r.out, "Options of platform sim:\n        --host-mem FILE\n"));
-	assert_non_null(strstr(r.out, "        --bar0-size SIZE\n"));
+	assert_non_null(strstr(r.out, "        --shm-size SIZE\n"));
+	assert_non_null(strstr(r.out, "Options of platform epf:\n        --epf-dev PATH\n"));
+	/* every platform that is written says so: only uio is refused */
+	assert_null(strstr(r.out, "epf - a Linux PCI endpoint function (pci-epf-vmsg.ko) (not"));
 	/* what ships documents no test option */
 	assert_null(strstr(r.out, "--hostile"));
 }
@@ -182,6 +195,36 @@ static void test_ctl_without_daemon(void **state)
 	assert_non_null(strstr(r.err, "cannot connect to /nonexistent/vmsg-card/ctl.sock"));
 }
 
+/* Without the module: what to load and configure, exit status 2. Only
+ * where no function exists (a card running pci-epf-vmsg skips it). */
+static void test_epf_without_module(void **state)
+{
+	static const char *args[] = {"--platform", "epf", "--link", "/nonexistent/epf", NULL};
+	static const char *steps[] = {
+	    "platform epf: no /dev/vmsg-epfN device: pci-epf-vmsg.ko is not\n",
+	    "modprobe pci-epf-vmsg",
+	    "mkdir functions/pci_epf_vmsg/func0\n",
+	    "ln -s functions/pci_epf_vmsg/func0 controllers/EPC/",
+	    "echo 1 > controllers/EPC/start\n",
+	    "docs/epf-chardev.md",
+	};
+	static struct h_run r;
+
+	(void)state;
+	if (access("/dev/vmsg-epf0", F_OK) == 0)
+		skip();
+	h_run_card(&r, args);
+	assert_int_equal(r.status, 2);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (!strstr(r.err, steps[i])) {
+			print_error("stderr lacks '%s':\n%s\n", steps[i], r.err);
+			fail();
+		}
+	assert_int_equal(r.out[0], '\0');
+	/* refused before the link directory was made */
+	assert_int_not_equal(access("/nonexistent/epf", F_OK), 0);
+}
+
 static void test_bad_link_dir(void **state)
 {
 	/* A link directory that cannot be created: runtime failure, status 1. */
@@ -200,6 +243,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_help_is_a_manual),
 	    cmocka_unit_test(test_version),	  cmocka_unit_test(test_ctl_without_daemon),
 	    cmocka_unit_test(test_bad_link_dir),  cmocka_unit_test(test_test_variant),
+	    cmocka_unit_test(test_epf_without_module),
 	};
 
 	if (h_init(argc, argv) < 0)

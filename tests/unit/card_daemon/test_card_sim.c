@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
 /*
  * test_card_sim.c - vmsg-card --platform sim end to end, as a host would
- * see it: the ivshmem greeting, BAR0 identity, ATTACH over a host-memory
+ * see it: the ivshmem greeting, BAR0 identity, the emulated link page, ATTACH over a host-memory
  * file until RUN, the control socket, several clients, hostile clients,
  * and a clean SIGTERM. The tests run in order on one daemon.
  */
@@ -121,9 +121,37 @@ static void test_files_and_greeting(void **state)
 	assert_true(h_wait_path(E.bar0, 0));
 	assert_int_equal(h_ivs_connect(&E.a, E.ivs_sock, 8), 0);
 	assert_int_equal(E.a.id, 1);
-	/* Power of two, at least the binding's minimum (QEMU ivshmem needs it). */
-	assert_true(E.a.shm_size >= VMSG_PCIE_BAR0_MIN_SIZE);
+	/* Power of two (QEMU ivshmem needs it), BAR0 at least the binding's
+	 * minimum in front of the link page. */
+	assert_true(E.a.shm_size >= VMSG_PCIE_BAR0_MIN_SIZE + VMSG_EMU_PAGE_SIZE);
 	assert_int_equal(E.a.shm_size & (E.a.shm_size - 1), 0);
+}
+
+static volatile struct vmsg_emu_page *emu_page(void)
+{
+	assert_non_null(E.a.shm);
+	return (volatile struct vmsg_emu_page *)((volatile uint8_t *)E.a.shm + E.a.shm_size -
+						 VMSG_EMU_PAGE_SIZE);
+}
+
+/* [EMU-7] The card's header in the link page: the binding's ids from
+ * fw_shared, BAR0 = everything before the page, the card's peer id. */
+static void test_emu_page_header(void **state)
+{
+	volatile struct vmsg_emu_page *p = emu_page();
+
+	(void)state;
+	assert_int_equal(p->hdr_magic, VMSG_EMU_HDR_MAGIC);
+	assert_int_equal(p->hdr_version, VMSG_EMU_PAGE_VERSION);
+	assert_int_equal(p->vendor_id, VMSG_PCIE_VENDOR_ID);
+	assert_int_equal(p->device_id, VMSG_PCIE_DEVICE_ID);
+	assert_int_equal(p->subsys_vendor_id, VMSG_PCIE_SUBSYS_VENDOR_ID);
+	assert_int_equal(p->subsys_id, VMSG_PCIE_SUBSYS_ID);
+	assert_int_equal(p->class_rev >> 8, VMSG_PCIE_CLASS);
+	assert_int_equal(p->bar0_size, E.a.shm_size - VMSG_EMU_PAGE_SIZE);
+	assert_int_equal(p->card_peer_id, VMSG_EMU_CARD_PEER_ID);
+	for (unsigned int i = 0; i < sizeof(p->hdr_reserved) / sizeof(p->hdr_reserved[0]); i++)
+		assert_int_equal(p->hdr_reserved[i], 0);
 }
 
 static void test_bar0_identity(void **state)
@@ -489,6 +517,10 @@ static void test_sigterm_clean_exit(void **state)
 	 * got an interrupt for it. */
 	assert_int_equal(r->link_state, VMSG_LINK_SHUTDOWN);
 	assert_true(h_ivs_wait_irq(&E.a, 0, H_TIMEOUT_MS));
+	/* [EMU-7] The card's header is no longer valid. */
+	assert_int_equal(emu_page()->hdr_magic, 0);
+	assert_int_equal(emu_page()->vendor_id, 0);
+	assert_int_equal(emu_page()->bar0_size, 0);
 	/* Files removed, our ivshmem connection closed. */
 	assert_false(h_wait_path(E.ivs_sock, 0));
 	assert_false(h_wait_path(E.ctl_sock, 0));
@@ -507,6 +539,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_files_and_greeting),
 	    cmocka_unit_test(test_bar0_identity),
+	    cmocka_unit_test(test_emu_page_header),
 	    cmocka_unit_test(test_attach_reaches_run),
 	    cmocka_unit_test(test_ctl_stats_and_list),
 	    cmocka_unit_test(test_ctl_add_remove),

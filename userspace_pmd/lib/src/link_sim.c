@@ -4,7 +4,7 @@
  *
  * The protocol is common/ivshmem (vmsg_ivshmem.h), the one implementation
  * the card's server and the tests use too: the shared memory fd is the
- * card's BAR0, the card (peer VMSG_EMU_CARD_PEER_ID) has one eventfd per
+ * card's BAR0 followed by the emulated link page ([EMU-7]), the card (peer VMSG_EMU_CARD_PEER_ID) has one eventfd per
  * doorbell, ours are our interrupt vectors. Everything the server sends is
  * checked there (values, fd types, counts) and every read is bounded by a
  * deadline; the shared memory is checked here before it is mapped.
@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #define SIM_MAX_SHM	(1ull << 30)
+#define SIM_MIN_SHM	(2ull * VMSG_PCIE_BAR0_MIN_SIZE) /* BAR0 + the link page */
 #define SIM_DEFAULT_MEM (64ull << 20)
 #define SIM_QUIET_MS	20 /* the rest of a burst already sent by the server */
 #define SIM_MEM_GUARD	4096u
@@ -38,8 +39,9 @@ struct link_sim {
 	char *sock_path;
 	bool quiet;
 	struct ivs_client ivs;
-	/* BAR0 */
+	/* the shared memory: BAR0, then the link page ([EMU-7]) */
 	void *bar0;
+	size_t shm_size;
 	size_t bar0_size;
 	/* host memory */
 	int mem_fd;
@@ -88,16 +90,49 @@ static void sim_disconnect(struct vmsg_link *l)
 	struct link_sim *s = to_sim(l);
 
 	if (s->bar0)
-		munmap(s->bar0, s->bar0_size);
+		munmap(s->bar0, s->shm_size);
 	s->bar0 = NULL;
+	s->shm_size = 0;
 	s->bar0_size = 0;
 	ivs_client_close(&s->ivs);
+}
+
+/* [EMU-7] The card's header in the link page (the last VMSG_EMU_PAGE_SIZE
+ * bytes): present and of our version, else this is no card (yet). Returns
+ * BAR0's length: the card's bar0_size, capped at what precedes the page. */
+static int sim_check_page(struct link_sim *s, const uint8_t *shm, size_t shm_size,
+			  size_t *bar0_size)
+{
+	const volatile struct vmsg_emu_page *p =
+	    (const volatile struct vmsg_emu_page *)(shm + shm_size - VMSG_EMU_PAGE_SIZE);
+	uint32_t magic = vmsg_le32_to_cpu(p->hdr_magic);
+	uint32_t ver, size;
+
+	vmsg_rmb();
+	ver = vmsg_le32_to_cpu(p->hdr_version);
+	size = vmsg_le32_to_cpu(p->bar0_size);
+	if (magic != VMSG_EMU_HDR_MAGIC || ver != VMSG_EMU_PAGE_VERSION) {
+		sim_log(s, "no emulated link page header (magic %#x, version %u): no card", magic,
+			ver);
+		return -EPROTO;
+	}
+	*bar0_size = shm_size - VMSG_EMU_PAGE_SIZE;
+	if (size < *bar0_size)
+		*bar0_size = size;
+	if (*bar0_size < VMSG_PCIE_BAR0_MIN_SIZE) {
+		sim_log(s, "the link page declares a %u-byte BAR0: less than %u", size,
+			VMSG_PCIE_BAR0_MIN_SIZE);
+		return -EPROTO;
+	}
+	return 0;
 }
 
 static int sim_map_shm(struct link_sim *s, int fd)
 {
 	struct stat st;
+	size_t bar0_size;
 	void *p;
+	int r;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -105,17 +140,23 @@ static int sim_map_shm(struct link_sim *s, int fd)
 		sim_log(s, "shared memory fd is not a regular file or memfd");
 		return -EPROTO;
 	}
-	if (st.st_size < (off_t)VMSG_PCIE_BAR0_MIN_SIZE || (uint64_t)st.st_size > SIM_MAX_SHM ||
+	if (st.st_size < (off_t)SIM_MIN_SHM || (uint64_t)st.st_size > SIM_MAX_SHM ||
 	    (st.st_size & (st.st_size - 1))) {
-		sim_log(s, "shared memory size %lld is not a power of two in [64 KiB, 1 GiB]",
+		sim_log(s, "shared memory size %lld is not a power of two in [128 KiB, 1 GiB]",
 			(long long)st.st_size);
 		return -EPROTO;
 	}
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	r = sim_check_page(s, p, (size_t)st.st_size, &bar0_size);
+	if (r < 0) {
+		munmap(p, (size_t)st.st_size);
+		return r;
+	}
 	s->bar0 = p;
-	s->bar0_size = (size_t)st.st_size;
+	s->shm_size = (size_t)st.st_size;
+	s->bar0_size = bar0_size;
 	return 0;
 }
 
