@@ -36,8 +36,10 @@ static const struct pci_device_id vp_ids[] = {
 			 VMSG_PCIE_SUBSYS_ID),
 	  .class = VMSG_PCIE_CLASS, .class_mask = 0xffffff,
 	  .driver_data = VP_ID_CARD },
-	/* The emulated link: claimed only if the link page's ids match an
-	 * entry above ([EMU-7]) and BAR 2 carries the magic ([EMU-2]). */
+	/*
+	 * The emulated link: claimed only if the link page's ids match an
+	 * entry above ([EMU-7]) and BAR 2 carries the magic ([EMU-2]).
+	 */
 	{ PCI_DEVICE(VMSG_EMU_VENDOR_ID, VMSG_EMU_DEVICE_ID),
 	  .driver_data = VP_ID_EMU },
 	{ }

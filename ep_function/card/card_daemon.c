@@ -113,8 +113,8 @@ static int setup_card(struct card_daemon *d)
 	if (!d->card) {
 		card_err("engine: vmsg_card_create failed (BAR0 %zu bytes, max_msg_size %u, "
 			 "%u vectors, %u devices, ring slots %u x %u bytes)",
-			 d->link.plat.bar0_size, cfg.max_msg_size, cfg.num_vectors,
-			 cfg.max_devices, cfg.ring_slot_count, cfg.ring_slot_size);
+			 d->link.plat.bar0_size, cfg.max_msg_size, cfg.num_vectors, cfg.max_devices,
+			 cfg.ring_slot_count, cfg.ring_slot_size);
 		return -1;
 	}
 	for (unsigned int i = 0; i < o->n_devs; i++) {

@@ -55,7 +55,7 @@ extern const struct card_platform *const card_platforms[];
 /* By name; NULL if unknown. */
 const struct card_platform *card_platform_find(const char *name);
 
-/* "sim, epf (not implemented yet), uio (not implemented yet)". */
+/* "sim, epf, uio (not implemented yet)". */
 void card_platform_list(char *buf, size_t len);
 
 /* Engine memory and logging for platforms on a C library (vmsg_card_platform

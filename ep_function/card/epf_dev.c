@@ -95,8 +95,7 @@ static bool epf_sysfs_is_ours(const struct stat *st, char *name, size_t len)
 	const char *base;
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u", major(st->st_rdev),
-		 minor(st->st_rdev));
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u", major(st->st_rdev), minor(st->st_rdev));
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return true;
@@ -180,9 +179,11 @@ int epf_dev_check_info(struct vmsg_epf_info *info, char *err, size_t errlen)
 
 	info->epc_name[sizeof(info->epc_name) - 1] = '\0';
 	info->function[sizeof(info->function) - 1] = '\0';
-	if (info->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE || info->bar0_size > EPF_MAX_BAR0_SIZE ||
-	    (page > 0 && info->bar0_size % (uint64_t)page)) {
-		snprintf(err, errlen, "module reports BAR0 size %llu: expected whole pages in [%u, %llu]",
+	/* Only whole pages can be mapped: what is used is what is mapped. */
+	if (page > 0)
+		info->bar0_size -= info->bar0_size % (uint64_t)page;
+	if (info->bar0_size < VMSG_PCIE_BAR0_MIN_SIZE || info->bar0_size > EPF_MAX_BAR0_SIZE) {
+		snprintf(err, errlen, "module reports BAR0 size %llu: expected %u..%llu",
 			 (unsigned long long)info->bar0_size, VMSG_PCIE_BAR0_MIN_SIZE,
 			 (unsigned long long)EPF_MAX_BAR0_SIZE);
 		return -1;
@@ -220,8 +221,8 @@ int epf_dev_check_info(struct vmsg_epf_info *info, char *err, size_t errlen)
 
 void *epf_dev_map_bar0(int fd, size_t size)
 {
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		       (off_t)VMSG_EPF_MMAP_BAR0);
+	void *m =
+	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)VMSG_EPF_MMAP_BAR0);
 
 	return m == MAP_FAILED ? NULL : m;
 }

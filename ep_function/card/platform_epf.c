@@ -89,8 +89,9 @@ static int epf_remap(struct epf_link *l, uint64_t pci_addr, uint64_t size)
 		} else {
 			card_err("epf: mapping host PCI addresses %#llx+%#llx failed: %s",
 				 (unsigned long long)pci_addr, (unsigned long long)size,
-				 r == -EPROTO ? "the module answered a mapping that does not cover it"
-					      : strerror(-r));
+				 r == -EPROTO
+				     ? "the module answered a mapping that does not cover it"
+				     : strerror(-r));
 		}
 		return r;
 	}
@@ -412,7 +413,7 @@ static size_t epf_describe(void *priv, char *buf, size_t len)
 		     l->path, l->info.function, l->info.epc_name, l->bar0_size,
 		     (unsigned long long)l->info.window_size,
 		     (unsigned long long)l->info.window_align, l->info.num_vectors,
-		     l->info.flags & VMSG_EPF_INFO_MSIX  ? "msix"
+		     l->info.flags & VMSG_EPF_INFO_MSIX	 ? "msix"
 		     : l->info.flags & VMSG_EPF_INFO_MSI ? "msi"
 							 : "none",
 		     l->info.flags & VMSG_EPF_INFO_HW_DOORBELL ? "interrupt" : "polled",

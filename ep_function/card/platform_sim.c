@@ -541,12 +541,11 @@ const struct card_platform card_platform_sim = {
 	      "        ring, 1: host_ctrl). Clients get ids from 1; the most recently\n"
 	      "        connected client is the host, whose vector V the card raises as\n"
 	      "        interrupt V; when the host disconnects or is replaced, its session\n"
-	      "        ends as on a link down. The\n"
-	      "        host's RAM is the shared file given with --host-mem (QEMU\n"
-	      "        memory-backend-file,share=on, or the host library's file): a host DMA\n"
-	      "        address is an offset in that file. It is opened at the first host\n"
-	      "        access after each ATTACH, and every access is checked against its\n"
-	      "        size and the DMA width.\n",
+	      "        ends as on a link down. The host's RAM is the shared file given\n"
+	      "        with --host-mem (QEMU memory-backend-file,share=on, or the host\n"
+	      "        library's file): a host DMA address is an offset in that file. It\n"
+	      "        is opened at the first host access after each ATTACH, and every\n"
+	      "        access is checked against its size and the DMA width.\n",
     .opts = sim_opts_table,
     .n_opts = sizeof(sim_opts_table) / sizeof(sim_opts_table[0]),
     .opts_new = sim_opts_new,

@@ -20,7 +20,7 @@
 #define SIM_DEFAULT_VECTORS 8u
 #define SIM_MAX_SHM_SIZE    (1ull << 30)
 /* BAR0 (shared memory minus the link page) at least VMSG_PCIE_BAR0_MIN_SIZE */
-#define SIM_MIN_SHM_SIZE    (2ull * VMSG_PCIE_BAR0_MIN_SIZE)
+#define SIM_MIN_SHM_SIZE (2ull * VMSG_PCIE_BAR0_MIN_SIZE)
 
 struct sim_opts {
 	const char *dir;	  /* link directory (exists, locked by the caller) */

@@ -51,30 +51,30 @@
  * that changes whenever the host peer connects or leaves (link up/down).
  * The binding's BAR0 is the start of BAR 2, bar0_size bytes long.
  */
-#define VMSG_EMU_PAGE_SIZE  0x1000u
-#define VMSG_EMU_HDR_MAGIC  0x52484556u /* "VEHR": header valid */
-#define VMSG_EMU_WIRE_MAGIC 0x52495756u /* "VWIR": wire section valid */
+#define VMSG_EMU_PAGE_SIZE    0x1000u
+#define VMSG_EMU_HDR_MAGIC    0x52484556u /* "VEHR": header valid */
+#define VMSG_EMU_WIRE_MAGIC   0x52495756u /* "VWIR": wire section valid */
 #define VMSG_EMU_PAGE_VERSION 1u
-#define VMSG_EMU_NO_PEER    0xffffffffu
+#define VMSG_EMU_NO_PEER      0xffffffffu
 
 struct vmsg_emu_page {
 	/* 0x000: written by the card; magic last, after the fields */
-	vmsg_le32 hdr_magic;	    /* VMSG_EMU_HDR_MAGIC, 0 while invalid */
-	vmsg_le32 hdr_version;	    /* VMSG_EMU_PAGE_VERSION */
+	vmsg_le32 hdr_magic;   /* VMSG_EMU_HDR_MAGIC, 0 while invalid */
+	vmsg_le32 hdr_version; /* VMSG_EMU_PAGE_VERSION */
 	vmsg_le16 vendor_id;
 	vmsg_le16 device_id;
 	vmsg_le16 subsys_vendor_id;
 	vmsg_le16 subsys_id;
-	vmsg_le32 class_rev;	    /* class code << 8 | revision id */
-	vmsg_le32 bar0_size;	    /* bytes; <= BAR 2 length - VMSG_EMU_PAGE_SIZE */
-	vmsg_le32 card_peer_id;	    /* the card's ivshmem id (VMSG_EMU_CARD_PEER_ID) */
+	vmsg_le32 class_rev;	/* class code << 8 | revision id */
+	vmsg_le32 bar0_size;	/* bytes; <= BAR 2 length - VMSG_EMU_PAGE_SIZE */
+	vmsg_le32 card_peer_id; /* the card's ivshmem id (VMSG_EMU_CARD_PEER_ID) */
 	vmsg_le32 hdr_reserved[9];
 	/* 0x040: written by the ivshmem server only */
-	vmsg_le32 wire_magic;	    /* VMSG_EMU_WIRE_MAGIC */
-	vmsg_le32 wire_version;	    /* VMSG_EMU_PAGE_VERSION */
-	vmsg_le32 host_peer_id;	    /* ivshmem id of the host peer, VMSG_EMU_NO_PEER if none */
-	vmsg_le32 host_generation;  /* +1 on every host connect and disconnect */
-	vmsg_le32 card_connected;   /* 1 while peer VMSG_EMU_CARD_PEER_ID is connected */
+	vmsg_le32 wire_magic;	   /* VMSG_EMU_WIRE_MAGIC */
+	vmsg_le32 wire_version;	   /* VMSG_EMU_PAGE_VERSION */
+	vmsg_le32 host_peer_id;	   /* ivshmem id of the host peer, VMSG_EMU_NO_PEER if none */
+	vmsg_le32 host_generation; /* +1 on every host connect and disconnect */
+	vmsg_le32 card_connected;  /* 1 while peer VMSG_EMU_CARD_PEER_ID is connected */
 	vmsg_le32 wire_reserved[11];
 	uint8_t reserved[VMSG_EMU_PAGE_SIZE - 0x80];
 } VMSG_PACKED;

@@ -240,9 +240,12 @@ static void test_bad_link_dir(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_help_is_a_manual),
-	    cmocka_unit_test(test_version),	  cmocka_unit_test(test_ctl_without_daemon),
-	    cmocka_unit_test(test_bad_link_dir),  cmocka_unit_test(test_test_variant),
+	    cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_help_is_a_manual),
+	    cmocka_unit_test(test_version),
+	    cmocka_unit_test(test_ctl_without_daemon),
+	    cmocka_unit_test(test_bad_link_dir),
+	    cmocka_unit_test(test_test_variant),
 	    cmocka_unit_test(test_epf_without_module),
 	};
 

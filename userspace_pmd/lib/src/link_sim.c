@@ -4,8 +4,8 @@
  *
  * The protocol is common/ivshmem (vmsg_ivshmem.h), the one implementation
  * the card's server and the tests use too: the shared memory fd is the
- * card's BAR0 followed by the emulated link page ([EMU-7]), the card (peer VMSG_EMU_CARD_PEER_ID) has one eventfd per
- * doorbell, ours are our interrupt vectors. Everything the server sends is
+ * card's BAR0 followed by the emulated link page ([EMU-7]), the card (peer VMSG_EMU_CARD_PEER_ID)
+ * has one eventfd per doorbell, ours are our interrupt vectors. Everything the server sends is
  * checked there (values, fd types, counts) and every read is bounded by a
  * deadline; the shared memory is checked here before it is mapped.
  *
