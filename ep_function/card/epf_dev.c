@@ -300,9 +300,11 @@ int epf_dev_read_event(int fd, struct vmsg_epf_event *ev)
 		return 1;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
+	if (n == 0 || (n < 0 && errno == ENODEV))
+		return -ENODEV; /* end of the stream: the function is gone */
 	if (n < 0)
 		return -errno;
-	return -EPROTO; /* a short or empty record */
+	return -EPROTO; /* a short record */
 }
 
 int epf_dev_bye(int fd)

@@ -67,7 +67,8 @@ int epf_dev_raise_irq(int fd, uint32_t vector);
 /* DMA copy through the module (inside the current mapping). 0 or -errno. */
 int epf_dev_dma(int fd, uint64_t host_addr, void *buf, uint32_t len, bool to_host);
 
-/* One event record: 1, 0 when none is pending, -errno on error. */
+/* One event record: 1, 0 when none is pending, -ENODEV at the end of the
+ * stream (the function is gone), -EPROTO for a short record, else -errno. */
 int epf_dev_read_event(int fd, struct vmsg_epf_event *ev);
 
 /* The daemon has told the host and is leaving. */

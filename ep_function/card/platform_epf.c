@@ -257,8 +257,9 @@ static void epf_link_down(struct epf_link *l)
 
 static void epf_unbind(struct epf_link *l, const char *why)
 {
-	if (!l->stop)
-		card_info("epf: %s: shutting down", why);
+	if (l->stop)
+		return; /* already stopping (a failure keeps its status) */
+	card_info("epf: %s: shutting down", why);
 	l->stop = true;
 	l->stop_code = CARD_EXIT_OK;
 }
@@ -318,6 +319,10 @@ static bool epf_handle(void *priv, const struct pollfd *pfd, int n)
 
 			if (r == 0)
 				break;
+			if (r == -ENODEV) {
+				epf_unbind(l, "the endpoint function went away");
+				break;
+			}
 			if (r < 0) {
 				card_err("epf: reading events from %s: %s", l->path,
 					 r == -EPROTO ? "short record" : strerror(-r));
