@@ -7,8 +7,8 @@
  * bounds of every host access, what each event does (doorbells, link down
  * = host lost and no mapping, unbind and POLLHUP = clean stop, a broken
  * record = failure), the re-map decision at ATTACH, and the checks of
- * GET_INFO's answer. The platform's statics are reached by including its
- * source: nothing here is linked into vmsg-card.
+ * GET_INFO's answer. The link's statics are reached by including its source
+ * (epf_link.c): nothing here is linked into vmsg-card.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "../../../ep_function/card/platform_epf.c"
+#include "../../../ep_function/card/epf_link.c"
 
 /* The engine services card_platform.c would give (not linked here). */
 void *card_platform_zalloc(void *ctx, size_t size)
