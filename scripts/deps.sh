@@ -18,9 +18,9 @@ PKGS=(
 	# card daemon and bench: network namespaces, tap, libpci, pci.ids
 	iproute2 iputils-ping libpci-dev pciutils pci.ids python3
 	# DPDK PMD (userspace_pmd/net_vmsg) and `vmsg-bench throughput`: Debian's
-	# DPDK 22.11 (package dpdk ships the stock dpdk-testpmd, which loads the PMD with -d); dpkg-dev for
+	# DPDK 22.11 (dpdk-dev ships the stock dpdk-testpmd, which loads the PMD with -d); dpkg-dev for
 	# `apt-get source` (scripts/dpdk-sdk.sh); gnuplot for the bench's PNG
-	dpdk libdpdk-dev dpkg-dev gnuplot-nox
+	dpdk dpdk-dev libdpdk-dev dpkg-dev gnuplot-nox
 )
 
 # A deb-src entry for Debian's own suites, so scripts/dpdk-sdk.sh can fetch the
