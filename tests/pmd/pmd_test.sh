@@ -37,8 +37,12 @@ for _ in $(seq 100); do
 done
 grep -q ready "$dir/card.log" || fail "card did not start"
 
+# dev=1 pins the device number; without it (remove) the PMD follows the
+# next virtio-net device the card adds (the card gives it a new number)
+pin=,dev=1
+[ "$mode" = remove ] && pin=
 eal=(-l 0-1 --no-huge -m 256 --no-pci --file-prefix "vmsg-pmd-$$" -d "$so"
-	--vdev "net_vmsg0,link=$dir/link,host-mem=$dir/host-mem,dev=1")
+	--vdev "net_vmsg0,link=$dir/link,host-mem=$dir/host-mem$pin")
 ctl=("$card" ctl --link "$dir/link" --timeout 5000)
 
 case $mode in

@@ -115,8 +115,13 @@ static void ev_cb(void *arg, const struct vmsg_host_event *ev)
 		VLOG(WARNING, "%s: device %u removed by the card: port down", p->name, p->dev_num);
 		break;
 	case VMSG_HOST_EV_DEVICE_READY:
-		if (ev->dev_num == p->dev_num && __atomic_load_n(&p->removed, __ATOMIC_SEQ_CST))
+		/* dev=N: that number only; else the next device (checked to be a
+		 * virtio-net device when it is opened) */
+		if ((!p->dev_pinned || ev->dev_num == p->dev_num) &&
+		    __atomic_load_n(&p->removed, __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&p->back_dev, ev->dev_num, __ATOMIC_SEQ_CST);
 			__atomic_store_n(&p->back, 1, __ATOMIC_SEQ_CST);
+		}
 		break;
 	default:
 		break;
@@ -245,6 +250,7 @@ static void try_restart(struct net_vmsg_priv *p)
 	quiesce(p);
 	queues_teardown(p);
 	device_forget(p);
+	p->dev_num = __atomic_load_n(&p->back_dev, __ATOMIC_SEQ_CST);
 	ret = device_start(p);
 	if (ret) {
 		p->restart_failures++;
@@ -643,6 +649,7 @@ static int parse_args(struct net_vmsg_priv *p, const char *args)
 		ret = -EINVAL;
 		goto out;
 	}
+	p->dev_pinned = p->dev_num != UINT32_MAX;
 	if (p->queues == 0 || p->queues > NET_VMSG_MAX_QP) {
 		VLOG(ERR, "%s: queues=%u: only 1 queue pair is driven (no VIRTIO_NET_F_MQ yet)",
 		     p->name, p->queues);

@@ -54,6 +54,8 @@ struct net_vmsg_priv {
 	char link_dir[256];
 	char host_mem[256];
 	uint32_t dev_num;
+	bool dev_pinned;	    /* dev=N given: follow only that number */
+	volatile uint32_t back_dev; /* the device that became READY */
 	uint32_t queues;
 	uint16_t port_id;
 	/* memory: the DPDK memfd the card maps (DMA address = file offset) */
