@@ -9,6 +9,8 @@
 #   testpmd  Debian's stock dpdk-testpmd -d PMD_SO, io forwarding started with
 #            tx_first through the loopback for a few seconds: RX and TX
 #            packets counted, no RX errors, clean exit
+#   kill     the card is SIGKILLed while testpmd forwards: port down, testpmd
+#            quits cleanly within its bound
 # Exit 0 pass, 1 fail. The card runs in a temp dir, killed at exit; every
 # step is bounded by timeout.
 set -uo pipefail
@@ -77,8 +79,29 @@ testpmd)
 	[ "${rxerr:-0}" = 0 ] || fail "rx_errors $rxerr"
 	echo "pmd_test testpmd: io forwarding looped $rx frames through the card"
 	;;
+kill)
+	# the card dies (SIGKILL) while testpmd forwards: the port goes down,
+	# testpmd stops and quits cleanly, no hang (bounded by timeout)
+	command -v dpdk-testpmd >/dev/null || fail "dpdk-testpmd not installed (make deps)"
+	out=$({
+		sleep 3
+		echo "start tx_first"
+		sleep 2
+		kill -9 "$cpid"
+		sleep 6
+		echo "show port info 0"
+		echo "stop"
+		echo "quit"
+	} | timeout 60 dpdk-testpmd "${eal[@]}" -- -i --forward-mode=io --total-num-mbufs 4096 2>&1)
+	rc=$?
+	cpid=
+	echo "$out" | tail -40
+	[ "$rc" = 0 ] || fail "dpdk-testpmd exited with $rc after the card died"
+	echo "$out" | grep -q "link to the card lost" || fail "the PMD did not notice the dead card"
+	echo "$out" | grep -q "Link status: down" || fail "port not down after the card died"
+	;;
 *)
-	echo "usage: pmd_test.sh loop|remove|testpmd VMSG_CARD PMD_SO [PMD_LOOP]" >&2
+	echo "usage: pmd_test.sh loop|remove|testpmd|kill VMSG_CARD PMD_SO [PMD_LOOP]" >&2
 	exit 2
 	;;
 esac
