@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/pmd/pmd_test.sh - the net_vmsg PMD against a fresh soft card.
 #
-# Usage: pmd_test.sh MODE VMSG_CARD PMD_SO [PMD_LOOP]
+# Usage: pmd_test.sh MODE VMSG_CARD VMSG_CARD_TEST PMD_SO PMD_LOOP
 #   loop     pmd_loop: 20000 frames (60..1514 bytes) through the card's net
 #            loopback, every one intact and in order, counters exact
 #   remove   pmd_loop, then `vmsg-card ctl remove` while the port runs: link
@@ -9,12 +9,17 @@
 #   testpmd  Debian's stock dpdk-testpmd -d PMD_SO, io forwarding started with
 #            tx_first through the loopback for a few seconds: RX and TX
 #            packets counted, no RX errors, clean exit
+#   hostile  a hostile card (vmsg-card-test --hostile all, one attack every
+#            5 ms) while testpmd forwards for 20 s: no crash, no hang, frames
+#            still loop, the bus counters show the drops
+#   usedrun  the card moves the used idx far ahead: the PMD counts it, takes
+#            the port down for good, testpmd quits cleanly
 #   kill     the card is SIGKILLed while testpmd forwards: port down, testpmd
 #            quits cleanly within its bound
 # Exit 0 pass, 1 fail. The card runs in a temp dir, killed at exit; every
 # step is bounded by timeout.
 set -uo pipefail
-mode=$1 card=$2 so=$3 app=${4:-}
+mode=$1 card=$2 card_test=$3 so=$4 app=$5
 dir=$(mktemp -d /tmp/vmsg-pmd-test.XXXXXX)
 cpid=
 cleanup() {
@@ -29,8 +34,13 @@ fail() {
 	exit 1
 }
 
+hostile=()
+case $mode in
+hostile) card=$card_test hostile=(--hostile all --hostile-rate 5) ;;
+usedrun) card=$card_test hostile=(--hostile usedrun --hostile-rate 200) ;;
+esac
 mkdir -p "$dir/link"
-"$card" --platform sim --link "$dir/link" --host-mem "$dir/host-mem" --net loopback \
+"$card" "${hostile[@]}" --platform sim --link "$dir/link" --host-mem "$dir/host-mem" --net loopback \
 	>"$dir/card.log" 2>&1 &
 cpid=$!
 for _ in $(seq 100); do
@@ -79,6 +89,39 @@ testpmd)
 	[ "${rxerr:-0}" = 0 ] || fail "rx_errors $rxerr"
 	echo "pmd_test testpmd: io forwarding looped $rx frames through the card"
 	;;
+hostile | usedrun)
+	secs=20
+	[ "$mode" = usedrun ] && secs=5
+	command -v dpdk-testpmd >/dev/null || fail "dpdk-testpmd not installed (make deps)"
+	out=$({
+		sleep 3
+		echo "start tx_first"
+		sleep "$secs"
+		echo "stop"
+		sleep 1
+		echo "show port xstats 0"
+		echo "show port info 0"
+		echo "quit"
+	} | timeout $((secs + 40)) dpdk-testpmd "${eal[@]}" -- -i --forward-mode=io \
+		--total-num-mbufs 4096 2>&1)
+	rc=$?
+	echo "$out" | grep -E "net_vmsg|Link status|hostile|bus_rx|_errors:|RX-packets|TX-packets" | tail -40
+	[ "$rc" = 0 ] || fail "dpdk-testpmd exited with $rc against a hostile card"
+	xs() { echo "$out" | sed -n "s/^$1: *\([0-9]*\)/\1/p" | tail -1; }
+	if [ "$mode" = hostile ]; then
+		dropped=$(($(xs bus_rx_malformed) + $(xs bus_rx_bad_slot) + $(xs bus_rx_stale_epoch) +
+			$(xs bus_rx_unsolicited) + $(xs bus_rx_bad_event) + $(xs bus_rx_unknown_dev)))
+		rx=$(echo "$out" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | tail -1)
+		[ "$dropped" -ge 100 ] || fail "only $dropped hostile messages counted as dropped in 20 s"
+		[ -n "$rx" ] && [ "$rx" -ge 1000 ] || fail "RX-packets '$rx': forwarding did not survive"
+		echo "pmd_test hostile: $dropped hostile messages dropped, $rx frames looped"
+	else
+		h=$(($(xs rx_q0_hostile) + $(xs tx_q0_hostile)))
+		[ "$h" -ge 1 ] || fail "the used-ring attack was not counted"
+		echo "$out" | grep -q "Link status: down" || fail "port still up on a broken ring"
+		echo "pmd_test usedrun: $h hostile used rings counted, port down"
+	fi
+	;;
 kill)
 	# the card dies (SIGKILL) while testpmd forwards: the port goes down,
 	# testpmd stops and quits cleanly, no hang (bounded by timeout)
@@ -101,7 +144,7 @@ kill)
 	echo "$out" | grep -q "Link status: down" || fail "port not down after the card died"
 	;;
 *)
-	echo "usage: pmd_test.sh loop|remove|testpmd|kill VMSG_CARD PMD_SO [PMD_LOOP]" >&2
+	echo "usage: pmd_test.sh loop|remove|testpmd|hostile|usedrun|kill VMSG_CARD PMD_SO [PMD_LOOP]" >&2
 	exit 2
 	;;
 esac
