@@ -607,6 +607,84 @@ static int parse_sizes(const char *s, struct tp_opts *o)
 	return o->nsizes ? 0 : -1;
 }
 
+/* DPDK loads a plugin only if neither it nor a directory above it is
+ * world-writable (a build tree under /tmp is). */
+static bool path_insecure(const char *path)
+{
+	char p[PATH_MAX], *slash;
+	struct stat st;
+
+	if (!realpath(path, p))
+		return true;
+	for (;;) {
+		if (stat(p, &st) != 0 || (st.st_mode & S_IWOTH))
+			return true;
+		slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = 0;
+	}
+	return stat("/", &st) != 0 || (st.st_mode & S_IWOTH);
+}
+
+static char g_pmd_copy_dir[PATH_MAX - 64];
+
+/* Load a private copy under ~/.cache/vmsg-pcie/ when the PMD's path is
+ * insecure for DPDK; *path then names the copy. */
+static int pmd_safe_path(const char **path, char *buf, size_t cap)
+{
+	const char *home = getenv("HOME");
+	char base[PATH_MAX / 2], tmp[PATH_MAX / 2 + 32];
+	char data[65536];
+	ssize_t n;
+	int in, out, ret = 0;
+
+	if (!path_insecure(*path))
+		return 0;
+	if (!home || !*home)
+		return -ENOENT;
+	snprintf(base, sizeof(base), "%s/.cache", home);
+	mkdir(base, 0700);
+	snprintf(base, sizeof(base), "%s/.cache/vmsg-pcie", home);
+	mkdir(base, 0700);
+	snprintf(tmp, sizeof(tmp), "%s/bench-pmd-XXXXXX", base);
+	if (!mkdtemp(tmp))
+		return -errno;
+	snprintf(g_pmd_copy_dir, sizeof(g_pmd_copy_dir), "%s", tmp);
+	snprintf(buf, cap, "%s/librte_net_vmsg.so", tmp);
+	in = open(*path, O_RDONLY | O_CLOEXEC);
+	out = open(buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	while (in >= 0 && out >= 0 && (n = read(in, data, sizeof(data))) > 0)
+		if (write(out, data, (size_t)n) != n)
+			ret = -EIO;
+	if (in < 0 || out < 0)
+		ret = -errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (ret || path_insecure(buf))
+		return ret ? ret : -EPERM;
+	fprintf(stderr,
+		"throughput: %s is under a world-writable directory (DPDK refuses it): "
+		"loading a copy, %s\n",
+		*path, buf);
+	*path = buf;
+	return 0;
+}
+
+static void pmd_copy_remove(void)
+{
+	char f[PATH_MAX];
+
+	if (!g_pmd_copy_dir[0])
+		return;
+	snprintf(f, sizeof(f), "%s/librte_net_vmsg.so", g_pmd_copy_dir);
+	unlink(f);
+	rmdir(g_pmd_copy_dir);
+	g_pmd_copy_dir[0] = 0;
+}
+
 static int default_pmd(char *out, size_t cap)
 {
 	char exe[PATH_MAX - 64];
@@ -626,7 +704,7 @@ static int default_pmd(char *out, size_t cap)
 
 int cmd_throughput(int argc, char **argv)
 {
-	static char pmd_path[PATH_MAX];
+	static char pmd_path[PATH_MAX], pmd_copy[PATH_MAX];
 	struct tp_opts o = {.testpmd = "dpdk-testpmd", .seconds = 5, .warmup = 2, .mem_mb = 512};
 	struct tp_row rows[TP_MAX_SIZES];
 	uint64_t v;
@@ -686,6 +764,14 @@ int cmd_throughput(int argc, char **argv)
 		}
 		o.pmd = pmd_path;
 	}
+	if (pmd_safe_path(&o.pmd, pmd_copy, sizeof(pmd_copy)) < 0) {
+		fprintf(stderr,
+			"vmsg-bench: %s is under a world-writable directory and no private "
+			"copy could be made\n",
+			o.pmd);
+		return BENCH_EXIT_FAIL;
+	}
+	atexit(pmd_copy_remove);
 	if ((o.json && bu_check_writable(o.json) < 0) || (o.png && bu_check_writable(o.png) < 0))
 		return BENCH_EXIT_FAIL;
 	snprintf(g_dir, sizeof(g_dir), "%s/vmsg-bench-tp-XXXXXX", tmp && *tmp ? tmp : "/tmp");

@@ -22,11 +22,33 @@ set -uo pipefail
 mode=$1 card=$2 card_test=$3 so=$4 app=$5
 dir=$(mktemp -d /tmp/vmsg-pmd-test.XXXXXX)
 cpid=
+sodir=
 cleanup() {
 	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
 	rm -rf "$dir" /var/run/dpdk/"vmsg-pmd-$$"
+	[ -n "$sodir" ] && rm -rf "$sodir"
 }
 trap cleanup EXIT
+
+# DPDK loads a plugin only if neither it nor a directory above it is
+# world-writable (a build tree under /tmp is): then load a private copy.
+insecure() {
+	local p
+	p=$(realpath "$1")
+	while :; do
+		[ -n "$(find "$p" -maxdepth 0 -perm -o+w 2>/dev/null)" ] && return 0
+		[ "$p" = / ] && return 1
+		p=$(dirname "$p")
+	done
+}
+if insecure "$so"; then
+	base=${XDG_CACHE_HOME:-$HOME/.cache}/vmsg-pcie
+	mkdir -p "$base" && chmod go-w "$base"
+	sodir=$(mktemp -d "$base/pmd-test.XXXXXX")
+	cp "$so" "$sodir/" && so=$sodir/$(basename "$so")
+	insecure "$so" && { echo "pmd_test: no safe place for the PMD ($so)" >&2; exit 1; }
+	echo "pmd_test: the build tree is under a world-writable directory: loading a copy, $so"
+fi
 fail() {
 	echo "pmd_test $mode: FAIL: $*" >&2
 	echo "---- card log ----" >&2
