@@ -187,6 +187,24 @@ static int queue_create(struct net_vmsg_priv *p, struct net_vmsg_queue *q, uint3
 	return 0;
 }
 
+/* A device that came back may be a new one with another MAC: the port
+ * takes the device's. */
+static void refresh_mac(struct net_vmsg_priv *p)
+{
+	struct rte_eth_dev_data *data = rte_eth_devices[p->port_id].data;
+	uint8_t mac[6];
+
+	if (!(p->features & VMSG_HOST_BIT(NET_F_MAC)) ||
+	    vmsg_host_dev_config_read(p->dev, NET_CFG_MAC, mac, 6, NULL) != 0 ||
+	    memcmp(mac, p->mac, 6) == 0)
+		return;
+	memcpy(p->mac, mac, 6);
+	if (data && data->mac_addrs)
+		memcpy(data->mac_addrs[0].addr_bytes, mac, 6);
+	VLOG(NOTICE, "%s: device %u has MAC %02x:%02x:%02x:%02x:%02x:%02x", p->name, p->dev_num,
+	     mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
 /* Device init in the spec's order on a fresh handle, queues, DRIVER_OK. */
 static int device_start(struct net_vmsg_priv *p)
 {
@@ -209,6 +227,7 @@ static int device_start(struct net_vmsg_priv *p)
 		VLOG(ERR, "%s: feature negotiation: %s", p->name, vmsg_host_strerror(ret));
 		return ret;
 	}
+	refresh_mac(p);
 	ret = queue_create(p, &p->rxq[0], RXQ_INDEX);
 	if (!ret)
 		ret = queue_create(p, &p->txq[0], TXQ_INDEX);
