@@ -290,9 +290,12 @@ static void *ctl_thread(void *arg)
 	while (!__atomic_load_n(&p->stop_ctl, __ATOMIC_SEQ_CST)) {
 		vmsg_host_bus_liveness(p->bus);
 		vmsg_host_bus_wait(p->bus, CTL_TICK_MS);
-		if (p->started && !p->broken && __atomic_load_n(&p->back, __ATOMIC_SEQ_CST) &&
-		    vmsg_host_bus_state(p->bus) == VMSG_HOST_RUN)
+		if (!__atomic_load_n(&p->back, __ATOMIC_SEQ_CST))
+			continue;
+		pthread_mutex_lock(&p->lock);
+		if (p->started && !p->broken && vmsg_host_bus_state(p->bus) == VMSG_HOST_RUN)
 			try_restart(p);
+		pthread_mutex_unlock(&p->lock);
 	}
 	return NULL;
 }
@@ -386,13 +389,12 @@ static void vmsg_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 	(void)qid; /* queues live in the private data; rings go with dev_stop */
 }
 
-static int vmsg_link_update(struct rte_eth_dev *dev, int wait)
+static int link_update_locked(struct rte_eth_dev *dev)
 {
 	struct net_vmsg_priv *p = dev->data->dev_private;
 	struct rte_eth_link link = {0};
 	uint8_t st[2] = {0, 0};
 
-	(void)wait;
 	link.link_speed = RTE_ETH_SPEED_NUM_UNKNOWN;
 	link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	link.link_autoneg = RTE_ETH_LINK_FIXED;
@@ -407,7 +409,19 @@ static int vmsg_link_update(struct rte_eth_dev *dev, int wait)
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
-static int vmsg_start(struct rte_eth_dev *dev)
+static int vmsg_link_update(struct rte_eth_dev *dev, int wait)
+{
+	struct net_vmsg_priv *p = dev->data->dev_private;
+	int ret;
+
+	(void)wait;
+	pthread_mutex_lock(&p->lock);
+	ret = link_update_locked(dev);
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+static int start_locked(struct rte_eth_dev *dev)
 {
 	struct net_vmsg_priv *p = dev->data->dev_private;
 	int ret;
@@ -435,20 +449,32 @@ static int vmsg_start(struct rte_eth_dev *dev)
 	__atomic_store_n(&p->down, 0, __ATOMIC_SEQ_CST);
 	dev->data->rx_queue_state[0] = RTE_ETH_QUEUE_STATE_STARTED;
 	dev->data->tx_queue_state[0] = RTE_ETH_QUEUE_STATE_STARTED;
-	vmsg_link_update(dev, 0);
+	link_update_locked(dev);
 	return 0;
+}
+
+static int vmsg_start(struct rte_eth_dev *dev)
+{
+	struct net_vmsg_priv *p = dev->data->dev_private;
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	ret = start_locked(dev);
+	pthread_mutex_unlock(&p->lock);
+	return ret;
 }
 
 static int vmsg_stop(struct rte_eth_dev *dev)
 {
 	struct net_vmsg_priv *p = dev->data->dev_private;
 
+	pthread_mutex_lock(&p->lock);
 	p->started = false;
 	device_stop(p);
 	dev->data->rx_queue_state[0] = RTE_ETH_QUEUE_STATE_STOPPED;
 	dev->data->tx_queue_state[0] = RTE_ETH_QUEUE_STATE_STOPPED;
-	dev->data->dev_started = 0;
-	vmsg_link_update(dev, 0);
+	link_update_locked(dev);
+	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 
@@ -787,6 +813,7 @@ static int vmsg_probe(struct rte_vdev_device *vdev)
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->mem_fd = -1;
 	p->port_id = eth->data->port_id;
+	pthread_mutex_init(&p->lock, NULL);
 	ret = parse_args(p, rte_vdev_device_args(vdev));
 	if (!ret)
 		ret = net_vmsg_mem_setup(p);

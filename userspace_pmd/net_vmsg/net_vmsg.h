@@ -6,6 +6,7 @@
 #ifndef NET_VMSG_H
 #define NET_VMSG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -75,6 +76,9 @@ struct net_vmsg_priv {
 	volatile uint32_t down; /* nonzero: data path must not touch the rings */
 	volatile uint32_t removed, back, broken;
 	volatile uint32_t stop_ctl;
+	/* serialises the ethdev ops (start, stop, link) with the control thread's
+	 * restart; never taken in the burst path */
+	pthread_mutex_t lock;
 	bool started, ctl_running;
 	pthread_t ctl;
 	uint64_t link_downs, removals, restarts, restart_failures;

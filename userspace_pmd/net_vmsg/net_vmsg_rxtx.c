@@ -28,7 +28,8 @@ static inline bool burst_enter(struct net_vmsg_queue *q)
 {
 	q->in_burst = 1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&q->priv->down, __ATOMIC_RELAXED) || !q->ring) {
+	/* acquire: the rings and cookies set up before down was cleared */
+	if (__atomic_load_n(&q->priv->down, __ATOMIC_ACQUIRE) || !q->ring) {
 		__atomic_store_n(&q->in_burst, 0, __ATOMIC_RELEASE);
 		return false;
 	}
