@@ -37,6 +37,7 @@
 
 #define TP_MAX_SIZES 4
 #define TP_INIT_S    30 /* testpmd start-up bound */
+#define RTE_DIM_(a)  (sizeof(a) / sizeof((a)[0]))
 
 struct tp_opts {
 	const char *card, *testpmd, *pmd, *json, *png;
@@ -256,9 +257,41 @@ static int last_value(const char *path, const char *key, double *out)
 	return 0;
 }
 
-static void eal_args(const char **a, int *i, int cpu, const char *prefix, unsigned int mem_mb,
+static const char *const g_prefixes[] = {"vmsg", "vhost", "vu"};
+
+/* DPDK's runtime directory of one testpmd of this run (removed at exit). */
+static void prefix_name(char *out, size_t cap, const char *role)
+{
+	snprintf(out, cap, "vmsg-bench-%d-%s", (int)getpid(), role);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+static void prefixes_remove(void)
+{
+	char d[128], name[64];
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM_(g_prefixes); i++) {
+		prefix_name(name, sizeof(name), g_prefixes[i]);
+		snprintf(d, sizeof(d), "/var/run/dpdk/%s", name);
+		nftw(d, rm_entry, 4, FTW_DEPTH | FTW_PHYS);
+	}
+}
+
+static void eal_args(const char **a, int *i, int cpu, const char *role, unsigned int mem_mb,
 		     char *lcores, size_t lc_cap, char *mem, size_t mem_cap)
 {
+	static char prefixes[3][64];
+	unsigned int k;
+	const char *prefix = role;
+
+	for (k = 0; k < RTE_DIM_(g_prefixes); k++) {
+		if (!strcmp(role, g_prefixes[k])) {
+			prefix_name(prefixes[k], sizeof(prefixes[k]), role);
+			prefix = prefixes[k];
+		}
+	}
 	snprintf(lcores, lc_cap, "0@%d,1@%d", cpu, cpu);
 	snprintf(mem, mem_cap, "%u", mem_mb);
 	a[(*i)++] = "--lcores";
@@ -335,8 +368,7 @@ static int run_vmsg(const struct tp_opts *o, uint32_t size, struct tp_rate *r)
 		return ret;
 	}
 	a[i++] = o->testpmd;
-	eal_args(a, &i, o->cpu_a, "vmsg-bench-vmsg", o->mem_mb, lcores, sizeof(lcores), mem,
-		 sizeof(mem));
+	eal_args(a, &i, o->cpu_a, "vmsg", o->mem_mb, lcores, sizeof(lcores), mem, sizeof(mem));
 	a[i++] = "-d";
 	a[i++] = o->pmd;
 	snprintf(vdev, sizeof(vdev), "net_vmsg0,link=%s,host-mem=%s", card.link_dir, card.mem_path);
@@ -380,8 +412,7 @@ static int run_vhost(const struct tp_opts *o, uint32_t size, struct tp_rate *r)
 	snprintf(sock, sizeof(sock), "%s/vhost-%u.sock", g_dir, size);
 	unlink(sock);
 	b[j++] = o->testpmd;
-	eal_args(b, &j, o->cpu_b, "vmsg-bench-vhost", o->mem_mb, lc_b, sizeof(lc_b), mem_b,
-		 sizeof(mem_b));
+	eal_args(b, &j, o->cpu_b, "vhost", o->mem_mb, lc_b, sizeof(lc_b), mem_b, sizeof(mem_b));
 	snprintf(vd_b, sizeof(vd_b), "net_vhost0,iface=%s,queues=1", sock);
 	b[j++] = "--vdev";
 	b[j++] = vd_b;
@@ -412,8 +443,7 @@ static int run_vhost(const struct tp_opts *o, uint32_t size, struct tp_rate *r)
 		return -ETIMEDOUT;
 	}
 	a[i++] = o->testpmd;
-	eal_args(a, &i, o->cpu_a, "vmsg-bench-vu", o->mem_mb, lc_a, sizeof(lc_a), mem_a,
-		 sizeof(mem_a));
+	eal_args(a, &i, o->cpu_a, "vu", o->mem_mb, lc_a, sizeof(lc_a), mem_a, sizeof(mem_a));
 	snprintf(vd_a, sizeof(vd_a), "net_virtio_user0,path=%s,queues=1", sock);
 	a[i++] = "--vdev";
 	a[i++] = vd_a;
@@ -772,6 +802,7 @@ int cmd_throughput(int argc, char **argv)
 		return BENCH_EXIT_FAIL;
 	}
 	atexit(pmd_copy_remove);
+	atexit(prefixes_remove);
 	if ((o.json && bu_check_writable(o.json) < 0) || (o.png && bu_check_writable(o.png) < 0))
 		return BENCH_EXIT_FAIL;
 	snprintf(g_dir, sizeof(g_dir), "%s/vmsg-bench-tp-XXXXXX", tmp && *tmp ? tmp : "/tmp");
