@@ -158,7 +158,12 @@ static void child_exec(const struct card_proc *c, int logfd, pid_t parent)
 	argv[i++] = c->link_dir;
 	argv[i++] = "--host-mem";
 	argv[i++] = c->mem_path;
-	argv[i++] = "--rng";
+	if (c->net_loopback) {
+		argv[i++] = "--net";
+		argv[i++] = "loopback";
+	} else {
+		argv[i++] = "--rng";
+	}
 	argv[i++] = "--log-level";
 	argv[i++] = "warn";
 	argv[i++] = "--pidfile";

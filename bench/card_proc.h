@@ -29,7 +29,8 @@ struct card_proc {
 	char pid_path[CARD_PATH_MAX];  /* DIR/card.pid: written once ready */
 	int cpu;
 	bool poll;
-	bool keep_log; /* $VMSG_BENCH_KEEP: leave card.log (and DIR) behind */
+	bool keep_log;	   /* $VMSG_BENCH_KEEP: leave card.log (and DIR) behind */
+	bool net_loopback; /* --net loopback instead of --rng (throughput) */
 };
 
 /*

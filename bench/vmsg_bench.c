@@ -4,6 +4,7 @@
  */
 #include "bench_cli.h"
 #include "latency.h"
+#include "throughput.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 
 static const char manual[] =
     "NAME\n"
-    "    vmsg-bench - latency (and later throughput) of virtio-msg over PCIe, next to\n"
+    "    vmsg-bench - latency and throughput of virtio-msg over PCIe, next to\n"
     "    the machine's own limit measured in the same run\n"
     "\n"
     "SYNOPSIS\n"
@@ -22,7 +23,9 @@ static const char manual[] =
     "                       [--iterations N] [--warmup N] [--mode poll|irq|both]\n"
     "                       [--msg ping|status|both] [--cpus A,B] [--timeout MS]\n"
     "                       [--json FILE]\n"
-    "    vmsg-bench throughput        (not implemented yet: exit 2)\n"
+    "    vmsg-bench throughput [--quick] [--seconds N] [--sizes A,B] [--cpus A,B]\n"
+    "                          [--card PATH] [--pmd PATH] [--testpmd PATH]\n"
+    "                          [--mem MB] [--json FILE] [--png FILE]\n"
     "    vmsg-bench --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -55,8 +58,35 @@ static const char manual[] =
     "    call (vmsg_host_bus_ping, vmsg_host_dev_get_status).\n"
     "\n"
     "  throughput\n"
-    "    Data-path Mpps and Gbit/s against DPDK's vhost-user pair. Not implemented\n"
-    "    yet: it needs the DPDK PMD (userspace_pmd/net_vmsg). Exits 2.\n"
+    "    Data-path Mpps and Gbit/s of Debian's dpdk-testpmd with the net_vmsg PMD\n"
+    "    (userspace_pmd/net_vmsg) against a fresh vmsg-card --poll --net loopback\n"
+    "    (every frame comes back), and in the same run, on the same two CPUs, of\n"
+    "    DPDK's own vhost-user pair: testpmd net_vhost doing the loopback, testpmd\n"
+    "    net_virtio_user on the host side. Both use io forwarding started with\n"
+    "    `start tx_first 4` (a closed loop of 128 frames); the number is testpmd's\n"
+    "    Rx-pps / Rx-bps between two `show port stats` --seconds apart, after a\n"
+    "    warm-up. Host side on CPU A, card / net_vhost on CPU B. Memory is\n"
+    "    --no-huge for every testpmd (net_vmsg's zero copy needs DPDK's memfd;\n"
+    "    hugepages are never used, and the output says so). Frame sizes are bytes\n"
+    "    on the wire with FCS (default 64 and 1518; testpmd sends size-4). Prints\n"
+    "    Mpps, Gbit/s, the ratio vmsg / vhost-user and a link-bound ESTIMATE for\n"
+    "    PCIe Gen3 x4 / Gen4 x4 (wire bytes only). Progress on stderr; every\n"
+    "    process is bounded and a dead one ends the run with its log (exit 1).\n"
+    "\n"
+    "OPTIONS (throughput)\n"
+    "    --quick          2 s per run after 1 s warm-up (smoke test).\n"
+    "    --seconds N      measured seconds per run (1..600, default 5; warm-up 2).\n"
+    "    --sizes A,B      frame sizes, 64..1518, up to 4 (default 64,1518).\n"
+    "    --cpus A,B       as for latency (A: host-side testpmd, B: card or net_vhost).\n"
+    "    --card PATH      vmsg-card, found as for latency.\n"
+    "    --pmd PATH       librte_net_vmsg.so (default: the build tree's\n"
+    "                     ../userspace_pmd/net_vmsg/ next to this program).\n"
+    "    --testpmd PATH   default dpdk-testpmd in $PATH (Debian package dpdk-dev).\n"
+    "    --mem MB         DPDK memory per testpmd (128..8192, default 512).\n"
+    "    --json FILE      command, machine, CPUs, memory, seconds, and per size:\n"
+    "                     frame_bytes, vmsg {mpps, gbps}, vhost_user {mpps, gbps},\n"
+    "                     ratio_mpps, estimate_link_bound_mpps {Gen3 x4, Gen4 x4}.\n"
+    "    --png FILE       the two series per frame size as a bar chart (gnuplot).\n"
     "\n"
     "OPTIONS (latency)\n"
     "    --card PATH      vmsg-card to start. Default: $VMSG_CARD, else the build\n"
@@ -173,10 +203,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "latency"))
 		return cmd_latency(argc - 1, argv + 1);
-	if (!strcmp(cmd, "throughput")) {
-		fprintf(stderr, "vmsg-bench throughput: not implemented yet: needs the DPDK PMD "
-				"(userspace_pmd/net_vmsg)\n");
-		return BENCH_EXIT_USAGE;
-	}
+	if (!strcmp(cmd, "throughput"))
+		return cmd_throughput(argc - 1, argv + 1);
 	return bench_usage_error("unknown command '%s'", cmd);
 }

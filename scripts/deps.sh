@@ -17,7 +17,17 @@ PKGS=(
 	linux-image-amd64 qemu-system-x86 busybox-static cpio e2fsprogs
 	# card daemon and bench: network namespaces, tap, libpci, pci.ids
 	iproute2 iputils-ping libpci-dev pciutils pci.ids python3
+	# DPDK PMD (userspace_pmd/net_vmsg) and `vmsg-bench throughput`: Debian's
+	# DPDK 22.11 (dpdk-dev ships the stock dpdk-testpmd, which loads the PMD with -d); dpkg-dev for
+	# `apt-get source` (scripts/dpdk-sdk.sh); gnuplot for the bench's PNG
+	dpdk dpdk-dev libdpdk-dev dpkg-dev gnuplot-nox
 )
+
+# A deb-src entry for Debian's own suites, so scripts/dpdk-sdk.sh can fetch the
+# driver-SDK headers of exactly the installed libdpdk-dev (`apt-get source`).
+# Derived once from the deb822 file the machine has (same URIs and suites).
+SRC_LIST=/etc/apt/sources.list.d/vmsg-pcie-src.sources
+SRC_BASE=/etc/apt/sources.list.d/debian.sources
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -25,12 +35,15 @@ for p in "${PKGS[@]}"; do
 		missing+=("$p")
 	fi
 done
+need_src=0
+[ -e "$SRC_LIST" ] || need_src=1
 
-if [ "${#missing[@]}" -eq 0 ]; then
-	echo "deps: all ${#PKGS[@]} Debian packages already installed"
+if [ "${#missing[@]}" -eq 0 ] && [ "$need_src" = 0 ]; then
+	echo "deps: all ${#PKGS[@]} Debian packages already installed (and the deb-src entry)"
 	exit 0
 fi
 if [ "${1:-}" = "--check" ]; then
+	[ "$need_src" = 1 ] && missing+=("(deb-src entry $SRC_LIST)")
 	echo "deps: missing: ${missing[*]}" >&2
 	exit 1
 fi
@@ -40,8 +53,25 @@ if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null || { echo "deps: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
 	SUDO=sudo
 fi
-echo "deps: installing ${#missing[@]} Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [ "$need_src" = 1 ]; then
+	if [ -r "$SRC_BASE" ]; then
+		# Keep the Debian stanzas (URIs/Suites/Components/Signed-By), type deb-src.
+		src=$(awk 'BEGIN{RS=""; ORS="\n\n"} /URIs: *https?:[^ ]*debian/ {sub(/Types: *deb[^\n]*/, "Types: deb-src"); print}' \
+			"$SRC_BASE" | grep -v '^#' || true)
+		if grep -q '^Types: deb-src' <<<"$src"; then
+			printf '%s\n' "$src" | $SUDO tee "$SRC_LIST" >/dev/null
+			echo "deps: added $SRC_LIST (deb-src, for the DPDK driver-SDK headers)"
+		else
+			echo "deps: cannot derive a deb-src entry from $SRC_BASE; add one for bookworm by hand" >&2
+		fi
+	else
+		echo "deps: no $SRC_BASE; add a deb-src entry for bookworm by hand (scripts/dpdk-sdk.sh needs it)" >&2
+	fi
+fi
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "deps: installing ${#missing[@]} Debian packages: ${missing[*]}"
+	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
 echo "deps: done"

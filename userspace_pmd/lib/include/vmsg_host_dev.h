@@ -181,6 +181,16 @@ int vmsg_host_vq_wait(struct vmsg_host_vq *vq, int timeout_ms);
 /* Used notifications (EVENT_USED) on or off (off: poll get_used). */
 void vmsg_host_vq_set_notify(struct vmsg_host_vq *vq, bool on);
 
+/* The queue's split ring (fw_shared driver side) for a poll-mode driver
+ * that runs its own data path without the bus lock (userspace_pmd/net_vmsg):
+ * it then adds and takes chains only with vmsg_vq_drv_*() on this ring,
+ * keeps its own cookies, checks vmsg_vq_drv_get_used() for -EPROTO itself,
+ * and kicks with vmsg_host_vq_kick() (which locks the bus only when the
+ * device asked for a notification). Never mix it with vmsg_host_vq_add()
+ * and vmsg_host_vq_get_used() on one queue. NULL while the queue is not
+ * active. */
+struct vmsg_vq_drv *vmsg_host_vq_ring(struct vmsg_host_vq *vq);
+
 /* One line of ring state for diagnostics (indices as in memory). */
 void vmsg_host_vq_describe(const struct vmsg_host_vq *vq, char *buf, size_t len);
 

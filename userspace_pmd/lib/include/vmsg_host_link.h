@@ -71,6 +71,14 @@ struct vmsg_link_sim_params {
 	const char *mem_path;  /* host memory file: created if absent */
 	size_t mem_size;       /* bytes (0: 64 MiB); an existing file must match */
 	bool quiet;	       /* no diagnostics on stderr */
+	/* Host memory the caller already has mapped, shared with the card
+	 * (e.g. a DPDK application's memfd, see userspace_pmd/net_vmsg): when
+	 * set, mem_path is not opened; the link allocates (rings, host area)
+	 * only inside [mem_base, mem_base + mem_size), whose DMA address is
+	 * mem_dma (the offset of mem_base in the file the card maps). The
+	 * caller keeps the mapping alive until the link is destroyed. */
+	void *mem_base;
+	uint64_t mem_dma;
 };
 
 /* Create (or reuse) and map the host memory file; does not connect. */

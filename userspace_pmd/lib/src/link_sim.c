@@ -343,7 +343,9 @@ int vmsg_link_sim_create(const struct vmsg_link_sim_params *p, struct vmsg_link 
 	int ret;
 
 	*out = NULL;
-	if (!p || !p->sock_path || !p->mem_path)
+	if (!p || !p->sock_path || (!p->mem_path && !p->mem_base))
+		return -EINVAL;
+	if (p->mem_base && (!p->mem_size || ((uintptr_t)p->mem_base | p->mem_dma) % 4096))
 		return -EINVAL;
 	size = p->mem_size ? p->mem_size : SIM_DEFAULT_MEM;
 	if (size < 2 * SIM_MEM_GUARD || size % 4096)
@@ -362,7 +364,10 @@ int vmsg_link_sim_create(const struct vmsg_link_sim_params *p, struct vmsg_link 
 		free(s);
 		return -ENOMEM;
 	}
-	ret = sim_open_mem(s, p->mem_path, size);
+	if (p->mem_base)
+		ret = hostmem_init(&s->hm, p->mem_base, size, p->mem_dma, SIM_MEM_GUARD);
+	else
+		ret = sim_open_mem(s, p->mem_path, size);
 	if (ret) {
 		if (s->mem)
 			munmap(s->mem, s->mem_size);

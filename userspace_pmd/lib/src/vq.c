@@ -406,6 +406,11 @@ int vmsg_host_vq_restart(struct vmsg_host_vq *vq)
 	return vq_program(vq);
 }
 
+struct vmsg_vq_drv *vmsg_host_vq_ring(struct vmsg_host_vq *vq)
+{
+	return vq->active && !vq->broken ? &vq->drv : NULL;
+}
+
 void vmsg_host_vq_describe(const struct vmsg_host_vq *vq, char *buf, size_t len)
 {
 	const struct vmsg_vq_drv *d = &vq->drv;
