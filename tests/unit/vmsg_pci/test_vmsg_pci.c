@@ -414,6 +414,44 @@ static void test_card_bar0(void **state)
 	free(b);
 }
 
+/* The host driver's debugfs copy of the control block (a BAR it holds). */
+static void test_driver_regs(void **state)
+{
+	uint8_t *b = calloc(1, 0x10000);
+	struct vpci_dev d;
+	char *t, *j;
+
+	(void)state;
+	emu_dev(&d);
+	good_regs(b);
+	write_file(b, VPCI_DRIVER_REGS_SIZE);
+	assert_int_equal(vpci_probe_regs_file(path, &d, PAGE), VPCI_PROBE_OK);
+	assert_true(d.have_ident);
+	assert_false(d.ident.ring_read); /* only the first 0x100 bytes exist */
+	assert_int_equal(d.ident.link_state, VMSG_LINK_RUN);
+	assert_int_equal(d.ident.cnt[7], 5);
+	assert_int_equal(d.ident.nproblems, 0);
+	t = text_of(&d);
+	assert_non_null(strstr(t, "identity read from vmsg_pci's debugfs"));
+	j = json_of(&d, 1);
+	assert_non_null(strstr(j, "\"identity_source\": \"vmsg_pci debugfs\""));
+	assert_non_null(strstr(j, "\"h2c_slots\": null"));
+	free(t);
+	free(j);
+	/* the offsets are still checked against the BAR0 length given */
+	put32(b, R(h2c_ring_offset), 0xfc00);
+	write_file(b, VPCI_DRIVER_REGS_SIZE);
+	assert_int_equal(vpci_probe_regs_file(path, &d, 0x10000), VPCI_PROBE_OK);
+	assert_int_equal(d.ident.nproblems, 1);
+	assert_non_null(strstr(d.ident.problem[0], "h2c ring [0xfc00, +0x50c0) outside BAR0"));
+	/* a short copy is refused */
+	write_file(b, 0x80);
+	assert_int_equal(vpci_probe_regs_file(path, &d, PAGE), VPCI_PROBE_ERROR);
+	assert_non_null(strstr(d.error, "end of file after 128 bytes"));
+	assert_false(d.have_ident);
+	free(b);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -435,7 +473,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ids_table),	 cmocka_unit_test(test_emu_good),
 	    cmocka_unit_test(test_emu_not_ours), cmocka_unit_test(test_hostile_values),
-	    cmocka_unit_test(test_card_bar0),
+	    cmocka_unit_test(test_card_bar0),	 cmocka_unit_test(test_driver_regs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -59,6 +59,9 @@ static bool region_ok(uint64_t off, uint64_t size, uint64_t bar_len)
 	return off % VMSG_RING_LINE == 0 && size <= bar_len && off <= bar_len - size;
 }
 
+/* vmsg_pci's debugfs regs: the control block up to the doorbells. */
+_Static_assert(VPCI_DRIVER_REGS_SIZE == offsetof(struct vmsg_pcie_regs, doorbell), "regs copy");
+
 #define EMU_OFF(f) ((uint64_t)offsetof(struct vmsg_emu_page, f))
 #define REG(f)	   ((uint64_t)offsetof(struct vmsg_pcie_regs, f))
 
@@ -168,17 +171,21 @@ static void check_ident(struct vpci_ident *id, uint64_t bar0_len)
 	}
 }
 
-static enum vpci_probe read_ident(const struct vpci_bar *bar, struct vpci_dev *d, char *why,
+/*
+ * The control block from view (the BAR itself, or a copy of its first bytes);
+ * offsets and sizes are checked against d->bar0_len, reads against view.
+ */
+static enum vpci_probe read_ident(const struct vpci_bar *view, struct vpci_dev *d, char *why,
 				  size_t why_len)
 {
-	struct vpci_bar b = {bar->p, d->bar0_len};
+	struct vpci_bar b = {view->p, view->len < d->bar0_len ? view->len : d->bar0_len};
 	struct vpci_ident *id = &d->ident;
 	bool emu = d->kind == VPCI_KIND_EMU;
 
 	memset(id, 0, sizeof(*id));
-	if (b.len < VMSG_PCIE_BAR0_MIN_SIZE) {
+	if (d->bar0_len < VMSG_PCIE_BAR0_MIN_SIZE) {
 		snprintf(d->error, sizeof(d->error),
-			 "BAR%d is %" PRIu64 " bytes, under the %u a card has", d->bar, b.len,
+			 "BAR%d is %" PRIu64 " bytes, under the %u a card has", d->bar, d->bar0_len,
 			 VMSG_PCIE_BAR0_MIN_SIZE);
 		return VPCI_PROBE_ERROR;
 	}
@@ -234,7 +241,7 @@ static enum vpci_probe read_ident(const struct vpci_bar *bar, struct vpci_dev *d
 		id->ring_slot_size = rd32(&b, r + offsetof(struct vmsg_ring_hdr, slot_size));
 		id->ring_slot_count = rd32(&b, r + offsetof(struct vmsg_ring_hdr, slot_count));
 	}
-	check_ident(id, b.len);
+	check_ident(id, d->bar0_len);
 	d->have_ident = true;
 	return VPCI_PROBE_OK;
 }
@@ -255,6 +262,7 @@ enum vpci_probe vpci_probe_mem(const volatile void *bar, uint64_t len, struct vp
 	d->have_emu = false;
 	d->have_ident = false;
 	d->bar0_len = len;
+	snprintf(d->source, sizeof(d->source), "BAR");
 	if (d->kind == VPCI_KIND_EMU) {
 		r = read_emu(&b, d, why_not, why_len);
 		if (r != VPCI_PROBE_OK)
@@ -276,8 +284,10 @@ enum vpci_probe vpci_probe_file(const char *path, struct vpci_dev *d, char *why_
 		snprintf(d->error, sizeof(d->error), "BAR%d has no usable size", d->bar);
 		return VPCI_PROBE_ERROR;
 	}
+	d->map_errno = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
+		d->map_errno = errno;
 		snprintf(d->error, sizeof(d->error), "cannot open %s: %s%s", path, strerror(errno),
 			 errno == EACCES || errno == EPERM ? " (run as root)" : "");
 		return VPCI_PROBE_ERROR;
@@ -292,12 +302,47 @@ enum vpci_probe vpci_probe_file(const char *path, struct vpci_dev *d, char *why_
 	p = mmap(NULL, (size_t)d->bar_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED) {
+		d->map_errno = errno;
 		snprintf(d->error, sizeof(d->error), "cannot map %s: %s", path, strerror(errno));
 		return VPCI_PROBE_ERROR;
 	}
 	r = vpci_probe_mem(p, d->bar_size, d, why_not, why_len);
 	munmap(p, (size_t)d->bar_size);
 	return r;
+}
+
+enum vpci_probe vpci_probe_regs_file(const char *path, struct vpci_dev *d, uint64_t bar0_len)
+{
+	uint8_t buf[VPCI_DRIVER_REGS_SIZE];
+	struct vpci_bar view = {buf, sizeof(buf)};
+	size_t got = 0;
+	char dummy[8];
+	int fd;
+
+	d->have_ident = false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(d->error, sizeof(d->error), "cannot open %s: %s", path, strerror(errno));
+		return VPCI_PROBE_ERROR;
+	}
+	while (got < sizeof(buf)) {
+		ssize_t n = pread(fd, buf + got, sizeof(buf) - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(d->error, sizeof(d->error), "%s: %s after %zu bytes", path,
+				 n < 0 ? strerror(errno) : "end of file", got);
+			close(fd);
+			return VPCI_PROBE_ERROR;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	d->error[0] = '\0';
+	d->bar0_len = bar0_len;
+	snprintf(d->source, sizeof(d->source), "vmsg_pci debugfs");
+	return read_ident(&view, d, dummy, sizeof(dummy));
 }
 
 const char *vpci_driver_name(const struct vpci_dev *d)
@@ -389,6 +434,9 @@ void vpci_print_text(FILE *f, const struct vpci_dev *d)
 		fprintf(f, "    identity: not read: %s\n", d->error[0] ? d->error : "unknown");
 		return;
 	}
+	fprintf(f, "    identity read from %s\n",
+		strcmp(d->source, "BAR") ? "vmsg_pci's debugfs (the driver holds the BAR)"
+					 : "the BAR");
 	fprintf(f, "    magic 0x%08x, binding %u.%u, transport revision %u\n", id->magic,
 		id->version >> 16, id->version & 0xffff, id->transport_rev);
 	fprintf(f, "    link %s (%u), epoch %u, attach_error %u, heartbeat %u\n",
@@ -480,13 +528,14 @@ static void json_one(FILE *f, const struct vpci_dev *d)
 		return;
 	}
 	fprintf(f,
-		",\n    \"identity\": {\n      \"magic\": \"0x%08x\", \"version\": \"%u.%u\", "
+		",\n    \"identity_source\": \"%s\",\n    \"identity\": {\n      \"magic\": "
+		"\"0x%08x\", \"version\": \"%u.%u\", "
 		"\"transport_rev\": %u,\n      \"link_state\": \"%s\", \"link_state_value\": %u, "
 		"\"epoch\": %u, \"attach_error\": %u, \"heartbeat\": %u,\n"
 		"      \"card_features\": \"0x%x\", \"card_feature_names\": [",
-		id->magic, id->version >> 16, id->version & 0xffff, id->transport_rev,
-		link_name(id->link_state), id->link_state, id->epoch, id->attach_error,
-		id->heartbeat, id->card_features);
+		strcmp(d->source, "BAR") ? "vmsg_pci debugfs" : "BAR", id->magic, id->version >> 16,
+		id->version & 0xffff, id->transport_rev, link_name(id->link_state), id->link_state,
+		id->epoch, id->attach_error, id->heartbeat, id->card_features);
 	print_features(f, id->card_features, true);
 	fprintf(
 	    f,

@@ -62,7 +62,9 @@ struct vpci_dev {
 	struct vpci_emu emu;
 	bool have_ident;
 	struct vpci_ident ident;
-	char error[160]; /* why the identity could not be read; "" if read */
+	char source[24]; /* where the identity was read: "BAR", "vmsg_pci debugfs" */
+	char error[256]; /* why the identity could not be read; "" if read */
+	int map_errno;	 /* errno of a failed open or mmap of the resource file */
 };
 
 /* Result of vpci_probe_file(). */
@@ -83,6 +85,16 @@ enum vpci_probe {
  */
 enum vpci_probe vpci_probe_file(const char *path, struct vpci_dev *d, char *why_not,
 				size_t why_len);
+
+/*
+ * The identity from the host driver's copy of the control block
+ * (/sys/kernel/debug/vmsg_pci/ADDR/regs: its first VPCI_DRIVER_REGS_SIZE
+ * bytes, read live by vmsg_pci), for a BAR the driver holds (a kernel with
+ * CONFIG_IO_STRICT_DEVMEM refuses user mappings of it). bar0_len bounds the
+ * offsets checked; the h2c ring header is not read.
+ */
+#define VPCI_DRIVER_REGS_SIZE 0x100u
+enum vpci_probe vpci_probe_regs_file(const char *path, struct vpci_dev *d, uint64_t bar0_len);
 
 /* The same from memory already mapped (len bytes of the BAR at bar). */
 enum vpci_probe vpci_probe_mem(const volatile void *bar, uint64_t len, struct vpci_dev *d,

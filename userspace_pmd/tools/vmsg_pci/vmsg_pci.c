@@ -4,6 +4,7 @@
  * (pciutils) and show what each one is: address, ids, driver, BAR, and the
  * binding identity read (read-only) from its BAR0 control block.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pci/pci.h>
 #include <stdarg.h>
@@ -180,6 +181,40 @@ static bool fill_dev(struct pci_dev *p, struct vpci_dev *d, const char *sysfs, i
 	return true;
 }
 
+/*
+ * The resource file could not be mapped (EINVAL): a kernel with
+ * CONFIG_IO_STRICT_DEVMEM (Debian's) refuses user mappings of a BAR a
+ * driver holds. vmsg_pci offers its live copy of the control block in
+ * debugfs; for another driver, say what holds the BAR.
+ */
+static enum vpci_probe driver_fallback(struct vpci_dev *d)
+{
+	uint64_t bar0_len = d->bar_size;
+	char path[128], err[sizeof(d->error)];
+
+	if (strcmp(d->driver, "vmsg_pci") != 0) {
+		char drv[sizeof(d->driver)];
+
+		snprintf(drv, sizeof(drv), "%s", d->driver);
+		snprintf(d->error, sizeof(d->error),
+			 "BAR%d held by %s: this kernel refuses to map it from user space "
+			 "(CONFIG_IO_STRICT_DEVMEM)",
+			 d->bar, drv);
+		return VPCI_PROBE_ERROR;
+	}
+	/* vmsg_pci checked the link page; BAR0 is at most what precedes it */
+	if (d->kind == VPCI_KIND_EMU && bar0_len >= VMSG_EMU_PAGE_SIZE)
+		bar0_len -= VMSG_EMU_PAGE_SIZE;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vmsg_pci/%s/regs", d->addr);
+	if (vpci_probe_regs_file(path, d, bar0_len) == VPCI_PROBE_OK)
+		return VPCI_PROBE_OK;
+	snprintf(err, sizeof(err), "%s", d->error);
+	snprintf(d->error, sizeof(d->error),
+		 "BAR%d held by vmsg_pci (unmappable here) and its debugfs copy unreadable: %.150s",
+		 d->bar, err);
+	return VPCI_PROBE_ERROR;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -283,7 +318,11 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
-		switch (vpci_probe_file(d->resource, d, why, sizeof(why))) {
+		enum vpci_probe r = vpci_probe_file(d->resource, d, why, sizeof(why));
+
+		if (r == VPCI_PROBE_ERROR && d->map_errno == EINVAL && d->driver[0])
+			r = driver_fallback(d);
+		switch (r) {
 		case VPCI_PROBE_NOT_OURS:
 			skipped++;
 			if (verbose)
