@@ -60,6 +60,12 @@ def host_demo(b, tmp):
     expect(b, ["--host-mem", "/x"], 2, "--link DIR is required")
     expect(b, ["--link", tmp], 2, "--host-mem FILE is required")
     expect(b, link + ["extra"], 2, "unexpected argument 'extra'")
+    # --pci (the vfio link): exclusive with --link, checked address, a clear
+    # error for a function that does not exist.
+    expect(b, ["--pci", "0000:01:00.0", "--link", tmp], 2, "--pci and --link/--host-mem exclude")
+    expect(b, ["--pci", "0000:01:00.0", "--mem-mib", "1"], 2, "--mem-mib '1'")
+    expect(b, ["--pci", "../../x"], 1, "--pci ../../x: Invalid argument", max_s=2)
+    expect(b, ["--pci", "ffff:ff:1f.7"], 1, "ffff:ff:1f.7: no such PCI function", max_s=2)
     # No card: said at once, and no blame on a card.
     out = expect(b, link, 1, "no card at %s: %s/ivshmem.sock does not exist" % (tmp, tmp),
                  max_s=2, absent="card says")

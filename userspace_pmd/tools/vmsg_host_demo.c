@@ -61,8 +61,10 @@ static const char *const demo_usage =
     "    -h, --help       this text\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 when every check passed, 1 when one failed or no card answers at\n"
-    "    DIR, 2 on bad arguments.\n";
+    "    0 when every check passed, 1 when one failed, no card answers at\n"
+    "    DIR or the --pci function cannot be used (the reason is printed: not\n"
+    "    bound to vfio-pci, no IOMMU group, no permission, no huge pages...),\n"
+    "    2 on bad arguments.\n";
 
 static void demo_fail(struct demo *d, const char *what, int err)
 {
