@@ -4,12 +4,18 @@
  * "key value" lines ([CNT-2]): link view, session parameters, devices,
  * the bus's counters, drops per validator verdict, and the card's own
  * counters from BAR0 (read across the link, only when this file is read).
+ * .../regs: the card-written part of the BAR0 control block (identity, link,
+ * geometry, host fields, counters: up to the doorbells, which are not read),
+ * read live (32-bit reads) when the file is read, for vmsg-pci: while this
+ * driver holds the BAR, a kernel with CONFIG_IO_STRICT_DEVMEM lets no one
+ * map it from user space.
  */
 #include <linux/debugfs.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/fs.h>
 #include <linux/kstrtox.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "vmsg_pci.h"
@@ -191,12 +197,48 @@ static int vp_stats_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vp_stats);
 
+#define VP_DBG_REGS_SIZE offsetof(struct vmsg_pcie_regs, doorbell)
+
+static ssize_t vp_regs_read(struct file *f, char __user *ubuf, size_t len,
+			    loff_t *ppos)
+{
+	struct vmsg_pci *vp = f->private_data;
+	loff_t pos = *ppos;
+	u32 *buf;
+	ssize_t r;
+	u32 i;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= VP_DBG_REGS_SIZE || !len)
+		return 0;
+	if (READ_ONCE(vp->state) == VP_GONE || test_bit(VP_F_FROZEN, &vp->flags))
+		return -EIO;
+	buf = kmalloc(VP_DBG_REGS_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < VP_DBG_REGS_SIZE / 4; i++)
+		buf[i] = cpu_to_le32(vp_rd(vp, i * 4));
+	r = simple_read_from_buffer(ubuf, len, ppos, buf, VP_DBG_REGS_SIZE);
+	kfree(buf);
+	return r;
+}
+
+static const struct file_operations vp_regs_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = vp_regs_read,
+	.llseek = default_llseek,
+};
+
 void vp_debugfs_add(struct vmsg_pci *vp)
 {
 	if (IS_ERR_OR_NULL(vp_dbg_root))
 		return;
 	vp->dbg = debugfs_create_dir(pci_name(vp->pdev), vp_dbg_root);
 	debugfs_create_file("stats", 0444, vp->dbg, vp, &vp_stats_fops);
+	debugfs_create_file_size("regs", 0400, vp->dbg, vp, &vp_regs_fops,
+				 VP_DBG_REGS_SIZE);
 	debugfs_create_file("atomic_ping", 0600, vp->dbg, vp,
 			    &vp_atomic_ping_fops);
 }

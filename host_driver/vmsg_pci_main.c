@@ -27,18 +27,17 @@ MODULE_PARM_DESC(max_devices, "devices registered per card at most (1..4096)");
 
 enum { VP_ID_CARD = 0, VP_ID_EMU = 1 };
 
+/* [DISC-3]: the binding's id table (VMSG_PCIE_CARD_IDS, fw_shared). */
+#define VP_CARD_ID(v, d, sv, sd, c, cm)						\
+	{ .vendor = (v), .device = (d), .subvendor = (sv), .subdevice = (sd),	\
+	  .class = (c), .class_mask = (cm), .driver_data = VP_ID_CARD },
+static_assert((u32)PCI_ANY_ID == VMSG_PCIE_ANY_ID);
+
 static const struct pci_device_id vp_ids[] = {
-	/* [DISC-3]: the binding's ids, any subsystem ... */
-	{ PCI_DEVICE(VMSG_PCIE_VENDOR_ID, VMSG_PCIE_DEVICE_ID),
-	  .driver_data = VP_ID_CARD },
-	/* ... and any vendor/device with the binding's subsystem and class. */
-	{ PCI_DEVICE_SUB(PCI_ANY_ID, PCI_ANY_ID, VMSG_PCIE_SUBSYS_VENDOR_ID,
-			 VMSG_PCIE_SUBSYS_ID),
-	  .class = VMSG_PCIE_CLASS, .class_mask = 0xffffff,
-	  .driver_data = VP_ID_CARD },
+	VMSG_PCIE_CARD_IDS(VP_CARD_ID)
 	/*
-	 * The emulated link: claimed only if the link page's ids match an
-	 * entry above ([EMU-7]) and BAR 2 carries the magic ([EMU-2]).
+	 * The emulated link: claimed only if the link page's ids match the
+	 * id table ([EMU-7]) and BAR 2 carries the magic ([EMU-2]).
 	 */
 	{ PCI_DEVICE(VMSG_EMU_VENDOR_ID, VMSG_EMU_DEVICE_ID),
 	  .driver_data = VP_ID_EMU },
@@ -60,30 +59,6 @@ const char *vp_attach_err_name(u32 err)
 	const char *n = vmsg_attach_error_str(err);
 
 	return n ? n : "unknown";
-}
-
-/*
- * [EMU-7]: does (vendor, device, subsystem, class) match one of the
- * VP_ID_CARD entries of ids? The emulated link's header carries the ids an
- * endpoint function wrote to its configuration header: they mean what they
- * mean on a real link (the same table, the same PCI_ANY_ID rules).
- */
-static bool vp_emu_ids_match(const struct pci_device_id *ids, u16 vendor, u16 device,
-			     u16 subvendor, u16 subdevice, u32 class)
-{
-	const struct pci_device_id *id;
-
-	for (id = ids; id->vendor || id->subvendor || id->class_mask; id++) {
-		if (id->driver_data != VP_ID_CARD)
-			continue;
-		if ((id->vendor == PCI_ANY_ID || id->vendor == vendor) &&
-		    (id->device == PCI_ANY_ID || id->device == device) &&
-		    (id->subvendor == PCI_ANY_ID || id->subvendor == subvendor) &&
-		    (id->subdevice == PCI_ANY_ID || id->subdevice == subdevice) &&
-		    !((id->class ^ class) & id->class_mask))
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -125,7 +100,12 @@ static int vp_emu_page(struct pci_dev *pdev, resource_size_t *bar_len)
 			magic, ver);
 		return -ENODEV;
 	}
-	if (!vp_emu_ids_match(vp_ids, vendor, device, subvendor, subdevice, class)) {
+	/*
+	 * The header carries the ids an endpoint function wrote to its
+	 * configuration header: they mean what they mean on a real link (the
+	 * same table, one match shared with user space).
+	 */
+	if (!vmsg_pcie_card_ids_match(vendor, device, subvendor, subdevice, class)) {
 		dev_info(&pdev->dev,
 			 "ivshmem link page ids %04x:%04x (subsystem %04x:%04x, class %06x) not in the id table: not ours\n",
 			 vendor, device, subvendor, subdevice, class);

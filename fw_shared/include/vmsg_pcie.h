@@ -26,6 +26,52 @@
 #define VMSG_PCIE_SUBSYS_ID	   0x0001u
 #define VMSG_PCIE_CLASS		   0xff0000u /* unassigned class: no stock driver binds */
 
+/*
+ * [DISC-3] The id table, the one rule for "this function is a card": the
+ * binding's vendor and device ids (any subsystem), or any vendor and device
+ * with the binding's subsystem ids and class. The host driver builds its PCI
+ * id table from it, and every probe (the driver's emulated link page check,
+ * the vmsg-pci tool) matches with vmsg_pcie_card_ids_match().
+ * X(vendor, device, subsystem vendor, subsystem, class, class mask);
+ * VMSG_PCIE_ANY_ID matches any value (the value of the kernel's PCI_ANY_ID).
+ */
+#define VMSG_PCIE_ANY_ID 0xffffffffu
+#define VMSG_PCIE_CARD_IDS(X)                                                                      \
+	X(VMSG_PCIE_VENDOR_ID, VMSG_PCIE_DEVICE_ID, VMSG_PCIE_ANY_ID, VMSG_PCIE_ANY_ID, 0u, 0u)    \
+	X(VMSG_PCIE_ANY_ID, VMSG_PCIE_ANY_ID, VMSG_PCIE_SUBSYS_VENDOR_ID, VMSG_PCIE_SUBSYS_ID,     \
+	  VMSG_PCIE_CLASS, 0xffffffu)
+
+struct vmsg_pcie_id {
+	uint32_t vendor, device, subvendor, subdevice;
+	uint32_t class_code, class_mask; /* class code: base << 16 | sub << 8 | prog-if */
+};
+
+/* Does the function (class_code: 24 bits, as above) match the id table? */
+static inline bool vmsg_pcie_card_ids_match(uint16_t vendor, uint16_t device, uint16_t subvendor,
+					    uint16_t subdevice, uint32_t class_code)
+{
+#define VMSG_PCIE_ID_ENTRY_(v, d, sv, sd, c, cm) {v, d, sv, sd, c, cm},
+#define VMSG_PCIE_ID_END_                                                                          \
+	{                                                                                          \
+		0                                                                                  \
+	} /* no vendor rule, no subsystem rule */
+	static const struct vmsg_pcie_id ids[] = {VMSG_PCIE_CARD_IDS(VMSG_PCIE_ID_ENTRY_)
+						      VMSG_PCIE_ID_END_};
+#undef VMSG_PCIE_ID_ENTRY_
+#undef VMSG_PCIE_ID_END_
+	const struct vmsg_pcie_id *id;
+
+	for (id = ids; id->vendor || id->subvendor; id++) {
+		if ((id->vendor == VMSG_PCIE_ANY_ID || id->vendor == vendor) &&
+		    (id->device == VMSG_PCIE_ANY_ID || id->device == device) &&
+		    (id->subvendor == VMSG_PCIE_ANY_ID || id->subvendor == subvendor) &&
+		    (id->subdevice == VMSG_PCIE_ANY_ID || id->subdevice == subdevice) &&
+		    !((id->class_code ^ class_code) & id->class_mask))
+			return true;
+	}
+	return false;
+}
+
 /* The emulated link is QEMU's ivshmem-doorbell; it is claimed only when BAR
  * memory carries VMSG_PCIE_MAGIC (see docs/pcie-binding.md, Emulated link).
  */

@@ -7,6 +7,7 @@ clear message naming the option, quickly (nothing is run first).
 
 Usage: cli_errors.py vmsg-host-demo BINARY
        cli_errors.py vmsg-bench BINARY
+       cli_errors.py vmsg-pci BINARY
 """
 import os
 import socket
@@ -59,6 +60,12 @@ def host_demo(b, tmp):
     expect(b, ["--host-mem", "/x"], 2, "--link DIR is required")
     expect(b, ["--link", tmp], 2, "--host-mem FILE is required")
     expect(b, link + ["extra"], 2, "unexpected argument 'extra'")
+    # --pci (the vfio link): exclusive with --link, checked address, a clear
+    # error for a function that does not exist.
+    expect(b, ["--pci", "0000:01:00.0", "--link", tmp], 2, "--pci and --link/--host-mem exclude")
+    expect(b, ["--pci", "0000:01:00.0", "--mem-mib", "1"], 2, "--mem-mib '1'")
+    expect(b, ["--pci", "../../x"], 1, "--pci ../../x: Invalid argument", max_s=2)
+    expect(b, ["--pci", "ffff:ff:1f.7"], 1, "ffff:ff:1f.7: no such PCI function", max_s=2)
     # No card: said at once, and no blame on a card.
     out = expect(b, link, 1, "no card at %s: %s/ivshmem.sock does not exist" % (tmp, tmp),
                  max_s=2, absent="card says")
@@ -105,12 +112,29 @@ def bench(b, tmp):
         print("FAIL left behind: %s" % os.listdir(tmp))
 
 
+def vmsg_pci(b, tmp):
+    out = expect(b, ["--help"], 0, "vmsg-pci - list the virtio-msg PCIe cards")
+    for sec in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES"):
+        if "\n%s\n" % sec not in "\n" + out:
+            FAILS.append("--help lacks " + sec)
+            print("FAIL --help has no %s section" % sec)
+    expect(b, ["--version"], 0, "vmsg-pci ")
+    expect(b, ["-s", "zz"], 2, "vmsg-pci: -s 'zz': ", max_s=3)
+    expect(b, ["-s"], 2, "vmsg-pci: option '-s' needs an argument", max_s=3)
+    expect(b, ["--bogus"], 2, "vmsg-pci: unknown option '--bogus'", max_s=3)
+    expect(b, ["extra"], 2, "vmsg-pci: unexpected argument 'extra'", max_s=3)
+    # A slot with no function: nothing found, said, exit 1; --json prints [].
+    expect(b, ["-s", "ffff:ff:1f.7"], 1, "vmsg-pci: no virtio-msg card found", max_s=5)
+    expect(b, ["-s", "ffff:ff:1f.7", "--json"], 1, "[]", max_s=5)
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("vmsg-host-demo", "vmsg-bench"):
+    tools = {"vmsg-host-demo": host_demo, "vmsg-bench": bench, "vmsg-pci": vmsg_pci}
+    if len(sys.argv) != 3 or sys.argv[1] not in tools:
         print(__doc__)
         return 2
     with tempfile.TemporaryDirectory(prefix="vmsg-cli-") as tmp:
-        (host_demo if sys.argv[1] == "vmsg-host-demo" else bench)(sys.argv[2], tmp)
+        tools[sys.argv[1]](sys.argv[2], tmp)
     if FAILS:
         print("cli_errors %s: %d failure(s)" % (sys.argv[1], len(FAILS)))
         return 1

@@ -87,6 +87,27 @@ int vmsg_link_sim_create(const struct vmsg_link_sim_params *p, struct vmsg_link 
 /* Peer id the ivshmem server gave us (-1 when not connected). */
 int vmsg_link_sim_peer_id(struct vmsg_link *l);
 
+/* ---- the PCI link: a function bound to vfio-pci ---- */
+
+struct vmsg_link_vfio_params {
+	const char *pci_addr; /* DDDD:BB:DD.F (or BB:DD.F): a card, or an ivshmem device
+				 carrying the emulated link */
+	size_t mem_size;      /* host DMA memory, bytes (0: 8 MiB), rounded up to 2 MiB */
+	bool quiet;	      /* no diagnostics on stderr */
+};
+
+/*
+ * Open the function through VFIO (its IOMMU group, or vfio's no-IOMMU
+ * mode), check its ids (and, for ivshmem, the emulated link page, under the
+ * host driver's rule) and set up host memory; connect maps BAR0 and the
+ * MSI-X vectors. Errors are said on stderr: bound to another driver (with
+ * the commands to rebind), no IOMMU group, no permission, ids not a card's,
+ * no huge pages. Needs root where DMA address = physical address (no-IOMMU
+ * mode, and the emulated link, whose card reads host RAM by physical
+ * address): 2 MiB huge pages, physically contiguous (docs/vmsg-pci.md).
+ */
+int vmsg_link_vfio_create(const struct vmsg_link_vfio_params *p, struct vmsg_link **out);
+
 /* ---- convenience wrappers ---- */
 
 static inline void *vmsg_link_alloc(struct vmsg_link *l, size_t size, size_t align, uint64_t *dma)
