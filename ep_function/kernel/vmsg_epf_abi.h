@@ -126,7 +126,8 @@ struct vmsg_epf_event {
 #define VMSG_EPF_IOC_RAISE_IRQ _IOW(VMSG_EPF_IOC_MAGIC, 0x43, struct vmsg_epf_irq)
 #define VMSG_EPF_IOC_DMA       _IOW(VMSG_EPF_IOC_MAGIC, 0x44, struct vmsg_epf_dma)
 /* The daemon has told the host (SHUTDOWN) and is leaving: the module stops
- * waiting for it on unbind. */
+ * waiting for it on unbind.
+ */
 #define VMSG_EPF_IOC_BYE       _IO(VMSG_EPF_IOC_MAGIC, 0x45)
 
 #endif /* VMSG_EPF_ABI_H */
