@@ -36,7 +36,7 @@ static const struct vmsg_epf_param_desc vmsg_epf_params[VMSG_P_NR] = {
 	[VMSG_P_POLL_BUSY_US] = { 0, 10000, 50, 0 },
 	/* never slower than the binding's re-check period */
 	[VMSG_P_POLL_INTERVAL_US] = { 10, VMSG_PCIE_NOTIFY_RECHECK_MS * 1000,
-				      200, 0 },
+				      500, 0 },
 	[VMSG_P_DOORBELL_MODE] = { VMSG_EPF_DB_POLL, VMSG_EPF_DB_MSI,
 				   VMSG_EPF_DB_POLL, 0 },
 };
