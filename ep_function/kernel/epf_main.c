@@ -21,6 +21,7 @@ static void vmsg_epf_release(struct kref *ref)
 	struct vmsg_epf *dev = container_of(ref, struct vmsg_epf, ref);
 
 	__free_page(dev->dead_page);
+	__free_page(dev->sink_page);
 	kfree(dev);
 }
 
@@ -456,10 +457,9 @@ static int vmsg_epf_probe(VMSG_EPF_PROBE_ARGS)
 	if (!dev)
 		return -ENOMEM;
 	dev->dead_page = alloc_page(GFP_KERNEL);
-	if (!dev->dead_page) {
-		kfree(dev);
-		return -ENOMEM;
-	}
+	dev->sink_page = alloc_page(GFP_KERNEL);
+	if (!dev->dead_page || !dev->sink_page)
+		goto err_pages;
 	memset(page_address(dev->dead_page), 0xff, PAGE_SIZE);
 	/*
 	 * The function's configfs group (ours inside it) lives until rmdir;
@@ -468,6 +468,7 @@ static int vmsg_epf_probe(VMSG_EPF_PROBE_ARGS)
 	 */
 	if (!try_module_get(THIS_MODULE)) {
 		__free_page(dev->dead_page);
+		__free_page(dev->sink_page);
 		kfree(dev);
 		return -ENODEV;
 	}
@@ -500,6 +501,14 @@ static int vmsg_epf_probe(VMSG_EPF_PROBE_ARGS)
 #endif
 	epf_set_drvdata(epf, dev);
 	return 0;
+
+err_pages:
+	if (dev->dead_page)
+		__free_page(dev->dead_page);
+	if (dev->sink_page)
+		__free_page(dev->sink_page);
+	kfree(dev);
+	return -ENOMEM;
 }
 
 static void vmsg_epf_remove(struct pci_epf *epf)

@@ -27,12 +27,10 @@ static int vmsg_epf_poll_fn(void *data)
 	u64 busy_ns = (u64)dev->run[VMSG_P_POLL_BUSY_US] * NSEC_PER_USEC;
 	ktime_t interval = ns_to_ktime((u64)dev->run[VMSG_P_POLL_INTERVAL_US] *
 				       NSEC_PER_USEC);
-	u32 snap[VMSG_PCIE_MAX_DOORBELLS];
+	u32 *snap = dev->db_snap;
 	u64 last = 0;
 	u32 bits, v, i;
 
-	for (i = 0; i < n; i++)
-		snap[i] = le32_to_cpu(READ_ONCE(db[i]));
 	while (!kthread_should_stop()) {
 		bits = 0;
 		for (i = 0; i < n; i++) {
@@ -63,7 +61,16 @@ static int vmsg_epf_poll_fn(void *data)
 /* At open; dev->lock held, BAR0 allocated. */
 int vmsg_epf_poll_start(struct vmsg_epf *dev)
 {
+	const __le32 *db = (const __le32 *)((u8 *)dev->bar0 +
+			   offsetof(struct vmsg_pcie_regs, doorbell));
 	struct task_struct *t;
+	u32 i;
+
+	/* The baseline is what the registers hold when open() returns: any
+	 * doorbell after that is seen, however late the thread first runs.
+	 */
+	for (i = 0; i < dev->run[VMSG_P_NUM_DOORBELLS]; i++)
+		dev->db_snap[i] = le32_to_cpu(READ_ONCE(db[i]));
 
 	t = kthread_run(vmsg_epf_poll_fn, dev, "%s-poll", dev->name);
 	if (IS_ERR(t))

@@ -94,12 +94,14 @@ struct vmsg_epf {
 	size_t map_size;
 	u32 map_gen;			/* +1 whenever the mapping changes */
 	u32 map_link_gen;
-	struct page *dead_page;
+	struct page *dead_page;		/* all ones, mapped read-only */
+	struct page *sink_page;		/* where writes to dead pages go */
 
 	/* Doorbell poller (epf_poll.c). */
 	struct task_struct *poll_task;
 	wait_queue_head_t poll_wq;
 	bool poll_kick;
+	u32 db_snap[VMSG_PCIE_MAX_DOORBELLS];	/* taken at open */
 	int db_irq;
 
 	/* DMA engine (optional). */

@@ -14,9 +14,9 @@
  *
  * User mappings are VM_PFNMAP, filled lazily by the fault handler: BAR0
  * pages while bound, the window's pages only while the mapping the vma was
- * made for is current, and the dead page (all ones) otherwise: the daemon
- * never gets SIGBUS from a link that went away, unbind or a replaced
- * mapping.
+ * made for is current, and the dead page (reads all ones, writes dropped)
+ * otherwise: the daemon never gets SIGBUS from a link that went away,
+ * unbind or a replaced mapping.
  */
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
@@ -125,13 +125,19 @@ static unsigned long vmsg_epf_bar0_pfn(struct vmsg_epf *dev, u64 off)
 	       page_to_pfn(virt_to_page(va));
 }
 
+/*
+ * Where nothing is mapped (any more), reads see the dead page, read-only
+ * and all ones; the first write to such a page replaces it (pfn_mkwrite
+ * below) by the sink page, where writes go and are never looked at. So a
+ * write can never make a dead read look alive elsewhere.
+ */
 static vm_fault_t vmsg_epf_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vmsg_epf *dev = vma->vm_file->private_data;
 	unsigned long tag = (unsigned long)vma->vm_private_data;
-	unsigned long pfn = page_to_pfn(dev->dead_page);
 	pgprot_t prot = vm_get_page_prot(vma->vm_flags);
+	unsigned long pfn = 0;
 	vm_fault_t ret;
 	u64 off;
 
@@ -150,13 +156,31 @@ static vm_fault_t vmsg_epf_fault(struct vm_fault *vmf)
 			prot = pgprot_noncached(prot);
 		}
 	}
+	if (!pfn && (vmf->flags & FAULT_FLAG_WRITE)) {
+		pfn = page_to_pfn(dev->sink_page);
+	} else if (!pfn) {
+		pfn = page_to_pfn(dev->dead_page);
+		prot = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
+	}
 	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, prot);
 	mutex_unlock(&dev->lock);
 	return ret;
 }
 
+/* A write to the read-only dead page: drop it, fault again as a write. */
+static vm_fault_t vmsg_epf_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct vmsg_epf *dev = vmf->vma->vm_file->private_data;
+
+	if (pte_pfn(vmf->orig_pte) != page_to_pfn(dev->dead_page))
+		return 0;
+	zap_vma_ptes(vmf->vma, vmf->address & PAGE_MASK, PAGE_SIZE);
+	return VM_FAULT_NOPAGE;
+}
+
 const struct vm_operations_struct vmsg_epf_vm_ops = {
 	.fault = vmsg_epf_fault,
+	.pfn_mkwrite = vmsg_epf_pfn_mkwrite,
 };
 
 /*
