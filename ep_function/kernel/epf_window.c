@@ -18,6 +18,7 @@
  * otherwise: the daemon never gets SIGBUS from a link that went away,
  * unbind or a replaced mapping.
  */
+#include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
@@ -116,13 +117,23 @@ int vmsg_epf_map_host(struct vmsg_epf *dev, struct vmsg_epf_map *m)
 	return 0;
 }
 
-/* The page of BAR0 at @off: linear-map or remapped (vmalloc-area) memory. */
+/*
+ * The page of BAR0 at @off. Linear-map memory has a struct page; memory the
+ * DMA API remapped (a per-device coherent pool, uncached remaps) is found
+ * through its DMA address, which is the physical address without an IOMMU
+ * (ioremap'd pools may be mapped with huge pages: vmalloc_to_pfn() cannot
+ * walk them); with an IOMMU the allocation is vmapped page by page.
+ */
 static unsigned long vmsg_epf_bar0_pfn(struct vmsg_epf *dev, u64 off)
 {
+	struct device *dd = dev->epf->epc->dev.parent;
 	void *va = (u8 *)dev->bar0 + off;
 
-	return is_vmalloc_addr(va) ? vmalloc_to_pfn(va) :
-	       page_to_pfn(virt_to_page(va));
+	if (!is_vmalloc_addr(va))
+		return page_to_pfn(virt_to_page(va));
+	if (device_iommu_mapped(dd))
+		return vmalloc_to_pfn(va);
+	return PHYS_PFN(dma_to_phys(dd, dev->epf->bar[BAR_0].phys_addr + off));
 }
 
 /*
