@@ -49,7 +49,7 @@
 struct vmsg_epf_info {
 	__u32 abi_version;	/* VMSG_EPF_ABI_VERSION */
 	__u32 flags;		/* VMSG_EPF_INFO_* */
-	__u64 bar0_size;	/* bytes of BAR0 memory (mmap at VMSG_EPF_MMAP_BAR0) */
+	__u64 bar0_size;	/* BAR0 bytes for the daemon, mmap at MMAP_BAR0 (MSI-X table above) */
 	__u64 window_size;	/* largest host mapping the controller can make */
 	__u64 window_align;	/* host mappings start at a multiple of this */
 	__u32 num_vectors;	/* vectors VMSG_EPF_IOC_RAISE_IRQ accepts */
