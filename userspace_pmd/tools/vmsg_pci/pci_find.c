@@ -23,7 +23,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) lib_error(char *msg,
 {
 	va_list ap;
 
-	fputs("libpci: ", stderr);
+	fprintf(stderr, "%s: libpci: ", program_invocation_short_name);
 	va_start(ap, msg);
 	vfprintf(stderr, msg, ap);
 	va_end(ap);
@@ -35,7 +35,7 @@ static void __attribute__((format(printf, 1, 2))) lib_warning(char *msg, ...)
 {
 	va_list ap;
 
-	fputs("libpci warning: ", stderr);
+	fprintf(stderr, "%s: libpci warning: ", program_invocation_short_name);
 	va_start(ap, msg);
 	vfprintf(stderr, msg, ap);
 	va_end(ap);
