@@ -12,6 +12,7 @@
 #include "baseline.h"
 #include "bench_cli.h"
 #include "card_proc.h"
+#include "pci_find.h"
 
 #include "virtio_msg_build.h"
 #include "vmsg_barrier.h"
@@ -41,6 +42,9 @@ struct lat_opts {
 	const char *card;
 	const char *link;
 	const char *host_mem;
+	const char *pci; /* --pci ADDR|first: a card bound to vfio-pci */
+	char pci_addr[16];
+	char pci_label[48];
 	const char *json;
 	uint64_t iters;	 /* 0: per-mode default */
 	uint64_t warmup; /* UINT64_MAX: default */
@@ -86,6 +90,7 @@ static void install_signals(void)
 enum {
 	OPT_CARD = 0x100,
 	OPT_LINK,
+	OPT_PCI,
 	OPT_HOST_MEM,
 	OPT_ITERS,
 	OPT_WARMUP,
@@ -100,6 +105,7 @@ enum {
 static const struct option lat_longopts[] = {
     {"card", required_argument, NULL, OPT_CARD},
     {"link", required_argument, NULL, OPT_LINK},
+    {"pci", required_argument, NULL, OPT_PCI},
     {"host-mem", required_argument, NULL, OPT_HOST_MEM},
     {"iterations", required_argument, NULL, OPT_ITERS},
     {"warmup", required_argument, NULL, OPT_WARMUP},
@@ -132,6 +138,9 @@ static int parse_opts(int argc, char **argv, struct lat_opts *o)
 			break;
 		case OPT_LINK:
 			o->link = optarg;
+			break;
+		case OPT_PCI:
+			o->pci = optarg;
 			break;
 		case OPT_HOST_MEM:
 			o->host_mem = optarg;
@@ -194,6 +203,9 @@ static int parse_opts(int argc, char **argv, struct lat_opts *o)
 	}
 	if (optind < argc)
 		return bench_usage_error("latency: unexpected argument '%s'", argv[optind]);
+	if (o->pci && (o->link || o->card || o->host_mem))
+		return bench_usage_error("--pci excludes --card, --link and --host-mem (it uses "
+					 "a card bound to vfio-pci)");
 	if (o->link && o->card)
 		return bench_usage_error("--card and --link exclude each other (--link uses a "
 					 "card that is already running)");
@@ -406,6 +418,7 @@ static int run_vmsg(struct lat_result *r, const struct lat_opts *o, enum lat_mod
 		    unsigned int n, uint64_t *samples)
 {
 	struct vmsg_link_sim_params lp = {.sock_path = sock_path, .mem_path = mem_path};
+	struct vmsg_link_vfio_params vp = {.pci_addr = o->pci_addr, .mem_size = 2u << 20};
 	struct vmsg_host_bus_opts bo = {
 	    .poll_mode = m == LAT_POLL,
 	    .request_timeout_ms = o->req_timeout_ms,
@@ -420,13 +433,24 @@ static int run_vmsg(struct lat_result *r, const struct lat_opts *o, enum lat_mod
 	size_t ndev = 0;
 	int ret;
 
-	lp.mem_size = mem_size_of(mem_path);
 	bu_watchdog_arm("attach", 30);
-	ret = vmsg_link_sim_create(&lp, &link);
-	if (ret) {
-		fprintf(stderr, "vmsg-bench: host memory %s: %s\n", mem_path,
-			vmsg_host_strerror(ret));
-		goto out;
+	if (o->pci) {
+		/* the library names the usual mistakes (driver, IOMMU, permission) */
+		sock_path = o->pci_label;
+		ret = vmsg_link_vfio_create(&vp, &link);
+		if (ret) {
+			fprintf(stderr, "vmsg-bench: --pci %s: %s\n", o->pci_addr,
+				vmsg_host_strerror(ret));
+			goto out;
+		}
+	} else {
+		lp.mem_size = mem_size_of(mem_path);
+		ret = vmsg_link_sim_create(&lp, &link);
+		if (ret) {
+			fprintf(stderr, "vmsg-bench: host memory %s: %s\n", mem_path,
+				vmsg_host_strerror(ret));
+			goto out;
+		}
 	}
 	ret = vmsg_host_bus_create(link, &bo, &bus);
 	if (ret) {
@@ -548,7 +572,7 @@ static int run_all(struct lat_result *r, const struct lat_opts *o, struct card_p
 			bu_watchdog_disarm();
 			if (ret)
 				break;
-		} else {
+		} else if (!o->pci) {
 			snprintf(ext_sock, sizeof(ext_sock), "%s/ivshmem.sock", o->link);
 			sock = ext_sock;
 			mem = o->host_mem;
@@ -575,6 +599,47 @@ static int run_all(struct lat_result *r, const struct lat_opts *o, struct card_p
 	free(samples);
 	finish_rows(r);
 	return ret;
+}
+
+/* --pci ADDR|first: the card through vmsg-pci's libpci discovery. "first":
+ * the first card bound to vfio-pci, else the first card found (the link
+ * then says how to rebind it). */
+static int pick_pci(struct lat_opts *o)
+{
+	static struct vpci_dev devs[32];
+	unsigned int n = 0, skipped = 0, i, pick = 0;
+	bool unchecked = false, first = !strcmp(o->pci, "first");
+	char why[200];
+
+	if (vpci_discover(first ? NULL : o->pci, false, devs, 32, &n, &skipped, &unchecked, why,
+			  sizeof(why)) < 0) {
+		fprintf(stderr, "vmsg-bench: --pci %s: %s\n", o->pci, why);
+		return -EINVAL;
+	}
+	if (n == 0) {
+		fprintf(stderr,
+			"vmsg-bench: --pci %s: no virtio-msg card found by libpci%s (vmsg-pci -v "
+			"lists what is there)\n",
+			o->pci, first ? "" : " at that address");
+		return -ENODEV;
+	}
+	if (first) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(devs[i].driver, "vfio-pci"))
+				break;
+		pick = i < n ? i : 0;
+	} else if (n > 1) {
+		fprintf(stderr, "vmsg-bench: --pci %s matches %u cards: give one address\n", o->pci,
+			n);
+		return -EINVAL;
+	}
+	snprintf(o->pci_addr, sizeof(o->pci_addr), "%.15s", devs[pick].addr);
+	snprintf(o->pci_label, sizeof(o->pci_label), "pci %.15s (%s, vfio)", devs[pick].addr,
+		 devs[pick].kind == VPCI_KIND_EMU ? "emulated link" : "card");
+	fprintf(stderr, "vmsg-bench: --pci %s: %s, ids %04x:%04x, driver %s\n", o->pci,
+		devs[pick].addr, devs[pick].vendor, devs[pick].device,
+		vpci_driver_name(&devs[pick]));
+	return 0;
 }
 
 int cmd_latency(int argc, char **argv)
@@ -615,7 +680,13 @@ int cmd_latency(int argc, char **argv)
 			res.cpu_host);
 		o.mode[LAT_POLL] = false;
 	}
-	if (!o.link) {
+	if (o.pci) {
+		ret = pick_pci(&o);
+		if (ret)
+			return BENCH_EXIT_FAIL;
+		res.external_card = true;
+		res.link = o.pci_label;
+	} else if (!o.link) {
 		ret = card_find_binary(o.card, bin, sizeof(bin), &how);
 		if (ret)
 			return BENCH_EXIT_FAIL;
@@ -636,7 +707,9 @@ int cmd_latency(int argc, char **argv)
 		fprintf(stderr, "vmsg-bench: pin to CPU %d: %s\n", res.cpu_host, strerror(-ret));
 		return BENCH_EXIT_FAIL;
 	}
-	if (!o.link) {
+	if (o.pci) {
+		fprintf(stderr, "vmsg-bench: card at %s, host CPU %d\n", o.pci_label, res.cpu_host);
+	} else if (!o.link) {
 		if (card_prepare(&card, bin))
 			return BENCH_EXIT_FAIL;
 		fprintf(stderr, "vmsg-bench: card %s (%s), host CPU %d, card CPU %d\n", bin, how,
@@ -645,8 +718,8 @@ int cmd_latency(int argc, char **argv)
 		fprintf(stderr, "vmsg-bench: external card at %s, host CPU %d\n", o.link,
 			res.cpu_host);
 	}
-	ret = run_all(&res, &o, o.link ? NULL : &card);
-	if (!o.link)
+	ret = run_all(&res, &o, o.link || o.pci ? NULL : &card);
+	if (!o.link && !o.pci)
 		card_cleanup(&card);
 	if (ret)
 		return BENCH_EXIT_FAIL;

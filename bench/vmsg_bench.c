@@ -19,7 +19,7 @@ static const char manual[] =
     "    the machine's own limit measured in the same run\n"
     "\n"
     "SYNOPSIS\n"
-    "    vmsg-bench latency [--card PATH | --link DIR --host-mem FILE]\n"
+    "    vmsg-bench latency [--card PATH | --link DIR --host-mem FILE | --pci ADDR|first]\n"
     "                       [--iterations N] [--warmup N] [--mode poll|irq|both]\n"
     "                       [--msg ping|status|both] [--cpus A,B] [--timeout MS]\n"
     "                       [--json FILE]\n"
@@ -97,6 +97,13 @@ static const char manual[] =
     "                     its own --poll setting and CPU, so only the host side\n"
     "                     follows --mode. Needs --host-mem.\n"
     "    --host-mem FILE  with --link: the host memory file that card was given.\n"
+    "    --pci ADDR|first a card (or the emulated link's ivshmem device) bound to\n"
+    "                     vfio-pci, found with libpci as vmsg-pci finds it (first:\n"
+    "                     the first one bound to vfio-pci, else the first found),\n"
+    "                     reached through libvmsg_host's vfio link (root; 2 MiB huge\n"
+    "                     pages where the card reads host memory by physical address,\n"
+    "                     see docs/vmsg-pci.md). The card keeps its own CPU and\n"
+    "                     polling setting; only the host side follows --mode.\n"
     "    --iterations N   timed round trips per message and baseline (1..10000000).\n"
     "                     Default: 100000 in poll mode, 20000 in irq mode.\n"
     "    --warmup N       untimed round trips before each timed series. Default: 10%\n"
@@ -167,7 +174,8 @@ static const char manual[] =
     "    vmsg-bench latency --mode irq --msg ping --iterations 50000 --json irq.json\n"
     "    vmsg-bench latency --cpus 2,3 --card build/ep_function/card/vmsg-card\n"
     "    vmsg-card --platform sim --link /tmp/card --host-mem /dev/shm/hm --rng --poll &\n"
-    "    vmsg-bench latency --link /tmp/card --host-mem /dev/shm/hm --mode poll\n";
+    "    vmsg-bench latency --link /tmp/card --host-mem /dev/shm/hm --mode poll\n"
+    "    vmsg-bench latency --pci 0000:01:00.0 --mode irq --msg ping\n";
 
 void bench_manual(FILE *out)
 {

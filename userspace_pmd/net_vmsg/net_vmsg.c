@@ -4,7 +4,12 @@
  * PCIe card (vdev `net_vmsg`), built against Debian's DPDK 22.11.
  *
  *   --vdev 'net_vmsg0,link=DIR,host-mem=FILE,dev=N,queues=1'
+ *   --vdev 'net_vmsg0,pci=ADDR,dev=N,queues=1'
  *
+ * pci=ADDR    a card (or the emulated link's ivshmem device) bound to
+ *             vfio-pci, reached through libvmsg_host's vfio link (README.md:
+ *             why a vdev devarg and not -a ADDR); DPDK memory is DMA-mapped
+ *             at its IOVA in the link's container (net_vmsg_mem.c)
  * link=DIR    the emulated card's link directory (DIR/ivshmem.sock), as
  *             given to `vmsg-card --platform sim --link DIR`
  * host-mem=FILE  the card's --host-mem FILE: the PMD publishes DPDK's memory
@@ -54,7 +59,7 @@
 int net_vmsg_logtype;
 RTE_LOG_REGISTER_DEFAULT(net_vmsg_logtype, NOTICE);
 
-static const char *const valid_args[] = {"link", "host-mem", "dev", "queues", NULL};
+static const char *const valid_args[] = {"link", "host-mem", "pci", "dev", "queues", NULL};
 
 /* ---- xstats: the PMD's own counters, then the bus's ---- */
 
@@ -491,6 +496,7 @@ static void priv_release(struct net_vmsg_priv *p)
 		vmsg_host_bus_destroy(p->bus); /* detaches */
 		p->bus = NULL;
 	}
+	net_vmsg_mem_unfollow(p);
 	vmsg_link_destroy(p->link);
 	p->link = NULL;
 	net_vmsg_mem_teardown(p);
@@ -676,18 +682,28 @@ static int parse_args(struct net_vmsg_priv *p, const char *args)
 	p->queues = 1;
 	kv = rte_kvargs_parse(args ? args : "", valid_args);
 	if (!kv) {
-		VLOG(ERR, "%s: bad arguments '%s' (want link=DIR,host-mem=FILE[,dev=N][,queues=Q])",
+		VLOG(ERR,
+		     "%s: bad arguments '%s' (want pci=ADDR or link=DIR,host-mem=FILE; "
+		     "[,dev=N][,queues=Q])",
 		     p->name, args ? args : "");
 		return -EINVAL;
 	}
-	if (rte_kvargs_count(kv, "link") != 1 || rte_kvargs_count(kv, "host-mem") != 1) {
-		VLOG(ERR, "%s: link=DIR and host-mem=FILE are required (a PCI link is not done)",
+	p->vfio = rte_kvargs_count(kv, "pci") > 0;
+	if (p->vfio ? rte_kvargs_count(kv, "pci") != 1 || rte_kvargs_count(kv, "link") ||
+			  rte_kvargs_count(kv, "host-mem")
+		    : rte_kvargs_count(kv, "link") != 1 || rte_kvargs_count(kv, "host-mem") != 1) {
+		VLOG(ERR,
+		     "%s: want either pci=ADDR (a card bound to vfio-pci) or link=DIR and "
+		     "host-mem=FILE (the emulated link), once each",
 		     p->name);
 		ret = -EINVAL;
 		goto out;
 	}
 	if (rte_kvargs_process(kv, "link", kv_str, p->link_dir) < 0 ||
 	    rte_kvargs_process(kv, "host-mem", kv_str, p->host_mem) < 0 ||
+	    (p->vfio &&
+	     (!rte_kvargs_get(kv, "pci") || strlen(rte_kvargs_get(kv, "pci")) >= sizeof(p->pci) ||
+	      rte_kvargs_process(kv, "pci", kv_str, p->pci) < 0)) ||
 	    rte_kvargs_process(kv, "dev", kv_u32, &p->dev_num) < 0 ||
 	    rte_kvargs_process(kv, "queues", kv_u32, &p->queues) < 0) {
 		VLOG(ERR, "%s: bad value in '%s'", p->name, args);
@@ -705,6 +721,30 @@ out:
 	return ret;
 }
 
+/* The vfio link on pci=ADDR, DPDK memory mapped for the card. */
+static int link_vfio(struct net_vmsg_priv *p)
+{
+	struct vmsg_link_vfio_params vp = {0};
+	int ret;
+
+	vp.pci_addr = p->pci;
+	vp.mem_base = p->mz->addr;
+	vp.mem_iova = p->mz->iova;
+	vp.mem_size = NET_VMSG_VFIO_MEM;
+	/* the library says what is wrong (driver, IOMMU, permission, ids) on stderr */
+	ret = vmsg_link_vfio_create(&vp, &p->link);
+	if (ret) {
+		VLOG(ERR, "%s: pci=%s: %s (the line above says why)%s", p->name, p->pci,
+		     vmsg_host_strerror(ret),
+		     ret == -EINVAL && rte_eal_iova_mode() != RTE_IOVA_PA
+			 ? "; this card may read host memory by physical address: "
+			   "--iova-mode=pa"
+			 : "");
+		return ret;
+	}
+	return net_vmsg_mem_map_vfio(p);
+}
+
 /* Attach through libvmsg_host and find the virtio-net device. */
 static int attach(struct net_vmsg_priv *p)
 {
@@ -717,15 +757,22 @@ static int attach(struct net_vmsg_priv *p)
 	uint8_t cfg[12];
 	int ret;
 
-	snprintf(sock, sizeof(sock), "%s/ivshmem.sock", p->link_dir);
-	lp.sock_path = sock;
-	lp.mem_base = p->link_mem;
-	lp.mem_size = NET_VMSG_LINK_MEM;
-	lp.mem_dma = net_vmsg_dma(p, p->link_mem);
-	ret = vmsg_link_sim_create(&lp, &p->link);
-	if (ret) {
-		VLOG(ERR, "%s: link: %s", p->name, vmsg_host_strerror(ret));
-		return ret;
+	if (p->vfio) {
+		snprintf(sock, sizeof(sock), "pci %s", p->pci);
+		ret = link_vfio(p);
+		if (ret)
+			return ret;
+	} else {
+		snprintf(sock, sizeof(sock), "%s/ivshmem.sock", p->link_dir);
+		lp.sock_path = sock;
+		lp.mem_base = p->link_mem;
+		lp.mem_size = NET_VMSG_LINK_MEM;
+		lp.mem_dma = net_vmsg_dma(p, p->link_mem);
+		ret = vmsg_link_sim_create(&lp, &p->link);
+		if (ret) {
+			VLOG(ERR, "%s: link: %s", p->name, vmsg_host_strerror(ret));
+			return ret;
+		}
 	}
 	/* The card reaches [0, mem_size) of the file: nothing beyond it. */
 	bo.event_cb = ev_cb;
@@ -791,7 +838,7 @@ static int attach(struct net_vmsg_priv *p)
 			p->mtu = mtu;
 	}
 	VLOG(NOTICE, "%s: attached to %s, virtio-net device %u, features %#" PRIx64, p->name,
-	     p->link_dir, p->dev_num, p->features);
+	     p->vfio ? sock : p->link_dir, p->dev_num, p->features);
 	return 0;
 }
 
@@ -816,7 +863,7 @@ static int vmsg_probe(struct rte_vdev_device *vdev)
 	pthread_mutex_init(&p->lock, NULL);
 	ret = parse_args(p, rte_vdev_device_args(vdev));
 	if (!ret)
-		ret = net_vmsg_mem_setup(p);
+		ret = p->vfio ? net_vmsg_mem_setup_vfio(p) : net_vmsg_mem_setup(p);
 	if (!ret)
 		ret = attach(p);
 	if (!ret) {
@@ -863,4 +910,4 @@ static struct rte_vdev_driver net_vmsg_drv = {
 };
 
 RTE_PMD_REGISTER_VDEV(net_vmsg, net_vmsg_drv);
-RTE_PMD_REGISTER_PARAM_STRING(net_vmsg, "link=<dir> host-mem=<file> dev=<n> queues=1");
+RTE_PMD_REGISTER_PARAM_STRING(net_vmsg, "pci=<addr> link=<dir> host-mem=<file> dev=<n> queues=1");

@@ -22,6 +22,7 @@
 #define NET_VMSG_MAX_SEGS  16u	      /* tx segments per frame (+ none for the header) */
 #define NET_VMSG_LINK_MEM  (4u << 20) /* host area + rings, carved from DPDK memory */
 #define NET_VMSG_MAX_QP	   1u	      /* queue pairs driven (the card offers no MQ yet) */
+#define NET_VMSG_VFIO_MEM  (1u << 20) /* pci=: host area + rings, an IOVA-contiguous memzone */
 
 extern int net_vmsg_logtype;
 #define VLOG(level, fmt, ...)                                                                      \
@@ -54,6 +55,10 @@ struct net_vmsg_priv {
 	char name[64];
 	char link_dir[256];
 	char host_mem[256];
+	char pci[32]; /* pci=ADDR: the vfio link (else the emulated link) */
+	bool vfio;    /* DMA address = the mbuf's IOVA, mapped in the link's container */
+	bool mem_cb;  /* memory event callback registered */
+	const struct rte_memzone *mz; /* pci=: the library's host memory */
 	uint32_t dev_num;
 	bool dev_pinned;	    /* dev=N given: follow only that number */
 	volatile uint32_t back_dev; /* the device that became READY */
@@ -92,8 +97,24 @@ static inline uint64_t net_vmsg_dma(const struct net_vmsg_priv *p, const void *v
 	return (uint64_t)((uintptr_t)va - p->mem_delta);
 }
 
-/* net_vmsg_mem.c: find DPDK's memfd, publish it for the card */
+/* The card's DMA address of byte off of m's buffer: its IOVA on the vfio
+ * link (DPDK memory is mapped there at its IOVA), the memfd offset on the
+ * emulated link. */
+static inline uint64_t net_vmsg_mbuf_dma(const struct net_vmsg_priv *p, const struct rte_mbuf *m,
+					 uint32_t off)
+{
+	if (p->vfio)
+		return m->buf_iova + off;
+	return net_vmsg_dma(p, (const char *)m->buf_addr + off);
+}
+
+/* net_vmsg_mem.c: find DPDK's memfd, publish it for the card (emulated
+ * link); or, on the vfio link, the memzone the library allocates in and
+ * every DPDK memory segment DMA-mapped through the link's container */
 int net_vmsg_mem_setup(struct net_vmsg_priv *p);
+int net_vmsg_mem_setup_vfio(struct net_vmsg_priv *p);
+int net_vmsg_mem_map_vfio(struct net_vmsg_priv *p);
+void net_vmsg_mem_unfollow(struct net_vmsg_priv *p); /* before the link goes */
 void net_vmsg_mem_teardown(struct net_vmsg_priv *p);
 
 /* net_vmsg_rxtx.c */

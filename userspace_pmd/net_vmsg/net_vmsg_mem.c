@@ -18,10 +18,20 @@
  *
  * Hugepage memory (several memseg lists, one fd each, or one fd per page)
  * would need a memory table of several files on the card: not done, refused.
+ *
+ * On the vfio link (pci=ADDR) the card reaches host memory by DMA address
+ * through the function: the PMD maps every DPDK memory segment at its IOVA
+ * in the link's VFIO container (vmsg_link_vfio_dma_map), now and as DPDK
+ * allocates more (a memory event callback), so an mbuf's DMA address is its
+ * buf_iova. Where the card reads by physical address (vfio no-IOMMU mode,
+ * or the emulated link's ivshmem device) the IOVA must be the physical
+ * address: DPDK in --iova-mode=pa, checked by the library. The library's
+ * own memory (host area, rings) is an IOVA-contiguous memzone.
  */
 #include "net_vmsg.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,8 +40,12 @@
 
 #include <rte_eal.h>
 #include <rte_eal_memconfig.h>
+#include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
+#include <rte_memzone.h>
+
+#include "vmsg_host_link.h"
 
 struct mem_walk {
 	int fd;
@@ -147,8 +161,136 @@ int net_vmsg_mem_setup(struct net_vmsg_priv *p)
 	return 0;
 }
 
+int net_vmsg_mem_setup_vfio(struct net_vmsg_priv *p)
+{
+	char mzname[RTE_MEMZONE_NAMESIZE];
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		VLOG(ERR, "%s: only a primary process can drive the card", p->name);
+		return -ENOTSUP;
+	}
+	snprintf(mzname, sizeof(mzname), "vmsg_%u", (unsigned int)p->port_id);
+	p->mz = rte_memzone_reserve_aligned(mzname, NET_VMSG_VFIO_MEM, SOCKET_ID_ANY,
+					    RTE_MEMZONE_IOVA_CONTIG, 4096);
+	if (!p->mz || p->mz->iova == RTE_BAD_IOVA) {
+		VLOG(ERR,
+		     "%s: cannot reserve %u bytes of IOVA-contiguous DPDK memory for the rings "
+		     "(%s)%s",
+		     p->name, NET_VMSG_VFIO_MEM, rte_strerror(rte_errno),
+		     rte_eal_has_hugepages() ? "" : "; start DPDK with huge pages, not --no-huge");
+		return -ENOMEM;
+	}
+	memset(p->mz->addr, 0, p->mz->len);
+	return 0;
+}
+
+struct vfio_walk {
+	struct net_vmsg_priv *p;
+	int err;
+};
+
+static int map_seg(struct net_vmsg_priv *p, const struct rte_memseg *ms)
+{
+	int ret;
+
+	if (ms->iova == RTE_BAD_IOVA) {
+		VLOG(ERR,
+		     "%s: DPDK memory at %p has no IOVA (--no-huge?): start DPDK with huge "
+		     "pages",
+		     p->name, ms->addr);
+		return -EINVAL;
+	}
+	ret = vmsg_link_vfio_dma_map(p->link, ms->addr, ms->len, ms->iova);
+	if (ret)
+		VLOG(ERR,
+		     "%s: DPDK memory at %p (IOVA %#" PRIx64 ", %zu bytes) not reachable by "
+		     "the card: %s",
+		     p->name, ms->addr, (uint64_t)ms->iova, ms->len, strerror(-ret));
+	return ret;
+}
+
+static int vfio_walk_cb(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	struct vfio_walk *w = arg;
+
+	if (msl->external || ms->addr == NULL || ms->len == 0)
+		return 0;
+	w->err = map_seg(w->p, ms);
+	return w->err ? -1 : 0;
+}
+
+/* DPDK allocated or freed memory: map or unmap its segments. */
+static void mem_event_cb(enum rte_mem_event ev, const void *addr, size_t len, void *arg)
+{
+	struct net_vmsg_priv *p = arg;
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(addr);
+	const char *cur = addr, *end = cur + len;
+
+	if (!msl || msl->external)
+		return;
+	while (cur < end) {
+		const struct rte_memseg *ms = rte_mem_virt2memseg(cur, msl);
+
+		if (!ms || ms->len == 0)
+			break;
+		if (ev == RTE_MEM_EVENT_ALLOC)
+			map_seg(p, ms);
+		else
+			vmsg_link_vfio_dma_unmap(p->link, ms->iova, ms->len);
+		cur = (const char *)ms->addr + ms->len;
+	}
+}
+
+int net_vmsg_mem_map_vfio(struct net_vmsg_priv *p)
+{
+	struct vfio_walk w = {.p = p};
+	int ret;
+
+	if (vmsg_link_vfio_identity(p->link) && rte_eal_iova_mode() != RTE_IOVA_PA) {
+		VLOG(ERR,
+		     "%s: this card reads host memory by physical address (%s): start DPDK with "
+		     "--iova-mode=pa (huge pages, as root)",
+		     p->name, "the emulated link's ivshmem device, or vfio no-IOMMU mode");
+		return -EINVAL;
+	}
+	/* under the memory hotplug lock: no allocation slips between the walk
+	 * and the callback */
+	rte_mcfg_mem_read_lock();
+	ret = rte_memseg_walk_thread_unsafe(vfio_walk_cb, &w);
+	if (ret >= 0 && !w.err) {
+		ret = rte_mem_event_callback_register(p->name, mem_event_cb, p);
+		if (ret == 0)
+			p->mem_cb = true;
+		else
+			VLOG(ERR, "%s: cannot follow DPDK memory allocations: %s", p->name,
+			     rte_strerror(rte_errno));
+	}
+	rte_mcfg_mem_read_unlock();
+	if (w.err)
+		return w.err;
+	if (ret < 0)
+		return -EIO;
+	VLOG(NOTICE, "%s: zero copy: DPDK memory mapped for the card at its IOVA (%s mode)",
+	     p->name, rte_eal_iova_mode() == RTE_IOVA_PA ? "PA" : "VA");
+	return 0;
+}
+
+void net_vmsg_mem_unfollow(struct net_vmsg_priv *p)
+{
+	if (p->mem_cb) {
+		rte_mem_event_callback_unregister(p->name, p);
+		p->mem_cb = false;
+	}
+}
+
 void net_vmsg_mem_teardown(struct net_vmsg_priv *p)
 {
+	net_vmsg_mem_unfollow(p);
+	if (p->mz) {
+		/* the link (and its container) is gone by now */
+		rte_memzone_free(p->mz);
+		p->mz = NULL;
+	}
 	char buf[64], target[64];
 	ssize_t n;
 

@@ -82,9 +82,8 @@ static int rx_refill(struct net_vmsg_queue *q)
 		}
 		for (i = 0; i < want; i++) {
 			/* header in the headroom, frame at the usual data offset */
-			b.addr =
-			    net_vmsg_dma(q->priv, (char *)m[i]->buf_addr + RTE_PKTMBUF_HEADROOM -
-						      NET_VMSG_HDR_SIZE);
+			b.addr = net_vmsg_mbuf_dma(q->priv, m[i],
+						   RTE_PKTMBUF_HEADROOM - NET_VMSG_HDR_SIZE);
 			b.len = (uint32_t)m[i]->buf_len - RTE_PKTMBUF_HEADROOM + NET_VMSG_HDR_SIZE;
 			head = vmsg_vq_drv_add(r, NULL, 0, &b, 1);
 			if (head < 0)
@@ -226,7 +225,7 @@ uint16_t net_vmsg_tx_burst(void *arg, struct rte_mbuf **pkts, uint16_t nb)
 		hdr = rte_pktmbuf_prepend(m, NET_VMSG_HDR_SIZE);
 		memset(hdr, 0, NET_VMSG_HDR_SIZE); /* no offloads negotiated */
 		for (j = 0, s = m; j < nsegs && s; j++, s = s->next) {
-			b[j].addr = net_vmsg_dma(q->priv, rte_pktmbuf_mtod(s, void *));
+			b[j].addr = net_vmsg_mbuf_dma(q->priv, s, s->data_off);
 			b[j].len = s->data_len;
 		}
 		head = vmsg_vq_drv_add(r, b, j, NULL, 0);

@@ -94,6 +94,14 @@ struct vmsg_link_vfio_params {
 				 carrying the emulated link */
 	size_t mem_size;      /* host DMA memory, bytes (0: 8 MiB), rounded up to 2 MiB */
 	bool quiet;	      /* no diagnostics on stderr */
+	/* Host memory the caller already has, IOVA-contiguous at mem_iova (e.g.
+	 * a DPDK memzone, see userspace_pmd/net_vmsg): the link allocates (host
+	 * area, rings) only inside [mem_base, mem_base + mem_size) and does not
+	 * map it in the IOMMU: the caller maps it, and everything else the card
+	 * reaches, with vmsg_link_vfio_dma_map(). Where DMA address = physical
+	 * address the link checks that mem_iova is. */
+	void *mem_base;
+	uint64_t mem_iova;
 };
 
 /*
@@ -107,6 +115,22 @@ struct vmsg_link_vfio_params {
  * address): 2 MiB huge pages, physically contiguous (docs/vmsg-pci.md).
  */
 int vmsg_link_vfio_create(const struct vmsg_link_vfio_params *p, struct vmsg_link **out);
+
+/*
+ * Make [va, va + len) reachable by the card at iova (memory of the caller's,
+ * e.g. DPDK's mbufs): VFIO_IOMMU_MAP_DMA in the link's container (an
+ * existing identical mapping is not an error). Where DMA address =
+ * physical address (no-IOMMU mode, the emulated link) nothing is mapped but
+ * iova must be the physical address of va, checked every 4 KiB through
+ * /proc/self/pagemap (root): -EINVAL otherwise. -ENOTSUP on another link.
+ * Thread-safe against the bus (no link state touched).
+ */
+int vmsg_link_vfio_dma_map(struct vmsg_link *l, void *va, size_t len, uint64_t iova);
+/* Undo one vmsg_link_vfio_dma_map() (same iova and len). */
+int vmsg_link_vfio_dma_unmap(struct vmsg_link *l, uint64_t iova, size_t len);
+/* True when the card's DMA address is the physical address (no IOMMU
+ * translation: vfio no-IOMMU mode, or the emulated link). */
+bool vmsg_link_vfio_identity(struct vmsg_link *l);
 
 /* ---- convenience wrappers ---- */
 

@@ -72,6 +72,7 @@ struct link_vfio {
 	size_t mem_size;
 	uint64_t iova;
 	bool dma_mapped;
+	bool mem_owned; /* mem is ours (else the caller's, mem_base) */
 	struct hostmem hm;
 };
 
@@ -420,7 +421,7 @@ static void vfio_destroy(struct vmsg_link *l)
 		ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &um);
 	}
 	hostmem_fini(&v->hm);
-	if (v->mem)
+	if (v->mem && v->mem_owned)
 		munmap(v->mem, v->mem_size);
 	if (v->dev >= 0)
 		close(v->dev);
@@ -449,24 +450,75 @@ static const struct vmsg_link_ops vfio_ops = {
     .destroy = vfio_destroy,
 };
 
-/* Physical address of va (needs CAP_SYS_ADMIN for the frame numbers). */
-static int phys_of(const void *va, uint64_t *pa)
+/* Physical address of va from an open /proc/self/pagemap (needs
+ * CAP_SYS_ADMIN for the frame numbers). */
+static int phys_of_fd(int fd, const void *va, uint64_t *pa)
 {
 	long psz = sysconf(_SC_PAGESIZE);
 	uint64_t ent, vpn = (uint64_t)(uintptr_t)va / (uint64_t)psz;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = pread(fd, &ent, sizeof(ent), (off_t)(vpn * sizeof(ent)));
 
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, &ent, sizeof(ent), (off_t)(vpn * sizeof(ent)));
-	close(fd);
 	if (n != sizeof(ent))
-		return -EIO;
+		return n < 0 ? -errno : -EIO;
 	if (!(ent & (1ull << 63)) || !(ent & ((1ull << 55) - 1)))
 		return -EPERM; /* not present, or frame numbers hidden (not root) */
 	*pa = (ent & ((1ull << 55) - 1)) * (uint64_t)psz + (uint64_t)(uintptr_t)va % (uint64_t)psz;
 	return 0;
+}
+
+static int phys_of(const void *va, uint64_t *pa)
+{
+	int r, fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	r = phys_of_fd(fd, va, pa);
+	close(fd);
+	return r;
+}
+
+/* Where DMA address = PA: is [va, va + len) at physical address iova? */
+static int check_identity(struct link_vfio *v, const void *va, size_t len, uint64_t iova)
+{
+	uint64_t pa = 0;
+	int r = 0, fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		r = -errno;
+	for (size_t off = 0; !r && off < len; off += 4096) {
+		r = phys_of_fd(fd, (const uint8_t *)va + off, &pa);
+		if (r) {
+			vf_log(v,
+			       "cannot read the physical address of memory at %p: %s (run as root)",
+			       (const void *)((const uint8_t *)va + off), strerror(-r));
+		} else if (pa != iova + off) {
+			vf_log(v,
+			       "memory at %p has IOVA %#" PRIx64 " but physical address %#" PRIx64
+			       ": this card reads host memory by physical address (%s)",
+			       (const void *)((const uint8_t *)va + off), iova + off, pa,
+			       v->emu ? "the emulated link" : "vfio no-IOMMU mode");
+			r = -EINVAL;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* The caller's memory (mem_base): checked, not mapped (the caller maps it). */
+static int setup_caller_mem(struct link_vfio *v, void *base, size_t size, uint64_t iova)
+{
+	int r;
+
+	v->mem = base;
+	v->mem_size = size;
+	v->iova = iova;
+	if (v->noiommu || v->emu) {
+		r = check_identity(v, base, size, iova);
+		if (r)
+			return r;
+	}
+	return hostmem_init(&v->hm, base, size, iova, VFIO_MEM_GUARD);
 }
 
 /* Host memory: huge pages, physically contiguous where DMA address = PA. */
@@ -477,6 +529,7 @@ static int setup_mem(struct link_vfio *v, size_t size)
 	int r;
 
 	size = (size + VFIO_HUGE - 1) & ~(VFIO_HUGE - 1);
+	v->mem_owned = true;
 	v->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE | MAP_LOCKED, -1, 0);
 	if (v->mem == MAP_FAILED) {
@@ -689,7 +742,16 @@ int vmsg_link_vfio_create(const struct vmsg_link_vfio_params *p, struct vmsg_lin
 		r = -ENODEV;
 		goto fail;
 	}
-	r = setup_mem(v, p->mem_size ? p->mem_size : VFIO_DEFAULT_MEM);
+	if (p->mem_base) {
+		if (!p->mem_size || p->mem_size > SIZE_MAX / 2 || (p->mem_iova & 4095) ||
+		    ((uintptr_t)p->mem_base & 4095)) {
+			r = -EINVAL;
+			goto fail;
+		}
+		r = setup_caller_mem(v, p->mem_base, p->mem_size, p->mem_iova);
+	} else {
+		r = setup_mem(v, p->mem_size ? p->mem_size : VFIO_DEFAULT_MEM);
+	}
 	if (r)
 		goto fail;
 	*out = &v->link;
@@ -697,4 +759,58 @@ int vmsg_link_vfio_create(const struct vmsg_link_vfio_params *p, struct vmsg_lin
 fail:
 	vfio_destroy(&v->link);
 	return r;
+}
+
+int vmsg_link_vfio_dma_map(struct vmsg_link *l, void *va, size_t len, uint64_t iova)
+{
+	struct link_vfio *v;
+	struct vfio_iommu_type1_dma_map m = {
+	    .argsz = sizeof(m),
+	    .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+
+	if (!l || l->ops != &vfio_ops)
+		return -ENOTSUP;
+	v = to_vfio(l);
+	if (!va || !len || ((uintptr_t)va & 4095) || (iova & 4095) || (len & 4095))
+		return -EINVAL;
+	if (v->noiommu || v->emu) {
+		int r = check_identity(v, va, len, iova);
+
+		if (r || v->noiommu)
+			return r;
+		/* the emulated card reads by physical address beside the IOMMU;
+		 * the mapping keeps a real card's view identical */
+	}
+	m.vaddr = (uint64_t)(uintptr_t)va;
+	m.iova = iova;
+	m.size = len;
+	if (ioctl(v->container, VFIO_IOMMU_MAP_DMA, &m) < 0) {
+		int e = errno;
+
+		if (e == EEXIST)
+			return 0;
+		vf_log(v, "VFIO_IOMMU_MAP_DMA of %zu bytes at IOVA %#" PRIx64 ": %s", len, iova,
+		       strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int vmsg_link_vfio_dma_unmap(struct vmsg_link *l, uint64_t iova, size_t len)
+{
+	struct link_vfio *v;
+	struct vfio_iommu_type1_dma_unmap um = {.argsz = sizeof(um), .iova = iova, .size = len};
+
+	if (!l || l->ops != &vfio_ops)
+		return -ENOTSUP;
+	v = to_vfio(l);
+	if (v->noiommu)
+		return 0;
+	return ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &um) < 0 ? -errno : 0;
+}
+
+bool vmsg_link_vfio_identity(struct vmsg_link *l)
+{
+	return l && l->ops == &vfio_ops && (to_vfio(l)->noiommu || to_vfio(l)->emu);
 }
