@@ -171,13 +171,18 @@ static void net_tap_arm(struct vmsg_net *n, bool rx_off)
  * queue is broken). A chain the ring walk refused is consumed by devq. */
 static int net_rx_get(struct vmsg_net *n)
 {
-	int rc;
+	uint32_t tries;
+	int rc = 0;
 
 	if (n->rx_held)
 		return 1;
-	do {
+	/* Bounded: a driver publishing bad chains as fast as we drop them
+	 * must not keep the card here. */
+	for (tries = 0; tries < DEV_BUDGET_CHAINS; tries++) {
 		rc = devq_pop(&n->rxq, &n->rx);
-	} while (rc == DEVQ_BAD);
+		if (rc != DEVQ_BAD)
+			break;
+	}
 	if (rc != 1)
 		return 0;
 	n->rx_held = true;

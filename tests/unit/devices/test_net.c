@@ -636,6 +636,41 @@ static void test_polled_host_down(void **state)
 	assert_int_equal(reclaim_tx(f), 1);
 }
 
+/* A receive chain that breaks the ring rules between two good ones, in one
+ * burst: consumed and counted, and the frame goes to the next buffer. */
+static void test_hostile_rx_in_burst(void **state)
+{
+	struct net_fixture *f = *state;
+	struct vmsg_net_stats st;
+	struct vmsg_vq_buf b;
+	uint8_t frame[3][200];
+	const uint8_t *fr;
+	uint64_t seed = 5;
+	int head, i;
+
+	post_rx(f, 1, RXBUF);
+	b = (struct vmsg_vq_buf){host_alloc(RXBUF, 8), RXBUF};
+	head = tq_add(&f->t.q[RXQ], NULL, 0, &b, 1);
+	assert_true(head >= 0);
+	f->t.q[RXQ].drv.desc[head].addr = vmsg_cpu_to_le64(UINT64_MAX - 8);
+	post_rx(f, 2, RXBUF);
+	for (i = 0; i < 3; i++) {
+		make_frame(frame[i], (uint32_t)i, 100 + (uint32_t)i, &seed);
+		send_frame(f, frame[i], 100 + (uint32_t)i, i % 3);
+	}
+	tdev_kick(&f->t, TXQ);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(recv_frame(f, &fr), 100 + i);
+		assert_memory_equal(fr, frame[i], 100 + (uint32_t)i);
+	}
+	assert_int_equal(recv_frame(f, &fr), -1);
+	assert_int_equal(vmsg_net_get_stats(f->t.d, &st), 0);
+	assert_int_equal(st.bad_chains, 1);
+	assert_int_equal(st.rx_frames, 3);
+	assert_int_equal(st.rx_too_small + st.rx_dropped + st.tx_dropped, 0);
+	assert_int_equal(fake.needs_reset, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +686,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_burst_polled, setup_burst_polled_noevidx,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_polled_host_down, setup_burst_polled, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_rx_in_burst, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("devices_net", tests, NULL, NULL);
