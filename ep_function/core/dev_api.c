@@ -44,6 +44,18 @@ int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size
 	return c->plat.host_write(c->plat.ctx, addr, src, len) < 0 ? -1 : 0;
 }
 
+bool vmsg_dev_busy_polled(const struct vmsg_dev *d)
+{
+	return d && d->card && d->card->cfg.busy_poll;
+}
+
+bool vmsg_dev_host_ready(const struct vmsg_dev *d)
+{
+	const struct vmsg_card *c = d ? d->card : NULL;
+
+	return c && card_attached(c) && c->link == VMSG_LINK_RUN;
+}
+
 static bool host_le16(struct vmsg_dev *d, uint64_t addr, uint16_t *v)
 {
 	uint8_t b[2];

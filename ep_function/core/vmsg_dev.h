@@ -91,6 +91,14 @@ struct vmsg_dev {
 int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len);
 int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size_t len);
 
+/* The card loop calls vmsg_card_poll() back to back (busy-poll mode), so a
+ * backend's ops->poll() runs continuously and may serve its avail rings
+ * there instead of asking for EVENT_AVAIL. */
+bool vmsg_dev_busy_polled(const struct vmsg_dev *d);
+/* Host memory is reachable now (attached, link RUN): polling rings without
+ * a notification only makes sense then. */
+bool vmsg_dev_host_ready(const struct vmsg_dev *d);
+
 /* Tell the driver buffers were used on vq: sends EVENT_USED unless the
  * driver suppressed it (VRING_AVAIL_F_NO_INTERRUPT / event index). The
  * decision is made from host memory (avail flags, or used_event and the

@@ -6,6 +6,8 @@
 
 #include "dev_common.h"
 #include "virtio_msg.h"
+#include "vmsg_barrier.h"
+#include "vmsg_bytes.h"
 
 static int devq_mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
@@ -37,6 +39,15 @@ void devq_reset(struct devq *q)
 	q->live = false;
 	q->broken = false;
 	q->pushed = false;
+	q->staged = 0;
+}
+
+void devq_set_polled(struct devq *q, bool polled)
+{
+	if (q->polled == polled)
+		return;
+	q->polled = polled;
+	q->live = false; /* set up again (progress kept): kicks follow the mode */
 }
 
 static struct vmsg_dev_queue *devq_regs(const struct devq *q)
@@ -78,6 +89,9 @@ static bool devq_sync(struct devq *q)
 	q->vq.last_avail = r->last_avail;
 	q->vq.used_idx = r->used_idx;
 	q->live = true;
+	/* A failed write only costs a kick we did not need. */
+	if (q->polled)
+		(void)vmsg_vq_dev_disable_kicks(&q->vq);
 	return true;
 }
 
@@ -109,6 +123,8 @@ int devq_pop(struct devq *q, struct devq_req *req)
 		return q->broken ? DEVQ_BROKEN : 0;
 	before = q->vq.last_avail;
 	rc = vmsg_vq_dev_pop(&q->vq, &req->chain);
+	if (rc == 0 && q->polled)
+		return 0; /* we come back on our own: no kick wanted */
 	if (rc == 0) {
 		/* Empty: ask for a kick (event idx / flags), then look again so
 		 * that a buffer added meanwhile is not missed. */
@@ -157,6 +173,73 @@ int devq_push(struct devq *q, struct devq_req *r, uint32_t len)
 	}
 	devq_regs(q)->used_idx = q->vq.used_idx;
 	q->pushed = true;
+	return 0;
+}
+
+static int devq_broke(struct devq *q, int rc)
+{
+	vmsg_dev_log(q->dev, VMSG_LOG_ERR, "%s: queue %u: cannot write used ring (%d)",
+		     q->dev->ops->name, q->idx, rc);
+	q->broken = true;
+	q->staged = 0;
+	vmsg_dev_needs_reset(q->dev);
+	return rc;
+}
+
+int devq_commit(struct devq *q)
+{
+	uint32_t size, start, first, n = q->staged;
+	uint64_t ring;
+	uint8_t idx[2];
+	int rc;
+
+	if (!n)
+		return 0;
+	if (!q->live || q->broken) {
+		q->staged = 0;
+		return -1;
+	}
+	size = (uint32_t)q->vq.mask + 1u;
+	start = q->vq.used_idx & q->vq.mask;
+	first = n < size - start ? n : size - start;
+	ring = q->vq.used_addr + 4u;
+	rc = q->mem.write(q->mem.ctx, ring + 8u * start, q->stage, 8u * first);
+	if (!rc && n > first)
+		rc = q->mem.write(q->mem.ctx, ring, q->stage + 8u * first, 8u * (n - first));
+	if (rc)
+		return devq_broke(q, rc);
+	/* The elements must be visible before the index that publishes them. */
+	vmsg_wmb();
+	vmsg_put_le16(idx, (uint16_t)(q->vq.used_idx + n));
+	rc = q->mem.write(q->mem.ctx, q->vq.used_addr + 2u, idx, sizeof(idx));
+	if (!rc && q->vq.event_idx && q->vq.kicks_enabled) {
+		vmsg_put_le16(idx, q->vq.last_avail);
+		rc = q->mem.write(q->mem.ctx, q->vq.used_addr + vmsg_vring_avail_event_off(size),
+				  idx, sizeof(idx));
+	}
+	q->vq.used_idx = (uint16_t)(q->vq.used_idx + n);
+	devq_regs(q)->used_idx = q->vq.used_idx;
+	q->staged = 0;
+	q->pushed = true;
+	return rc ? devq_broke(q, rc) : 0;
+}
+
+int devq_stage(struct devq *q, struct devq_req *r, uint32_t len)
+{
+	uint8_t *e;
+
+	if (!q->live || q->broken)
+		return -1;
+	if (r->chain.head > q->vq.mask)
+		return -1; /* never: pop checked it */
+	if (len > r->wlen)
+		len = r->wlen;
+	e = q->stage + 8u * q->staged;
+	vmsg_put_le32(e, r->chain.head);
+	vmsg_put_le32(e + 4, len);
+	/* Never more in flight than the ring holds: a full stage goes out. */
+	if (++q->staged >= DEVQ_STAGE_MAX || q->staged > q->vq.mask)
+		return devq_commit(q);
 	return 0;
 }
 

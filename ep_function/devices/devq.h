@@ -22,15 +22,21 @@
 #define DEVQ_BAD    -1 /* a malformed chain was consumed (used, length 0) */
 #define DEVQ_BROKEN -2 /* the ring itself is impossible: needs reset */
 
+/* Used entries devq_stage() collects before devq_commit() publishes them. */
+#define DEVQ_STAGE_MAX 64u
+
 struct devq {
 	struct vmsg_dev *dev;
 	uint32_t idx;
 	bool pushed; /* used entries added since the last devq_notify() */
 	bool broken; /* ring state impossible: stop until reset */
 	bool live;   /* vq below matches the engine's queue registers */
+	bool polled; /* the backend polls the avail ring: no kicks wanted */
+	uint16_t staged;
 	uint64_t bad_chains;
 	struct vmsg_mem_ops mem;
 	struct vmsg_vq_dev vq;
+	uint8_t stage[DEVQ_STAGE_MAX * 8u]; /* staged used elements (id, len; le32) */
 };
 
 /* One popped chain. rlen: device-readable bytes, wlen: device-writable. */
@@ -54,6 +60,21 @@ int devq_read(struct devq *q, struct devq_req *r, uint32_t off, void *buf, uint3
 int devq_write(struct devq *q, struct devq_req *r, uint32_t off, const void *buf, uint32_t len);
 /* Return the chain with len bytes written: 0 or negative. */
 int devq_push(struct devq *q, struct devq_req *r, uint32_t len);
+/*
+ * Batched completion: devq_stage() records a used element without making it
+ * visible; devq_commit() writes the staged elements (at most two host
+ * writes), then the used idx once (and avail_event). A full stage commits
+ * by itself. Staged entries never outlive the call that staged them: commit
+ * before returning to the engine. 0 or negative (the queue is then broken).
+ */
+int devq_stage(struct devq *q, struct devq_req *r, uint32_t len);
+int devq_commit(struct devq *q);
+
+/* Polled queue: the backend looks at the avail ring on its own (the card
+ * busy-polls), so no EVENT_AVAIL is asked for (NO_NOTIFY, or a stale
+ * avail_event with EVENT_IDX) and an empty pop does not re-enable kicks. */
+void devq_set_polled(struct devq *q, bool polled);
+
 /* EVENT_USED if anything was pushed since the last call. */
 void devq_notify(struct devq *q);
 

@@ -3,11 +3,21 @@
  * net.c - virtio-net: receiveq 0, transmitq 1, no control queue, no
  * offloads, virtio_net_hdr_v1 (12 bytes) in front of every frame.
  *
- * Frames for the driver wait in a bounded FIFO (pending) until it posts
- * receive buffers. loopback: every transmitted frame is queued there (and
- * dropped, counted, when it is full). tap: frames transmitted go to the tap;
- * frames read from the tap go through the FIFO, and the tap is only read
- * while the FIFO has room.
+ * Transmit is served in bursts: up to DEV_BUDGET_CHAINS chains per call,
+ * their used entries staged and published with one used idx write per
+ * queue, one EVENT_USED decision per queue per burst. loopback moves each
+ * frame straight from its transmit chain into a receive chain (through the
+ * card's bounce buffer: host_read, host_write; no allocation per frame);
+ * tap writes it to the tap. When the card busy-polls (vmsg-card --poll),
+ * poll() serves the avail rings itself, several bursts per call (bounded so
+ * that other devices and the link are served), and asks the driver for no
+ * EVENT_AVAIL at all.
+ *
+ * Frames for the driver that find no receive buffer wait in a bounded hold
+ * (a preallocated byte ring of NET_HOLD_BYTES, at most NET_PENDING_MAX
+ * frames) until it posts some; while anything waits there, new frames queue
+ * behind it (order kept). loopback drops (counts) a frame the hold cannot
+ * take; tap only reads the tap while the hold has room.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -49,16 +59,20 @@
 #define NET_TXQ		1u
 #define NET_QUEUE_SIZE	256u
 #define NET_MTU		1500u
-#define NET_MIN_FRAME	14u    /* an Ethernet header */
-#define NET_MAX_FRAME	16384u /* no offloads: anything larger is hostile */
-#define NET_PENDING_MAX 256u   /* frames held for the driver */
-#define NET_TAP_BATCH	64u    /* frames read from the tap per poll */
+#define NET_MIN_FRAME	14u	       /* an Ethernet header */
+#define NET_MAX_FRAME	16384u	       /* no offloads: anything larger is hostile */
+#define NET_PENDING_MAX 256u	       /* frames held for the driver */
+#define NET_HOLD_BYTES	(512u * 1024u) /* their bytes (header included) */
+#define NET_TAP_BATCH	64u	       /* frames read from the tap per poll */
+#define NET_POLL_ROUNDS 4u	       /* bursts per poll() while busy-polled */
+#define NET_BOUNCE	(NET_HDR_SIZE + NET_MAX_FRAME)
 
 enum net_mode { NET_LOOPBACK, NET_TAP };
 
-struct net_frame {
+/* A held frame: header and frame at hold[off, off + len). */
+struct net_held {
+	uint32_t off;
 	uint32_t len;
-	uint8_t data[];
 };
 
 struct vmsg_net {
@@ -70,12 +84,16 @@ struct vmsg_net {
 	int tap_fd;
 	uint32_t tap_armed;
 	bool tap_failed; /* a read error that will not go away: stop reading */
+	bool polled;	 /* the card busy-polls: serve the rings from poll() */
 	char ifname[IFNAMSIZ];
-	struct net_frame *pending[NET_PENDING_MAX];
-	uint32_t p_head, p_count;
+	uint8_t *hold; /* NET_HOLD_BYTES */
+	struct net_held held[NET_PENDING_MAX];
+	uint32_t p_head, p_count, p_end; /* p_end: where the newest ends */
+	struct devq_req rx;		 /* a receive chain popped, not yet filled */
+	bool rx_held;
 	bool tx_more;	 /* transmit stopped on its budget */
 	bool rx_more;	 /* receive stopped on its budget */
-	uint8_t *bounce; /* NET_MAX_FRAME bytes */
+	uint8_t *bounce; /* NET_BOUNCE bytes: header, then the frame */
 	struct vmsg_net_stats st;
 };
 
@@ -86,39 +104,54 @@ static struct vmsg_net *to_net(struct vmsg_dev *d)
 	return (struct vmsg_net *)d->priv;
 }
 
-static void net_pending_drop_all(struct vmsg_net *n)
+/* ---- the hold: a byte ring, oldest frame at held[p_head] ---- */
+
+static void net_hold_clear(struct vmsg_net *n)
 {
-	while (n->p_count) {
-		free(n->pending[n->p_head]);
-		n->pending[n->p_head] = NULL;
-		n->p_head = (n->p_head + 1) % NET_PENDING_MAX;
-		n->p_count--;
-	}
-	n->p_head = 0;
+	n->p_head = n->p_count = n->p_end = 0;
 }
 
-/* Take ownership of f. false (and f freed) when the FIFO is full. */
-static bool net_pending_push(struct vmsg_net *n, struct net_frame *f)
+/* Where a frame of len bytes (header included) goes, or UINT32_MAX. Frames
+ * are contiguous: one that does not fit before the end starts at 0 if the
+ * oldest frame leaves room there. */
+static uint32_t net_hold_place(const struct vmsg_net *n, uint32_t len)
 {
-	if (n->p_count >= NET_PENDING_MAX) {
-		free(f);
-		n->st.rx_dropped++;
-		return false;
+	uint32_t need = (len + 7u) & ~7u, oldest;
+
+	if (n->p_count >= NET_PENDING_MAX || need > NET_HOLD_BYTES)
+		return UINT32_MAX;
+	if (!n->p_count)
+		return 0;
+	oldest = n->held[n->p_head].off;
+	if (n->p_end > oldest) {
+		if (need <= NET_HOLD_BYTES - n->p_end)
+			return n->p_end;
+		return need <= oldest ? 0 : UINT32_MAX;
 	}
-	n->pending[(n->p_head + n->p_count) % NET_PENDING_MAX] = f;
+	return need <= oldest - n->p_end ? n->p_end : UINT32_MAX; /* wrapped */
+}
+
+static void net_hold_commit(struct vmsg_net *n, uint32_t off, uint32_t len)
+{
+	n->held[(n->p_head + n->p_count) % NET_PENDING_MAX] = (struct net_held){off, len};
 	n->p_count++;
-	return true;
+	n->p_end = off + ((len + 7u) & ~7u);
 }
 
-static void net_pending_pop(struct vmsg_net *n)
+static void net_hold_pop(struct vmsg_net *n)
 {
-	free(n->pending[n->p_head]);
-	n->pending[n->p_head] = NULL;
 	n->p_head = (n->p_head + 1) % NET_PENDING_MAX;
-	n->p_count--;
+	if (!--n->p_count)
+		net_hold_clear(n);
 }
 
-/* Read the tap only while the FIFO has room and the driver can receive
+static void net_hdr(uint8_t *hdr)
+{
+	memset(hdr, 0, NET_HDR_SIZE);
+	vmsg_put_le16(hdr + NET_HDR_NUM_BUFFERS, 1);
+}
+
+/* Read the tap only while the hold has room and the driver can receive
  * (rx_off: the receive queue is being reset, whatever its registers say). */
 static void net_tap_arm(struct vmsg_net *n, bool rx_off)
 {
@@ -134,55 +167,100 @@ static void net_tap_arm(struct vmsg_net *n, bool rx_off)
 			     strerror(errno));
 }
 
-/* Move pending frames into receive buffers (bounded). */
-static void net_rx_deliver(struct vmsg_net *n)
+/* A receive chain in n->rx: 1, or 0 when the driver has none posted (or the
+ * queue is broken). A chain the ring walk refused is consumed by devq. */
+static int net_rx_get(struct vmsg_net *n)
 {
-	uint8_t hdr[NET_HDR_SIZE];
-	struct devq_req r;
+	uint32_t tries;
+	int rc = 0;
+
+	if (n->rx_held)
+		return 1;
+	/* Bounded: a driver publishing bad chains as fast as we drop them
+	 * must not keep the card here. */
+	for (tries = 0; tries < DEV_BUDGET_CHAINS; tries++) {
+		rc = devq_pop(&n->rxq, &n->rx);
+		if (rc != DEVQ_BAD)
+			break;
+	}
+	if (rc != 1)
+		return 0;
+	n->rx_held = true;
+	return 1;
+}
+
+/* Fill n->rx with buf (header + frame, len bytes in all) and stage it.
+ * false: the receive buffer cannot take it (returned empty, counted); the
+ * frame is dropped either way once this was called. */
+static bool net_rx_put(struct vmsg_net *n, const uint8_t *buf, uint32_t len)
+{
+	n->rx_held = false;
+	if (n->rx.wlen < len || devq_write(&n->rxq, &n->rx, 0, buf, len) < 0) {
+		n->st.rx_too_small++;
+		devq_stage(&n->rxq, &n->rx, 0);
+		return false;
+	}
+	n->st.rx_frames++;
+	n->st.rx_bytes += len - NET_HDR_SIZE;
+	devq_stage(&n->rxq, &n->rx, len);
+	return true;
+}
+
+/* Move held frames into receive buffers (bounded). Frames handled. */
+static uint32_t net_rx_deliver(struct vmsg_net *n)
+{
 	uint32_t budget;
-	int rc;
 
 	n->rx_more = false;
 	for (budget = 0; n->p_count && budget < DEV_BUDGET_CHAINS; budget++) {
-		struct net_frame *f = n->pending[n->p_head];
+		const struct net_held *h = &n->held[n->p_head];
 
-		rc = devq_pop(&n->rxq, &r);
-		if (rc == 0 || rc == DEVQ_BROKEN)
+		if (!net_rx_get(n))
 			break;
-		if (rc < 0)
-			continue;
-		if (r.wlen < NET_HDR_SIZE || r.wlen - NET_HDR_SIZE < f->len) {
-			/* The driver's buffer cannot hold this frame. */
-			n->st.rx_too_small++;
-			net_pending_pop(n);
-			devq_push(&n->rxq, &r, 0);
-			continue;
-		}
-		memset(hdr, 0, sizeof(hdr));
-		vmsg_put_le16(hdr + NET_HDR_NUM_BUFFERS, 1);
-		if (devq_write(&n->rxq, &r, 0, hdr, NET_HDR_SIZE) < 0 ||
-		    devq_write(&n->rxq, &r, NET_HDR_SIZE, f->data, f->len) < 0) {
-			n->st.rx_too_small++;
-			net_pending_pop(n);
-			devq_push(&n->rxq, &r, 0);
-			continue;
-		}
-		n->st.rx_frames++;
-		n->st.rx_bytes += f->len;
-		devq_push(&n->rxq, &r, NET_HDR_SIZE + f->len);
-		net_pending_pop(n);
+		net_rx_put(n, n->hold + h->off, h->len);
+		net_hold_pop(n);
 	}
-	devq_notify(&n->rxq);
 	if (n->p_count && budget >= DEV_BUDGET_CHAINS) {
 		n->rx_more = true;
-		dev_waker_kick(&n->waker);
+		if (!n->polled)
+			dev_waker_kick(&n->waker);
 	}
+	return budget;
 }
 
-/* Read frames from the tap into the FIFO, delivering as we go (bounded). */
+/* A frame for the driver, header and frame in buf (len bytes): straight
+ * into a receive buffer when nothing waits before it and one is posted,
+ * else held (or dropped, counted, when the hold is full). */
+static void net_rx_frame(struct vmsg_net *n, const uint8_t *buf, uint32_t len)
+{
+	uint32_t off;
+
+	if (!n->p_count && net_rx_get(n)) {
+		net_rx_put(n, buf, len);
+		return;
+	}
+	off = net_hold_place(n, len);
+	if (off == UINT32_MAX) {
+		n->st.rx_dropped++;
+		return;
+	}
+	memcpy(n->hold + off, buf, len);
+	net_hold_commit(n, off, len);
+}
+
+/* Publish what a burst staged: receive first (the driver polls it), then
+ * transmit; one EVENT_USED decision per queue. */
+static void net_flush(struct vmsg_net *n)
+{
+	devq_commit(&n->rxq);
+	devq_notify(&n->rxq);
+	devq_commit(&n->txq);
+	devq_notify(&n->txq);
+}
+
+/* Read frames from the tap, delivering as we go (bounded). */
 static void net_tap_pump(struct vmsg_net *n)
 {
-	struct net_frame *f;
 	uint32_t i;
 	ssize_t len;
 
@@ -194,7 +272,7 @@ static void net_tap_pump(struct vmsg_net *n)
 			if (n->p_count >= NET_PENDING_MAX)
 				break;
 		}
-		len = net_tap_recv(n->tap_fd, n->bounce, NET_MAX_FRAME);
+		len = net_tap_recv(n->tap_fd, n->bounce + NET_HDR_SIZE, NET_MAX_FRAME);
 		if (len < 0) {
 			vmsg_dev_log(&n->dev, VMSG_LOG_ERR, "net %s: read: %s; receive stopped",
 				     n->ifname, strerror((int)-len));
@@ -203,25 +281,18 @@ static void net_tap_pump(struct vmsg_net *n)
 		}
 		if (len == 0)
 			break;
-		f = malloc(sizeof(*f) + (size_t)len);
-		if (!f) {
-			n->st.rx_dropped++;
-			continue;
-		}
-		f->len = (uint32_t)len;
-		memcpy(f->data, n->bounce, (size_t)len);
-		net_pending_push(n, f);
+		net_hdr(n->bounce);
+		net_rx_frame(n, n->bounce, NET_HDR_SIZE + (uint32_t)len);
 	}
 	net_rx_deliver(n);
+	net_flush(n);
 	net_tap_arm(n, false);
 }
 
 /* One transmit chain: header + frame, device-readable only. */
 static void net_tx_one(struct vmsg_net *n, struct devq_req *r)
 {
-	struct net_frame *f;
 	uint32_t len;
-	int rc;
 
 	if (r->rlen < NET_HDR_SIZE + NET_MIN_FRAME || r->rlen - NET_HDR_SIZE > NET_MAX_FRAME ||
 	    r->wlen) {
@@ -230,57 +301,73 @@ static void net_tx_one(struct vmsg_net *n, struct devq_req *r)
 	}
 	/* The header is ignored: no offloads were offered. */
 	len = r->rlen - NET_HDR_SIZE;
+	if (devq_read(&n->txq, r, NET_HDR_SIZE, n->bounce + NET_HDR_SIZE, len) < 0) {
+		n->st.tx_dropped++;
+		return;
+	}
 	if (n->mode == NET_TAP) {
-		if (devq_read(&n->txq, r, NET_HDR_SIZE, n->bounce, len) < 0) {
-			n->st.tx_dropped++;
-			return;
-		}
-		rc = net_tap_send(n->tap_fd, n->bounce, len);
-		if (rc < 0) {
+		if (net_tap_send(n->tap_fd, n->bounce + NET_HDR_SIZE, len) < 0) {
 			n->st.tx_dropped++;
 			return;
 		}
 	} else {
-		f = malloc(sizeof(*f) + len);
-		if (!f) {
-			n->st.tx_dropped++;
-			return;
-		}
-		f->len = len;
-		if (devq_read(&n->txq, r, NET_HDR_SIZE, f->data, len) < 0) {
-			free(f);
-			n->st.tx_dropped++;
-			return;
-		}
-		net_pending_push(n, f);
+		net_hdr(n->bounce);
+		net_rx_frame(n, n->bounce, NET_HDR_SIZE + len);
 	}
 	n->st.tx_frames++;
 	n->st.tx_bytes += len;
 }
 
-static void net_tx_process(struct vmsg_net *n)
+/* One transmit burst (bounded). Chains taken from the ring. */
+static uint32_t net_tx_burst(struct vmsg_net *n)
 {
 	struct devq_req r;
 	uint32_t budget;
 	int rc;
 
 	n->tx_more = false;
+	/* Frames already waiting go first (order). */
+	if (n->mode == NET_LOOPBACK && n->p_count)
+		net_rx_deliver(n);
 	for (budget = 0; budget < DEV_BUDGET_CHAINS; budget++) {
 		rc = devq_pop(&n->txq, &r);
 		if (rc == 0 || rc == DEVQ_BROKEN)
 			break;
 		if (rc < 0)
-			continue;
+			continue; /* consumed and counted by devq */
 		net_tx_one(n, &r);
-		devq_push(&n->txq, &r, 0);
+		devq_stage(&n->txq, &r, 0);
 	}
-	devq_notify(&n->txq);
+	net_flush(n);
 	if (budget >= DEV_BUDGET_CHAINS) {
 		n->tx_more = true;
-		dev_waker_kick(&n->waker);
+		if (!n->polled)
+			dev_waker_kick(&n->waker);
 	}
-	if (n->mode == NET_LOOPBACK)
+	return budget;
+}
+
+static void net_tx_process(struct vmsg_net *n)
+{
+	net_tx_burst(n);
+}
+
+/* Busy-polled: serve the rings until they run dry, at most NET_POLL_ROUNDS
+ * bursts, and only while the host is reachable (a failed ring read would
+ * look like a broken ring). */
+static void net_poll_rings(struct vmsg_net *n)
+{
+	uint32_t i;
+
+	if (!vmsg_dev_host_ready(&n->dev) || !devq_ready(&n->txq))
+		return;
+	for (i = 0; i < NET_POLL_ROUNDS; i++)
+		if (net_tx_burst(n) < DEV_BUDGET_CHAINS)
+			break;
+	if (n->mode == NET_LOOPBACK && n->p_count) {
 		net_rx_deliver(n);
+		net_flush(n);
+	}
 }
 
 static void net_config_read(struct vmsg_dev *d, uint32_t off, void *buf, uint32_t len)
@@ -303,6 +390,9 @@ static void net_start(struct vmsg_dev *d)
 {
 	struct vmsg_net *n = to_net(d);
 
+	n->polled = vmsg_dev_busy_polled(d);
+	devq_set_polled(&n->rxq, n->polled);
+	devq_set_polled(&n->txq, n->polled);
 	net_tap_arm(n, false);
 	dev_waker_kick(&n->waker); /* pick up anything already posted */
 }
@@ -314,10 +404,12 @@ static void net_reset(struct vmsg_dev *d, uint32_t vq)
 	if (vq == UINT32_MAX) {
 		devq_reset(&n->rxq);
 		devq_reset(&n->txq);
-		net_pending_drop_all(n);
+		net_hold_clear(n);
+		n->rx_held = false;
 		n->tx_more = n->rx_more = false;
 	} else if (vq == NET_RXQ) {
 		devq_reset(&n->rxq);
+		n->rx_held = false; /* a chain of the old ring: never returned */
 		n->rx_more = false;
 	} else if (vq == NET_TXQ) {
 		devq_reset(&n->txq);
@@ -333,10 +425,12 @@ static void net_queue_notify(struct vmsg_dev *d, uint32_t vq)
 	if (vq == NET_TXQ) {
 		net_tx_process(n);
 	} else if (vq == NET_RXQ) {
-		if (n->mode == NET_TAP)
+		if (n->mode == NET_TAP) {
 			net_tap_pump(n);
-		else
+		} else {
 			net_rx_deliver(n);
+			net_flush(n);
+		}
 	}
 }
 
@@ -345,12 +439,18 @@ static void net_poll(struct vmsg_dev *d)
 	struct vmsg_net *n = to_net(d);
 
 	dev_waker_clear(&n->waker);
-	if (n->tx_more)
-		net_tx_process(n);
+	if (n->polled) {
+		net_poll_rings(n);
+	} else {
+		if (n->tx_more)
+			net_tx_process(n);
+		if (n->mode == NET_LOOPBACK && n->rx_more) {
+			net_rx_deliver(n);
+			net_flush(n);
+		}
+	}
 	if (n->mode == NET_TAP)
 		net_tap_pump(n);
-	else if (n->rx_more)
-		net_rx_deliver(n);
 }
 
 static int net_wait_fd(struct vmsg_dev *d)
@@ -365,11 +465,11 @@ static void net_destroy(struct vmsg_dev *d)
 	if (!d)
 		return;
 	n = to_net(d);
-	net_pending_drop_all(n);
 	if (n->tap_fd >= 0)
 		close(n->tap_fd);
 	dev_waker_fini(&n->waker);
 	free(n->bounce);
+	free(n->hold);
 	free(n);
 }
 
@@ -412,6 +512,7 @@ int vmsg_net_get_stats(struct vmsg_dev *d, struct vmsg_net_stats *st)
 		return -1;
 	*st = to_net(d)->st;
 	st->pending = to_net(d)->p_count;
+	st->bad_chains = to_net(d)->rxq.bad_chains + to_net(d)->txq.bad_chains;
 	return 0;
 }
 
@@ -421,7 +522,9 @@ static struct vmsg_net *net_alloc(const uint8_t *mac, char *err, size_t errlen)
 	uint8_t *m;
 	int rc;
 
-	if (!n || !(n->bounce = malloc(NET_MAX_FRAME))) {
+	if (!n || !(n->bounce = malloc(NET_BOUNCE)) || !(n->hold = malloc(NET_HOLD_BYTES))) {
+		if (n)
+			free(n->bounce);
 		free(n);
 		dev_err(err, errlen, "net: out of memory");
 		return NULL;
@@ -432,6 +535,7 @@ static struct vmsg_net *net_alloc(const uint8_t *mac, char *err, size_t errlen)
 	if (rc < 0) {
 		dev_err(err, errlen, "net: cannot create wait fd: %s", strerror(-rc));
 		free(n->bounce);
+		free(n->hold);
 		free(n);
 		return NULL;
 	}

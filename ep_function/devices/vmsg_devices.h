@@ -55,6 +55,7 @@ struct vmsg_net_stats {
 	uint64_t rx_dropped;   /* loopback queue full */
 	uint64_t rx_too_small; /* receive buffer smaller than the frame */
 	uint64_t pending;      /* frames held waiting for receive buffers */
+	uint64_t bad_chains;   /* malformed chains (either queue): consumed, never returned */
 };
 /* 0, or -1 if d is not a net device. */
 int vmsg_net_get_stats(struct vmsg_dev *d, struct vmsg_net_stats *st);

@@ -13,7 +13,7 @@
  * EVENT_AVAIL, so when the ring asks for a notification (event index or
  * NO_NOTIFY clear) vmsg_host_vq_kick() sends one through the bus (its lock,
  * a doorbell write to the card's eventfd). A card that polls its avail rings
- * would never ask; the soft card does not poll yet.
+ * does not ask: the soft card with --poll serves them from its loop.
  *
  * Quiescence: each burst announces itself in q->in_burst and then checks
  * priv->down; the control path sets down, fences, and waits for in_burst to

@@ -14,6 +14,7 @@
 #include "virtio_msg.h"
 
 struct fake_counters fake;
+struct fake_modes fake_mode;
 static uint8_t *host_mem;
 static size_t host_used;
 static char fake_card_token;
@@ -28,6 +29,7 @@ void host_reset(void)
 	}
 	host_used = 0;
 	memset(&fake, 0, sizeof(fake));
+	memset(&fake_mode, 0, sizeof(fake_mode));
 }
 
 uint64_t host_alloc(size_t len, size_t align)
@@ -64,10 +66,22 @@ void *host_ptr(uint64_t dma, size_t len)
 
 /* ---- the engine services (vmsg_dev.h) ---- */
 
+bool vmsg_dev_busy_polled(const struct vmsg_dev *d)
+{
+	(void)d;
+	return fake_mode.busy_poll;
+}
+
+bool vmsg_dev_host_ready(const struct vmsg_dev *d)
+{
+	(void)d;
+	return !fake_mode.host_down;
+}
+
 int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len)
 {
 	(void)d;
-	if (!host_range(addr, len)) {
+	if (fake_mode.host_down || !host_range(addr, len)) {
 		fake.host_faults++;
 		return -1;
 	}
@@ -78,7 +92,7 @@ int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len)
 int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size_t len)
 {
 	(void)d;
-	if (!host_range(addr, len)) {
+	if (fake_mode.host_down || !host_range(addr, len)) {
 		fake.host_faults++;
 		return -1;
 	}

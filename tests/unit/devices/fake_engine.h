@@ -30,6 +30,13 @@ struct fake_counters {
 };
 extern struct fake_counters fake;
 
+/* How the fake card runs (host_reset() clears both). */
+struct fake_modes {
+	bool busy_poll; /* vmsg_dev_busy_polled(): set before tdev_start() */
+	bool host_down; /* vmsg_dev_host_ready() false, host accesses fail */
+};
+extern struct fake_modes fake_mode;
+
 /* Zero host memory, the allocator and the counters. */
 void host_reset(void);
 /* Allocate len bytes of host memory (aligned); its DMA address. */

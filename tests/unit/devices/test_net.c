@@ -377,6 +377,300 @@ static void test_reset_drops_pending(void **state)
 	run_1000(f);
 }
 
+/* ---- bursts: many sizes, ring wrap, hostile chains inside a burst ---- */
+
+#define BQ 32u /* small rings: they wrap many times */
+
+enum { H_OUTSIDE, H_SHORT, H_WRITABLE, H_OVERSIZED, H_RING, H_KINDS };
+
+struct hostile_bufs {
+	uint64_t small, big;
+};
+
+/* A hostile transmit chain. The net-level ones (buffer outside host memory,
+ * header + less than an Ethernet header, a writable descriptor, over 16 KiB)
+ * come back used with length 0, counted in tx_dropped; H_RING breaks the ring
+ * rules (address + length wraps the 64-bit space): consumed, never returned,
+ * counted in bad_chains. */
+static void send_hostile(struct net_fixture *f, const struct hostile_bufs *hb, int kind)
+{
+	struct tq *q = &f->t.q[TXQ];
+	struct vmsg_vq_buf b[2];
+	int head;
+
+	switch (kind) {
+	case H_OUTSIDE:
+		b[0] = (struct vmsg_vq_buf){hb->small, HDR};
+		b[1] = (struct vmsg_vq_buf){HOST_BASE + HOST_SIZE - 10, 60};
+		head = tq_add(q, b, 2, NULL, 0);
+		break;
+	case H_SHORT:
+		b[0] = (struct vmsg_vq_buf){hb->small, HDR + 4};
+		head = tq_add(q, b, 1, NULL, 0);
+		break;
+	case H_WRITABLE:
+		b[0] = (struct vmsg_vq_buf){hb->small, HDR + 50};
+		b[1] = (struct vmsg_vq_buf){hb->small, 10};
+		head = tq_add(q, b, 1, &b[1], 1);
+		break;
+	case H_OVERSIZED:
+		b[0] = (struct vmsg_vq_buf){hb->big, HDR + 16385};
+		head = tq_add(q, b, 1, NULL, 0);
+		break;
+	default:
+		b[0] = (struct vmsg_vq_buf){hb->small, HDR + 60};
+		head = tq_add(q, b, 1, NULL, 0);
+		assert_true(head >= 0);
+		q->drv.desc[head].addr = vmsg_cpu_to_le64(UINT64_MAX - 8);
+		break;
+	}
+	assert_true(head >= 0);
+}
+
+/* Frames of every size through rings of BQ entries that wrap many times,
+ * receive buffers plentiful, then missing (frames held, the hold's byte
+ * ring wrapping), then trickling in; a hostile chain inside one transmit
+ * burst in three. polled: the card busy-polls (poll() back to back, no
+ * EVENT_AVAIL, and the driver must never be asked for one); else every
+ * burst comes with a kick. Every good frame must come back once, intact,
+ * in order; every hostile one dropped and counted. */
+static void burst_loop(struct net_fixture *f, bool polled)
+{
+	enum { N = 4000 };
+	struct hostile_bufs hb = {host_alloc(HDR + 64, 8), host_alloc(HDR + 16385, 8)};
+	uint8_t *expect = malloc((size_t)N * MAXF);
+	uint32_t elen[N], sent = 0, got = 0, net_bad = 0, ring_bad = 0, max_pending = 0;
+	uint32_t iter, i, k, hpos, posted, chains = 0, wholes = 0;
+	unsigned int ev_rx, ev_tx;
+	bool whole;
+	struct vmsg_net_stats st;
+	const uint8_t *fr;
+	size_t mark;
+	int len;
+
+	assert_non_null(expect);
+	memset(host_ptr(hb.small, HDR + 64), 0, HDR + 64);
+	for (i = 0; i < N; i++) {
+		switch (i % 5) {
+		case 0:
+			elen[i] = 14; /* the smallest frame */
+			break;
+		case 1:
+			elen[i] = MAXF;
+			break;
+		case 2:
+			elen[i] = 14 + rnd(&f->seed, 64);
+			break;
+		default:
+			elen[i] = 14 + rnd(&f->seed, MAXF - 14 + 1);
+		}
+		make_frame(expect + (size_t)i * MAXF, i, elen[i], &f->seed);
+	}
+	mark = host_mark();
+	for (iter = 0; iter < 100000 && got < N; iter++) {
+		uint32_t phase = iter % 240, room;
+
+		if (f->rx_posted == 0 && f->t.q[TXQ].drv.in_flight == ring_bad)
+			host_release(mark); /* nothing the card may still read */
+		/* receive buffers: all it can take, then none (frames held), then
+		 * a few at a time for long (the hold never empties: its byte ring
+		 * wraps) */
+		room = vmsg_vq_drv_num_free(&f->t.q[RXQ].drv);
+		posted = phase < 20 ? room : phase < 40 ? 0 : rnd(&f->seed, 8);
+		if (posted > room)
+			posted = room;
+		if (posted) {
+			post_rx(f, posted, RXBUF);
+			if (!polled)
+				tdev_kick(&f->t, RXQ);
+		}
+		/* a transmit burst, a hostile chain somewhere inside one in three;
+		 * at most 200 frames on their way back (the hold takes 256) */
+		k = 1 + rnd(&f->seed, BQ);
+		if (k > 200 - (sent - got))
+			k = 200 - (sent - got);
+		hpos = iter % 3 == 0 ? rnd(&f->seed, k) : UINT32_MAX;
+		for (i = 0; i < k && sent < N && vmsg_vq_drv_num_free(&f->t.q[TXQ].drv) >= 2; i++) {
+			if (i == hpos) {
+				int kind = (int)((iter / 3) % H_KINDS);
+
+				/* each ring-breaking chain costs the driver its
+				 * descriptors for good: a few are enough */
+				if (kind == H_RING && ring_bad >= 6)
+					kind = H_SHORT;
+
+				send_hostile(f, &hb, kind);
+				if (kind == H_RING)
+					ring_bad++;
+				else
+					net_bad++;
+				chains++;
+				continue;
+			}
+			send_frame(f, expect + (size_t)sent * MAXF, elen[sent], (int)(sent % 3));
+			sent++;
+			chains++;
+		}
+		ev_rx = fake.used_events[RXQ];
+		ev_tx = fake.used_events[TXQ];
+		assert_int_equal(vmsg_net_get_stats(f->t.d, &st), 0);
+		/* nothing held and a buffer for each frame: the whole burst must
+		 * come back now, a hostile chain inside it or not */
+		whole = st.pending == 0 && f->rx_posted >= sent - got;
+		if (polled) {
+			/* the card never asked for a kick (the first one, before
+			 * it ever looked at the ring, aside) */
+			if (iter > 0)
+				assert_false(vmsg_vq_drv_kick_needed(&f->t.q[TXQ].drv));
+			else
+				(void)vmsg_vq_drv_kick_needed(&f->t.q[TXQ].drv);
+			f->t.d->ops->poll(f->t.d);
+		} else {
+			tdev_kick(&f->t, TXQ);
+			tdev_run(&f->t);
+		}
+		/* one burst (BQ < the budget): one used notification per queue
+		 * (plus one for held frames delivered at the end of a poll) */
+		assert_true(fake.used_events[TXQ] - ev_tx <= 1);
+		assert_true(fake.used_events[RXQ] - ev_rx <= 2);
+		reclaim_tx(f);
+		while ((len = recv_frame(f, &fr)) >= 0) {
+			assert_non_null(fr);
+			assert_true(got < sent);
+			assert_int_equal((uint32_t)len, elen[got]);
+			assert_memory_equal(fr, expect + (size_t)got * MAXF, elen[got]);
+			got++;
+		}
+		if (whole) {
+			assert_int_equal(got, sent);
+			wholes += hpos != UINT32_MAX;
+		}
+		assert_int_equal(vmsg_net_get_stats(f->t.d, &st), 0);
+		if (st.pending > max_pending)
+			max_pending = (uint32_t)st.pending;
+	}
+	assert_int_equal(got, N);
+	assert_int_equal(vmsg_net_get_stats(f->t.d, &st), 0);
+	assert_int_equal(st.tx_frames, N);
+	assert_int_equal(st.rx_frames, N);
+	assert_int_equal(st.tx_dropped, net_bad);
+	assert_int_equal(st.bad_chains, ring_bad);
+	assert_int_equal(st.rx_dropped + st.rx_too_small, 0);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(fake.needs_reset, 0);
+	/* what the run was meant to cover did happen */
+	assert_true(ring_bad >= 3 && net_bad >= 4 * 3);
+	assert_true(chains > 20 * BQ); /* the rings wrapped */
+	assert_true(max_pending >= 100);
+	assert_true(wholes >= 10);
+	free(expect);
+}
+
+static int setup_burst(void **state)
+{
+	struct net_fixture *f;
+
+	if (setup(state))
+		return -1;
+	f = *state;
+	tdev_restart(&f->t, 0, BQ);
+	return 0;
+}
+
+static int setup_burst_polled(void **state)
+{
+	struct net_fixture *f;
+
+	if (setup(state))
+		return -1;
+	f = *state;
+	fake_mode.busy_poll = true;
+	tdev_restart(&f->t, 0, BQ);
+	return 0;
+}
+
+static int setup_burst_polled_noevidx(void **state)
+{
+	struct net_fixture *f;
+
+	if (setup(state))
+		return -1;
+	f = *state;
+	fake_mode.busy_poll = true;
+	tdev_restart(&f->t, 1ull << VMSG_VIRTIO_F_RING_EVENT_IDX, BQ);
+	return 0;
+}
+
+static void test_burst_notified(void **state)
+{
+	burst_loop(*state, false);
+}
+
+static void test_burst_polled(void **state)
+{
+	burst_loop(*state, true);
+}
+
+/* Busy-polled while the host is unreachable (link not RUN): the rings are
+ * left alone, nothing breaks; traffic resumes when it comes back. */
+static void test_polled_host_down(void **state)
+{
+	struct net_fixture *f = *state;
+	uint8_t frame[100];
+	const uint8_t *fr;
+	uint64_t seed = 11;
+	int i;
+
+	post_rx(f, 4, RXBUF);
+	make_frame(frame, 1, sizeof(frame), &seed);
+	send_frame(f, frame, sizeof(frame), 0);
+	fake_mode.host_down = true;
+	for (i = 0; i < 100; i++)
+		f->t.d->ops->poll(f->t.d);
+	assert_int_equal(fake.needs_reset, 0);
+	assert_int_equal(fake.host_faults, 0);
+	fake_mode.host_down = false;
+	f->t.d->ops->poll(f->t.d);
+	assert_int_equal(recv_frame(f, &fr), (int)sizeof(frame));
+	assert_memory_equal(fr, frame, sizeof(frame));
+	assert_int_equal(reclaim_tx(f), 1);
+}
+
+/* A receive chain that breaks the ring rules between two good ones, in one
+ * burst: consumed and counted, and the frame goes to the next buffer. */
+static void test_hostile_rx_in_burst(void **state)
+{
+	struct net_fixture *f = *state;
+	struct vmsg_net_stats st;
+	struct vmsg_vq_buf b;
+	uint8_t frame[3][200];
+	const uint8_t *fr;
+	uint64_t seed = 5;
+	int head, i;
+
+	post_rx(f, 1, RXBUF);
+	b = (struct vmsg_vq_buf){host_alloc(RXBUF, 8), RXBUF};
+	head = tq_add(&f->t.q[RXQ], NULL, 0, &b, 1);
+	assert_true(head >= 0);
+	f->t.q[RXQ].drv.desc[head].addr = vmsg_cpu_to_le64(UINT64_MAX - 8);
+	post_rx(f, 2, RXBUF);
+	for (i = 0; i < 3; i++) {
+		make_frame(frame[i], (uint32_t)i, 100 + (uint32_t)i, &seed);
+		send_frame(f, frame[i], 100 + (uint32_t)i, i % 3);
+	}
+	tdev_kick(&f->t, TXQ);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(recv_frame(f, &fr), 100 + i);
+		assert_memory_equal(fr, frame[i], 100 + (uint32_t)i);
+	}
+	assert_int_equal(recv_frame(f, &fr), -1);
+	assert_int_equal(vmsg_net_get_stats(f->t.d, &st), 0);
+	assert_int_equal(st.bad_chains, 1);
+	assert_int_equal(st.rx_frames, 3);
+	assert_int_equal(st.rx_too_small + st.rx_dropped + st.tx_dropped, 0);
+	assert_int_equal(fake.needs_reset, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +681,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_small_rx_buffer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_tx, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_drops_pending, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_burst_notified, setup_burst, teardown),
+	    cmocka_unit_test_setup_teardown(test_burst_polled, setup_burst_polled, teardown),
+	    cmocka_unit_test_setup_teardown(test_burst_polled, setup_burst_polled_noevidx,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_polled_host_down, setup_burst_polled, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_rx_in_burst, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("devices_net", tests, NULL, NULL);
