@@ -30,6 +30,17 @@ check "the card raised the host's interrupts (irqs_raised $(st irqs_raised))" ge
 check "no interrupt refused while the host was there" test "$(st irqs_refused)" = 0
 cat "$ST"
 
+# One function: a second one cannot be linked (max_functions 1).
+F1=$CFG/functions/pci_epf_test/func1
+mkdir "$F1"
+if ln -s "$F1" "$CFG/controllers/$EPC/" 2>/dev/null; then
+	bad "a second function was bound to a one-function controller"
+	rm "$CFG/controllers/$EPC/func1"
+else
+	ok "a second function is refused (one function)"
+fi
+rmdir "$F1"
+
 echo 0 >"$CFG/controllers/$EPC/start"
 check "stop: not started" test "$(st started)" = 0
 rm "$CFG/controllers/$EPC/func0" && rmdir "$F"
