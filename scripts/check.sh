@@ -27,6 +27,7 @@
 #                         as skipped ("not selected"). CHECK_RIG='^$': none.
 #   CHECK_FUZZ_SECONDS    seconds per fuzz target (default 20)
 #   CHECK_BUILD_BUDGET    seconds per build or style gate (default 1800)
+#   CHECK_CARD_KERNEL_BUDGET seconds for the card VM kernel build (default 2400)
 #   CHECK_MESON_BUDGET    seconds for one whole `meson test` run (default 1800;
 #                         each meson test also has its own timeout)
 #   CHECK_RIG_BUDGET      seconds per rig test (default 900)
@@ -327,6 +328,13 @@ fi
 
 note "4. kernel modules against $(scripts/kver.sh)"
 gate kernel-build "$CHECK_BUILD_BUDGET" scripts/build-kernel.sh "$(scripts/kdir.sh)"
+
+note "4b. card VM kernel (Debian linux-source-6.1 + tests/rig/card-kernel, cached) and pci-epf-vmsg.ko"
+# Cold: about 10 min on 2 cores; cached: seconds. The card-* rig tests need both.
+if gate card-kernel "${CHECK_CARD_KERNEL_BUDGET:-2400}" scripts/build-card-kernel.sh; then
+	gate card-module "$CHECK_BUILD_BUDGET" bash -c 'CARD_KDIR=$(scripts/build-card-kernel.sh --print-kdir) \
+		scripts/build-kernel.sh --card'
+fi
 
 note "5. style"
 gate lint "$CHECK_BUILD_BUDGET" scripts/lint.sh
