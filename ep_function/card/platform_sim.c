@@ -395,6 +395,8 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	l->ivs = ivs_server_create(sock_path, l->bar0_fd, o->vectors, true, vcard_log);
 	if (!l->ivs)
 		goto fail;
+	/* [EMU-7]: the card is the server here, so it keeps the wire section. */
+	ivs_server_set_wire(l->ivs, (void *)(uintptr_t)l->page);
 	l->last_host_gen = ivs_server_host_generation(l->ivs);
 	l->last_host_id = -1;
 
