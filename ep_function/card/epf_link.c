@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host_copy.h"
 #include "card_platform.h"
 #include "epf_link.h"
 #include "vcard_log.h"
@@ -90,33 +91,6 @@ static uint8_t *epf_ptr(struct epf_link *l, uint64_t addr, size_t len)
 	return p;
 }
 
-/* Naturally aligned 2, 4 and 8 bytes are one access, as one TLP would be
- * (see sim_copy_atomic in platform_sim.c). */
-static bool epf_copy_atomic(void *dst, const void *src, size_t len)
-{
-	if (((uintptr_t)src | (uintptr_t)dst) & (len - 1))
-		return false;
-	switch (len) {
-	case 2:
-		__atomic_store_n((uint16_t *)dst,
-				 __atomic_load_n((const uint16_t *)src, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		return true;
-	case 4:
-		__atomic_store_n((uint32_t *)dst,
-				 __atomic_load_n((const uint32_t *)src, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		return true;
-	case 8:
-		__atomic_store_n((uint64_t *)dst,
-				 __atomic_load_n((const uint64_t *)src, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* A long copy through the module's DMA engine; false: copy by the CPU. */
 static bool epf_try_dma(struct epf_link *l, uint64_t addr, void *buf, size_t len, bool to_host)
 {
@@ -146,8 +120,7 @@ static int epf_host_read(void *ctx, uint64_t addr, void *dst, size_t len)
 		return -EFAULT;
 	if (epf_try_dma(l, addr, dst, len, false))
 		return 0;
-	if (!epf_copy_atomic(dst, p, len))
-		memcpy(dst, p, len);
+	card_host_copy(dst, p, len);
 	return 0;
 }
 
@@ -163,8 +136,7 @@ static int epf_host_write(void *ctx, uint64_t addr, const void *src, size_t len)
 		return -EFAULT;
 	if (epf_try_dma(l, addr, (void *)(uintptr_t)src, len, true))
 		return 0;
-	if (!epf_copy_atomic(p, src, len))
-		memcpy(p, src, len);
+	card_host_copy(p, src, len);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host_copy.h"
 #include "card_platform.h"
 #include "vcard_log.h"
 #include "vmsg_barrier.h"
@@ -41,38 +42,6 @@ struct sim_link {
 
 /* ---- platform ops for the engine ---- */
 
-/*
- * A DMA read or write of a naturally aligned 2, 4 or 8 bytes is one TLP on a
- * real link, so the peer sees it whole. memcpy() gives no such promise (glibc
- * copies 2 bytes as a word load plus a byte load), which tore the host's
- * 16-bit avail index as it crossed a multiple of 256: copy such accesses
- * with single loads and stores, like the hardware.
- */
-static bool sim_copy_atomic(void *dst, const void *src, size_t len)
-{
-	if (((uintptr_t)src | (uintptr_t)dst) & (len - 1))
-		return false;
-	switch (len) {
-	case 2:
-		__atomic_store_n((uint16_t *)dst,
-				 __atomic_load_n((const uint16_t *)src, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		return true;
-	case 4:
-		__atomic_store_n((uint32_t *)dst,
-				 __atomic_load_n((const uint32_t *)src, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		return true;
-	case 8:
-		__atomic_store_n((uint64_t *)dst,
-				 __atomic_load_n((const uint64_t *)src, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		return true;
-	default:
-		return false;
-	}
-}
-
 static int sim_host_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
 	struct sim_link *l = ctx;
@@ -83,8 +52,7 @@ static int sim_host_read(void *ctx, uint64_t addr, void *dst, size_t len)
 	p = sim_hostmem_ptr(&l->hm, addr, len);
 	if (!p)
 		return -EFAULT;
-	if (!sim_copy_atomic(dst, p, len))
-		memcpy(dst, p, len);
+	card_host_copy(dst, p, len);
 	return 0;
 }
 
@@ -98,8 +66,7 @@ static int sim_host_write(void *ctx, uint64_t addr, const void *src, size_t len)
 	p = sim_hostmem_ptr(&l->hm, addr, len);
 	if (!p)
 		return -EFAULT;
-	if (!sim_copy_atomic(p, src, len))
-		memcpy(p, src, len);
+	card_host_copy(p, src, len);
 	return 0;
 }
 
