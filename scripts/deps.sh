@@ -13,6 +13,8 @@ PKGS=(
 	clang llvm libclang-rt-14-dev clang-format
 	# kernel modules (Kbuild against Debian 12's 6.1 headers) and checkpatch
 	linux-headers-amd64 kmod perl linux-source-6.1 xz-utils
+	# card VM kernel (scripts/build-card-kernel.sh): kconfig and the kernel build
+	flex bison bc libelf-dev libssl-dev
 	# QEMU rig: host VM kernel, emulator, initramfs, in-VM tools
 	linux-image-amd64 qemu-system-x86 busybox-static cpio e2fsprogs
 	# card daemon and bench: network namespaces, tap, libpci, pci.ids

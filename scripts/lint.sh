@@ -3,14 +3,14 @@
 #   user-space C (fw_shared, ep_function, userspace_pmd, bench, tests):
 #       clang-format per .clang-format (--fix rewrites the files)
 #   kernel C (host_driver/, ep_function/kernel/, tests/kernel_compile/,
-#   tests/rig/selftest-mod/, tests/rig/epf-module/kernel/):
+#   tests/rig/selftest-mod/, tests/rig/epf-module/kernel/, tests/rig/card-kernel/):
 #       the kernel's checkpatch.pl --no-tree -f, from Debian's linux-source
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fix=${1:-}
 rc=0
 
-kernel_re='^(host_driver|ep_function/kernel|tests/kernel_compile|tests/rig/selftest-mod|tests/rig/epf-module/kernel)/'
+kernel_re='^(host_driver|ep_function/kernel|tests/kernel_compile|tests/rig/selftest-mod|tests/rig/epf-module/kernel|tests/rig/card-kernel)/'
 mapfile -t user_files < <(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -Ev "$kernel_re" | grep -v '^fw_shared/' || true)
 mapfile -t shared_files < <(git ls-files -co --exclude-standard -- 'fw_shared/*.c' 'fw_shared/*.h' || true)
 mapfile -t kernel_files < <(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -E "$kernel_re" || true)

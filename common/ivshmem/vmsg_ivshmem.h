@@ -124,6 +124,29 @@ uint32_t ivs_server_handle(struct ivs_server *s, const struct pollfd *pfd, int n
  * -EINVAL for a vector out of range; -errno if the write failed. */
 int ivs_server_notify_host(struct ivs_server *s, uint32_t vector);
 
+/*
+ * The card as a remote client (the card VM's QEMU ivshmem-doorbell): listen
+ * on card_path too; the one client accepted there is peer IVS_CARD_PEER_ID
+ * (a second one while it is connected is refused and closed). Its eventfds
+ * go to the host clients like a built-in card's; when it leaves they get
+ * its id without an fd. Only for a server created without with_card.
+ * 0, or -errno after logging why.
+ */
+int ivs_server_listen_card(struct ivs_server *s, const char *card_path);
+
+/* True while peer IVS_CARD_PEER_ID is there (built-in, or connected). */
+bool ivs_server_card_connected(const struct ivs_server *s);
+
+/*
+ * Maintain the wire section of struct vmsg_emu_page [EMU-7] at page (the
+ * last VMSG_EMU_PAGE_SIZE bytes of the shared memory, mapped by the caller
+ * and kept mapped until ivs_server_destroy or ivs_server_set_wire(s, NULL)):
+ * host_peer_id, host_generation (+1 on every host change; continues from a
+ * valid value found there), card_connected; wire_magic written last. At
+ * destroy, card_connected and host_peer_id are cleared.
+ */
+void ivs_server_set_wire(struct ivs_server *s, void *page);
+
 /* Id of the current host client, or -1 when none is connected. */
 int ivs_server_host_id(const struct ivs_server *s);
 

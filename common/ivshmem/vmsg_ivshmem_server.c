@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
 /*
- * vmsg_ivshmem_server.c - vmsg-ivshmem-server: a plain ivshmem server
- * (vmsg_ivshmem.h without a card) for rig tests that need an ivshmem device
- * that is not a card. Debian's QEMU package does not ship QEMU's
+ * vmsg_ivshmem_server.c - vmsg-ivshmem-server: an ivshmem server
+ * (vmsg_ivshmem.h) for rig tests. Debian's QEMU package does not ship QEMU's
  * ivshmem-server. Test tool, not installed.
  *
- *   vmsg-ivshmem-server --socket PATH [--shm-path FILE] [--shm-size BYTES]
- *                       [--vectors N] [--pidfile FILE]
+ *   vmsg-ivshmem-server --socket PATH [--card-socket PATH] [--shm-path FILE]
+ *                       [--shm-size BYTES] [--vectors N] [--pidfile FILE]
+ *
+ * Without --card-socket: a plain server (no card) for rig tests that need an
+ * ivshmem device that is not a card. With it: the emulated link between the
+ * card VM and the host VM: the one client on the card socket (the card VM's
+ * ivshmem-doorbell) is peer VMSG_EMU_CARD_PEER_ID, a second one is refused;
+ * clients on --socket are hosts (the most recent one is the host). The server
+ * then maintains the wire section of struct vmsg_emu_page [EMU-7] in the last
+ * 4 KiB of the shared memory (host_peer_id, host_generation, card_connected).
  *
  * The shared memory is FILE (created if missing, sized to BYTES) or an
  * anonymous memfd; BYTES is a power of two (default 4 MiB); N vectors per
- * peer (default 8). Runs until SIGTERM or SIGINT, then removes the socket.
+ * peer (default 8). Runs until SIGTERM or SIGINT, then removes the sockets.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,8 +51,8 @@ static int usage(const char *why)
 {
 	fprintf(stderr,
 		"vmsg-ivshmem-server: %s\n"
-		"usage: vmsg-ivshmem-server --socket PATH [--shm-path FILE] [--shm-size BYTES]\n"
-		"                           [--vectors N] [--pidfile FILE]\n",
+		"usage: vmsg-ivshmem-server --socket PATH [--card-socket PATH] [--shm-path FILE]\n"
+		"                           [--shm-size BYTES] [--vectors N] [--pidfile FILE]\n",
 		why);
 	return 2;
 }
@@ -63,14 +70,19 @@ static int parse_ull(const char *s, unsigned long long min, unsigned long long m
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"socket", required_argument, NULL, 's'},	{"shm-path", required_argument, NULL, 'p'},
-	    {"shm-size", required_argument, NULL, 'z'}, {"vectors", required_argument, NULL, 'v'},
-	    {"pidfile", required_argument, NULL, 'P'},	{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"shm-path", required_argument, NULL, 'p'},
+	    {"shm-size", required_argument, NULL, 'z'},
+	    {"vectors", required_argument, NULL, 'v'},
+	    {"pidfile", required_argument, NULL, 'P'},
+	    {"card-socket", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *sock = NULL, *shm_path = NULL, *pidfile = NULL;
+	const char *sock = NULL, *shm_path = NULL, *pidfile = NULL, *card_sock = NULL;
 	unsigned long long size = 4ull << 20, vectors = 8;
-	struct pollfd pfd[1 + 1 + IVS_MAX_VECTORS + IVS_MAX_CLIENTS];
+	struct pollfd pfd[1 + 1 + IVS_MAX_VECTORS + 2 + IVS_MAX_CLIENTS];
 	struct ivs_server *s;
+	void *shm = NULL;
 	sigset_t set;
 	int c, shm_fd, sfd;
 
@@ -93,12 +105,18 @@ int main(int argc, char **argv)
 		case 'P':
 			pidfile = optarg;
 			break;
+		case 'c':
+			card_sock = optarg;
+			break;
 		default:
 			return usage("bad option");
 		}
 	}
 	if (!sock || optind != argc)
 		return usage("--socket PATH is required, and nothing else");
+	if (card_sock && size < 2 * VMSG_EMU_PAGE_SIZE)
+		return usage(
+		    "--card-socket: --shm-size must hold BAR0 and the link page (>= 8192)");
 	shm_fd = shm_path ? open(shm_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
 			  : memfd_create("ivshmem", MFD_CLOEXEC);
 	if (shm_fd < 0 || ftruncate(shm_fd, (off_t)size) < 0) {
@@ -115,6 +133,19 @@ int main(int argc, char **argv)
 	s = ivs_server_create(sock, shm_fd, (uint32_t)vectors, false, srv_log);
 	if (sfd < 0 || !s)
 		return 1;
+	if (card_sock) {
+		shm = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+		if (shm == MAP_FAILED) {
+			srv_log(IVS_LOG_ERR, "mmap the shared memory: %s", strerror(errno));
+			ivs_server_destroy(s);
+			return 1;
+		}
+		if (ivs_server_listen_card(s, card_sock) < 0) {
+			ivs_server_destroy(s);
+			return 1;
+		}
+		ivs_server_set_wire(s, (char *)shm + size - VMSG_EMU_PAGE_SIZE);
+	}
 	if (pidfile) {
 		FILE *f = fopen(pidfile, "w");
 
@@ -136,6 +167,8 @@ int main(int argc, char **argv)
 		ivs_server_handle(s, pfd + 1, n);
 	}
 	ivs_server_destroy(s);
+	if (shm)
+		munmap(shm, (size_t)size);
 	close(shm_fd);
 	return 0;
 }

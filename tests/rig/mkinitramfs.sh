@@ -4,9 +4,13 @@
 # Two sub-commands:
 #
 #   mkinitramfs.sh base --kver KVER --cache DIR [--stock-modules 'm1 m2'] [--force]
+#                       [--kernel-tree KDIR]
 #       Build (or reuse) the cached base image: busybox + applet links, /init, the
 #       stock Debian modules named below with all their dependencies, and modules.dep
-#       etc. so that `modprobe` works inside the VM. The image is keyed by a sha256
+#       etc. so that `modprobe` works inside the VM. With --kernel-tree KDIR (a kernel
+#       build dir, e.g. the card VM kernel of scripts/build-card-kernel.sh) the kernel
+#       is that one: no stock modules (it has what it needs built in), its
+#       modules.builtin* and modules.order instead. The image is keyed by a sha256
 #       over all inputs (this script, the init template, busybox, the kernel version,
 #       the module list and every module file), so it is rebuilt whenever one of them
 #       changes. Prints the directory of the cached image; it contains
@@ -87,12 +91,13 @@ resolve_modules() {
 }
 
 cmd_base() {
-    local kver="" cache="" stock="$DEFAULT_STOCK_MODULES" force=0
+    local kver="" cache="" stock="$DEFAULT_STOCK_MODULES" force=0 ktree="" extra_stock=""
     while [ $# -gt 0 ]; do
         case $1 in
             --kver) kver=$2; shift 2 ;;
             --cache) cache=$2; shift 2 ;;
-            --stock-modules) stock="$stock $2"; shift 2 ;;
+            --stock-modules) stock="$stock $2"; extra_stock="$extra_stock $2"; shift 2 ;;
+            --kernel-tree) ktree=$2; shift 2 ;;
             --force) force=1; shift ;;
             *) die "base: unknown argument '$1'" ;;
         esac
@@ -100,8 +105,18 @@ cmd_base() {
     [ -n "$kver" ] || die "base: --kver is required"
     [ -n "$cache" ] || die "base: --cache is required"
     local moddir=/lib/modules/$kver
-    [ -f "$moddir/modules.dep" ] ||
-        die "$moddir/modules.dep not found; install the Debian kernel: apt-get install linux-image-amd64"
+    if [ -n "$ktree" ]; then
+        [ -z "${extra_stock// /}" ] || die "base: --stock-modules and --kernel-tree exclude each other"
+        stock=""
+        moddir=$ktree
+        local f
+        for f in modules.builtin modules.builtin.modinfo modules.order; do
+            [ -f "$ktree/$f" ] || die "$ktree/$f not found: not a built kernel tree (make modules)"
+        done
+    else
+        [ -f "$moddir/modules.dep" ] ||
+            die "$moddir/modules.dep not found; install the Debian kernel: apt-get install linux-image-amd64"
+    fi
     need_tool busybox busybox-static
     need_tool cpio cpio
     need_tool depmod kmod
@@ -114,14 +129,14 @@ cmd_base() {
         die "$bb is dynamically linked; install the static one: apt-get install busybox-static"
     fi
 
-    local mods
+    local mods=""
     # shellcheck disable=SC2086 # word splitting of the module list is intended
-    mods=$(resolve_modules "$kver" $stock)
+    [ -z "${stock// /}" ] || mods=$(resolve_modules "$kver" $stock)
 
     # Cache key over every input.
     local key
     key=$( {
-        echo "rig-base-v1 $kver"
+        echo "rig-base-v1 $kver ${ktree:+tree}"
         sha256sum "$RIG_DIR/mkinitramfs.sh" "$RIG_DIR/init" "$bb" | awk '{print $1}'
         local f
         for f in $mods modules.builtin modules.builtin.modinfo modules.order; do
