@@ -16,7 +16,9 @@
 #   src/build/    the O= build dir = KDIR: make -C <KDIR> M=<dir> modules
 #   bzImage vmlinux .config   the results; `ok` once the build succeeded
 # A new key starts from a copy of the newest finished build dir of the same
-# arch and source version, so a controller change rebuilds a few objects only.
+# arch and source version, so a controller change rebuilds a few objects only
+# (a config change that touches a widely used symbol rebuilds most of them).
+# The three most recent builds per arch are kept.
 #
 # Prints the cache contents, the time taken and the paths (bzImage, vmlinux,
 # KDIR); --print-kdir / --print-image print only that path (building if
@@ -156,6 +158,11 @@ done < <(find "$root" -mindepth 1 -maxdepth 1 -name "$arch-*" -printf '%T@ %p\n'
 if [ -n "$seed" ]; then
 	say "seeding the build dir from $(basename "$seed")"
 	cp -a "$seed/src/build" "$kdir"
+	# The kernel's own objects use relative paths (srctree = ..), but the
+	# tools/ build (objtool) records absolute ones: point them here, or
+	# objtool is relinked and with it every object rebuilt.
+	grep -rlI --exclude='*.o' --exclude='*.ko' -F "$seed/" "$kdir" |
+		xargs -r sed -i "s|$seed/|$dir/|g"
 else
 	say "cold build (no earlier $arch build of $srcver)"
 	mkdir -p "$kdir"
@@ -202,6 +209,9 @@ cp "$kdir/vmlinux" "$dir/vmlinux"
 cp "$kdir/.config" "$dir/.config"
 t1=$(date +%s)
 echo "$((t1 - t0))" >"$dir/build-seconds"
-touch "$dir/ok"
+touch "$dir/ok" "$dir"
 say "built in $((t1 - t0)) s"
+# Keep the three most recent builds of this arch (about 1.5 GB each).
+find "$root" -mindepth 1 -maxdepth 1 -name "$arch-*" -printf '%T@ %p\n' | sort -rn |
+	tail -n +4 | cut -d' ' -f2- | xargs -r rm -rf --
 report

@@ -98,6 +98,8 @@ struct vmsg_ep {
 /* The one ivshmem-plain device that is the outbound window (first found). */
 static DEFINE_MUTEX(vmsg_ep_win_lock);
 static struct pci_dev *vmsg_ep_win;
+/* debugfs: pcie-vmsg-ivshmem-ep/<controller>/state */
+static struct dentry *vmsg_ep_debugfs;
 
 static bool vmsg_ep_is_doorbell(struct pci_dev *pdev)
 {
@@ -578,7 +580,7 @@ static int vmsg_ep_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	ep->debugfs = debugfs_create_dir(dev_name(&ep->epc->dev), NULL);
+	ep->debugfs = debugfs_create_dir(dev_name(&ep->epc->dev), vmsg_ep_debugfs);
 	debugfs_create_file("state", 0444, ep->debugfs, ep, &vmsg_ep_state_fops);
 	ret = devm_add_action_or_reset(dev, vmsg_ep_cleanup, ep);
 	if (ret)
@@ -612,7 +614,25 @@ static struct pci_driver vmsg_ep_driver = {
 	.probe = vmsg_ep_probe,
 	.remove = vmsg_ep_remove,
 };
-module_pci_driver(vmsg_ep_driver);
+
+static int __init vmsg_ep_init(void)
+{
+	int ret;
+
+	vmsg_ep_debugfs = debugfs_create_dir(DRV_NAME, NULL);
+	ret = pci_register_driver(&vmsg_ep_driver);
+	if (ret)
+		debugfs_remove_recursive(vmsg_ep_debugfs);
+	return ret;
+}
+module_init(vmsg_ep_init);
+
+static void __exit vmsg_ep_exit(void)
+{
+	pci_unregister_driver(&vmsg_ep_driver);
+	debugfs_remove_recursive(vmsg_ep_debugfs);
+}
+module_exit(vmsg_ep_exit);
 
 MODULE_DESCRIPTION("vmsg-pcie card VM rig: virtual PCI endpoint controller over ivshmem");
 MODULE_LICENSE("GPL");
