@@ -111,6 +111,8 @@ static int vp_emu_page(struct pci_dev *pdev, resource_size_t *bar_len)
 			 vendor, device, subvendor, subdevice, class);
 		return -ENODEV;
 	}
+	dev_info(&pdev->dev, "emulated link: card ids %04x:%04x (subsystem %04x:%04x, class %06x)\n",
+		 vendor, device, subvendor, subdevice, class);
 	*bar_len = min_t(resource_size_t, size, len - VMSG_EMU_PAGE_SIZE);
 	if (*bar_len < VMSG_PCIE_BAR0_MIN_SIZE) {
 		dev_info(&pdev->dev, "ivshmem link page declares a %u-byte BAR0: not usable\n",

@@ -31,6 +31,8 @@ say "devices removed $(since "$t") s after detection"
 [ -z "$DDPID" ] ||
 	check "the writer got an error and ended within 20 s" wait_for 20 sh -c "! kill -0 $DDPID 2>/dev/null"
 stat_show 'state|peer_dead|ping_misses|requests_failed|devices_removed'
+# CARD_GONE=1 (card-vm-kill): the card does not come back.
+[ "${CARD_GONE:-0}" = 1 ] && finish
 # The host side restarts the card and replugs the ivshmem device.
 t=$(up)
 check "devices back within 90 s" wait_for 90 have_blk

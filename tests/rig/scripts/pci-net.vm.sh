@@ -20,7 +20,13 @@ say "VM -> namespace: 16 MiB in $(since "$t") s"
 rm -f /tmp/tx
 mark rx-listen
 t=$(up)
-nc -l -p 5002 >/tmp/rx
+# stdin held open (a FIFO nobody writes): busybox nc half-closes when its
+# stdin ends, and a busybox nc sender (card-net's card VM) stops sending
+# when its peer half-closes.
+mkfifo /tmp/hold
+exec 3<>/tmp/hold
+nc -l -p 5002 >/tmp/rx <&3
+exec 3>&-
 say "namespace -> VM: $(wc -c </tmp/rx) bytes in $(since "$t") s"
 echo "@@RXSUM $(sha256sum </tmp/rx | cut -d' ' -f1)"
 stat_show 'tx_msgs|rx_msgs|irqs|h2c_ring_full|avail_deferred|avail_coalesced|request_timeouts'

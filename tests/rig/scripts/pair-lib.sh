@@ -1,0 +1,211 @@
+# shellcheck shell=bash
+# tests/rig/scripts/pair-lib.sh - the card-VM pair for the card-* rig tests,
+# sourced after kbus-lib.sh: vmsg-ivshmem-server (the card VM is peer 0 on
+# its card socket, the host VM a client on KB_LINK/ivshmem.sock), the host
+# VM's RAM file, the card VM (tests/rig/run-card-vm: pci-epf-vmsg.ko built
+# against the card kernel, configfs by tests/rig/scripts/epf-configfs.sh,
+# `vmsg-card --platform epf`; script pair-card.vm.sh) in the background,
+# commanded through its second serial port; the host VM through kb_vm /
+# kb_vm_bg with virtio_msg.ko + vmsg_pci.ko. Both consoles are checked for
+# kernel problems (run-host-vm's exit statuses). Every process, file and
+# socket is cleaned up by kb_cleanup (KB_CLEANUP_HOOK).
+#
+# A missing card-VM rig or card kernel is a failure under CI=true (the
+# card kernel is built by scripts/build-card-kernel.sh, cached), a skip
+# otherwise.
+# Environment: CARD_KDIR (a card kernel build dir instead of the cached
+# one), PAIR_HOST_MEM (host VM RAM, a power of two, default 512M).
+
+PAIR_CARD_VM_PID=
+PAIR_HOST_MEM=${PAIR_HOST_MEM:-512M}
+
+pair_unavailable() {
+	if [ "${CI:-}" = true ]; then kb_die "$* (CI: a failure, not a skip)"; fi
+	kb_skip "$*"
+}
+
+# shellcheck disable=SC2317 # called through KB_CLEANUP_HOOK
+pair_cleanup() {
+	if [ -n "$PAIR_CARD_VM_PID" ] && kill -0 "$PAIR_CARD_VM_PID" 2>/dev/null; then
+		kill -TERM "$PAIR_CARD_VM_PID" 2>/dev/null
+		wait "$PAIR_CARD_VM_PID" 2>/dev/null
+	fi
+	PAIR_CARD_VM_PID=
+	[ -n "${PAIR_HOOK:-}" ] && $PAIR_HOOK
+	return 0
+}
+
+# pair_epf_module: pci-epf-vmsg.ko for KDIR, built in a cache keyed by the
+# module's sources and the card kernel's Module.symvers.
+pair_epf_module() {
+	local hash cache
+	hash=$(cat "$KB_TOP"/ep_function/kernel/*.[ch] "$KB_TOP"/ep_function/kernel/Kbuild \
+		"$KB_TOP"/fw_shared/include/*.h "$PAIR_KDIR/Module.symvers" | sha256sum | cut -c1-16)
+	cache=${VMSG_CACHE:-$HOME/.cache/vmsg-pcie}/rig/epf-$hash
+	if [ ! -f "$cache/pci-epf-vmsg.ko" ]; then
+		kb_say "building pci-epf-vmsg.ko against $PAIR_KDIR"
+		rm -rf "$cache.tmp"
+		mkdir -p "$(dirname "$cache")"
+		cp -r "$KB_TOP/ep_function/kernel" "$cache.tmp"
+		echo "ccflags-y += -I$KB_TOP/fw_shared/include" >>"$cache.tmp/Kbuild"
+		nice make -s -C "$PAIR_KDIR" M="$cache.tmp" -j2 modules >"$cache.tmp/build.log" 2>&1 || {
+			cat "$cache.tmp/build.log"
+			kb_die "building pci-epf-vmsg.ko against $PAIR_KDIR failed"
+		}
+		rm -rf "$cache"
+		mv "$cache.tmp" "$cache"
+		ls -dt "${cache%-*}"-* 2>/dev/null | tail -n +4 | xargs -r rm -rf
+	fi
+	PAIR_EPF_KO=$cache/pci-epf-vmsg.ko
+}
+
+# pair_init: everything but the VMs (kb_init included).
+pair_init() {
+	command -v qemu-system-x86_64 >/dev/null || pair_unavailable "qemu-system-x86_64 not installed"
+	[ -x "$KB_TOP/tests/rig/run-card-vm" ] && [ -x "$KB_TOP/scripts/build-card-kernel.sh" ] ||
+		pair_unavailable "the card-VM rig (tests/rig/run-card-vm) is not in this tree"
+	if [ -n "${CARD_KDIR:-}" ]; then
+		PAIR_KDIR=$CARD_KDIR
+	else
+		[ -f /usr/src/linux-source-6.1.tar.xz ] ||
+			pair_unavailable "no card kernel: linux-source-6.1 not installed (make deps)"
+		PAIR_KDIR=$("$KB_TOP/scripts/build-card-kernel.sh" --print-kdir) ||
+			kb_die "the card kernel build failed (scripts/build-card-kernel.sh)"
+	fi
+	[ -f "$PAIR_KDIR/Module.symvers" ] || pair_unavailable "no card kernel build at '$PAIR_KDIR'"
+	PAIR_SRV=$(kb_find_built common/vmsg-ivshmem-server) ||
+		kb_die "vmsg-ivshmem-server not built (meson setup build && ninja -C build)"
+	kb_init
+	# shellcheck disable=SC2034 # read by kb_cleanup (kbus-lib.sh)
+	KB_CLEANUP_HOOK=pair_cleanup
+	pair_epf_module
+	PAIR_CARD_CONSOLE=$KB_T/card-console.log
+	: >"$KB_CONSOLE"
+	PAIR_CMD_SOCK=$KB_T/card-cmd.sock
+	mkdir -m 700 "$KB_LINK"
+	# The host VM's RAM file, shared by both VMs (run-host-vm --mem-path,
+	# run-card-vm --host-mem): its size is the host VM's memory.
+	truncate -s "$PAIR_HOST_MEM" "$KB_RAM" || kb_die "cannot create $KB_RAM"
+	"$PAIR_SRV" --socket "$KB_LINK/ivshmem.sock" --card-socket "$KB_T/card.sock" \
+		--shm-path "$KB_T/bar.shm" --shm-size $((1 << 20)) --vectors 8 \
+		>"$KB_T/server.log" 2>&1 &
+	# shellcheck disable=SC2034 # read by kb_cleanup (kbus-lib.sh)
+	KB_EXTRA_PIDS="${KB_EXTRA_PIDS:-} $!"
+	for _ in $(seq 100); do
+		[ -S "$KB_T/card.sock" ] && [ -S "$KB_LINK/ivshmem.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$KB_T/card.sock" ] || kb_die "vmsg-ivshmem-server did not start: $(tail -n 3 "$KB_T/server.log")"
+	kb_say "card kernel $PAIR_KDIR; epf module $PAIR_EPF_KO"
+}
+
+# pair_card_prelude 'VAR=value' ...: assignments put before the card script
+# (CARD_DEVS, CARD_SETUP, CARD_NET_ADDR, VENDORID, DEVICEID, MSIX).
+PAIR_CARD_PRELUDE=
+pair_card_prelude() {
+	local a
+	for a in "$@"; do PAIR_CARD_PRELUDE+="$a"$'\n'; done
+}
+
+# pair_card_start [SECONDS] [run-card-vm args...]: boot the card VM in the
+# background and wait for "@@MARK card-ready" (default 300 s).
+pair_card_start() {
+	local secs=${1:-300}
+	[ $# -gt 0 ] && shift
+	{
+		printf '%s' "$PAIR_CARD_PRELUDE"
+		cat "$KB_SCRIPTS/kbus-vm-lib.sh" "$KB_SCRIPTS/pair-card.vm.sh"
+	} >"$KB_T/card-script.sh"
+	: >"$PAIR_CARD_CONSOLE"
+	local verb=(-q)
+	[ "${VMSG_TEST_VERBOSE:-0}" = 1 ] && verb=()
+	"$KB_TOP/tests/rig/run-card-vm" --kdir "$PAIR_KDIR" --card-socket "$KB_T/card.sock" \
+		--host-mem "$KB_RAM" --mem 512M --timeout 1500 \
+		--modules "$PAIR_EPF_KO" --file "$VMSG_CARD:/rig/files/vmsg-card" \
+		--file "$KB_SCRIPTS/epf-configfs.sh" \
+		--qemu-arg -chardev --qemu-arg "socket,id=cmd0,path=$PAIR_CMD_SOCK,server=on,wait=off" \
+		--qemu-arg -serial --qemu-arg chardev:cmd0 --append 8250.nr_uarts=2 \
+		--script "$KB_T/card-script.sh" --log "$PAIR_CARD_CONSOLE" "${verb[@]}" "$@" \
+		>"$KB_T/card-rig.out" 2>&1 &
+	PAIR_CARD_VM_PID=$!
+	if pair_card_mark card-ready "$secs"; then
+		kb_ok "card VM ready: pci-epf-vmsg configured, vmsg-card --platform epf running"
+		return 0
+	fi
+	kb_bad "the card VM did not get to card-ready in $secs s"
+	return 1
+}
+
+# pair_card_mark NAME SECONDS: wait for "@@MARK NAME" on the card console.
+pair_card_mark() {
+	local name=$1 secs=$2 t0
+	t0=$(date +%s)
+	while [ $(($(date +%s) - t0)) -lt "$secs" ]; do
+		tr -d '\r' <"$PAIR_CARD_CONSOLE" 2>/dev/null | grep -a -q -x "@@MARK $name" && return 0
+		kill -0 "$PAIR_CARD_VM_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# pair_card_send LINE: one line to the card script's command port.
+pair_card_send() {
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+time.sleep(0.3)
+s.close()' "$PAIR_CMD_SOCK" "$1"
+}
+
+# pair_card_run ID SECONDS 'COMMAND': run COMMAND in the card VM (its
+# shell: daemon_start, daemon_stop [SIG], ctl ..., card_log, ...); wait
+# for it; returns its exit status (99: no answer in time).
+PAIR_CMD_N=0
+pair_card_run() {
+	local id=$1.$PAIR_CMD_N secs=$2 rc
+	PAIR_CMD_N=$((PAIR_CMD_N + 1))
+	pair_card_send "$id $3" || return 99
+	pair_card_mark "$id" "$secs" || return 99
+	rc=$(tr -d '\r' <"$PAIR_CARD_CONSOLE" | grep -a "^@@RESULT $id " | awk '{print $3}')
+	return "${rc:-99}"
+}
+
+# pair_card_out ID: the card console lines printed as "@@OUT ID TEXT" -> TEXT.
+pair_card_out() {
+	tr -d '\r' <"$PAIR_CARD_CONSOLE" | grep -a "^@@OUT $1 " | sed "s/^@@OUT $1 //"
+}
+
+# pair_card_finish: tell the card script to quit (daemon SIGTERM, configfs
+# down, rmmod), wait for the card VM, collect its results into KB_FAILS.
+pair_card_finish() {
+	local rc n
+	[ -n "$PAIR_CARD_VM_PID" ] || return 0
+	pair_card_send quit 2>/dev/null
+	local t0
+	t0=$(date +%s)
+	while kill -0 "$PAIR_CARD_VM_PID" 2>/dev/null && [ $(($(date +%s) - t0)) -lt 120 ]; do
+		sleep 0.2
+	done
+	if kill -0 "$PAIR_CARD_VM_PID" 2>/dev/null; then
+		kb_bad "the card VM did not end within 120 s of quit"
+		kill -TERM "$PAIR_CARD_VM_PID" 2>/dev/null
+	fi
+	wait "$PAIR_CARD_VM_PID"
+	rc=$?
+	PAIR_CARD_VM_PID=
+	tr -d '\r' <"$PAIR_CARD_CONSOLE" | grep -a -E '^vm: ' | sed "s/^vm: /$KB_NAME: card: /"
+	n=$(tr -d '\r' <"$PAIR_CARD_CONSOLE" | grep -a -c '^vm: FAIL - ')
+	KB_FAILS=$((KB_FAILS + n))
+	case $rc in
+	0) kb_ok "card VM ended cleanly, its console has no kernel problem" ;;
+	121) kb_bad "kernel problem in the card VM console (rig status 121)" ;;
+	122) kb_bad "the card VM stopped without finishing (rig status 122)" ;;
+	124) kb_bad "the card VM timed out (rig status 124)" ;;
+	*) [ "$n" -gt 0 ] || kb_bad "card VM: status $rc" ;;
+	esac
+	if [ "$rc" -ge 121 ] && [ "$rc" -le 125 ]; then
+		grep -a -E 'BUG|WARNING|Oops|blocked for more|rig:' "$KB_T/card-rig.out" | head -n 20 |
+			sed "s/^/$KB_NAME: card:   /"
+	fi
+}
