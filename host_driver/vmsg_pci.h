@@ -340,6 +340,19 @@ static inline bool vp_running(struct vmsg_pci *vp)
 /* vmsg_pci_main.c */
 extern unsigned int vp_param_irq_mode;
 extern unsigned int vp_param_max_devices;
+extern unsigned int vp_param_ping_ms;
+extern unsigned int vp_param_ping_misses;
+
+/* [TMO-4]: the PING period and the misses that end a session (parameters). */
+static inline unsigned long vp_ping_jiffies(void)
+{
+	return msecs_to_jiffies(clamp(READ_ONCE(vp_param_ping_ms), 50u, 60000u));
+}
+
+static inline u32 vp_ping_misses_max(void)
+{
+	return clamp(READ_ONCE(vp_param_ping_misses), 1u, 100u);
+}
 const char *vp_link_name(u32 state);
 const char *vp_attach_err_name(u32 err);
 

@@ -472,7 +472,7 @@ void vp_attach(struct vmsg_pci *vp)
 	clear_bit(VP_F_ATTACH_BAD, &vp->flags);
 	vp_kick_rx(vp, 0);
 	queue_delayed_work(system_wq, &vp->ping_dwork,
-			   msecs_to_jiffies(VMSG_PCIE_PING_INTERVAL_MS));
+			   vp_ping_jiffies());
 	vp_count(vp, VP_ST_ENUMERATIONS);
 	r = vp_enumerate(vp, false);
 	if (r && vp_running(vp))

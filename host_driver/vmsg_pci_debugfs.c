@@ -70,8 +70,9 @@ static struct dentry *vp_dbg_root;
 
 /*
  * "atomic_ping": writing N sends N PINGs through the atomic request path
- * (bus->ops->request_atomic, interrupts off, busy-polled), to exercise it
- * under load; reading gives "sent ok failed last_error".
+ * (bus->ops->request_atomic, interrupts off, busy-polled for at most 1 s
+ * each), to exercise it under load; reading gives "sent ok failed
+ * last_error".
  */
 static ssize_t vp_atomic_ping_write(struct file *f, const char __user *ubuf,
 				    size_t len, loff_t *ppos)
@@ -92,7 +93,7 @@ static ssize_t vp_atomic_ping_write(struct file *f, const char __user *ubuf,
 		rl = vmsg_build_bus_ping_req(req, sizeof(req), 0, 0x5a000000 | i);
 		local_irq_save(fl);
 		r = vp_bus_ops.request_atomic(&vp->bus, req, rl, resp,
-					      sizeof(resp), 200000);
+					      sizeof(resp), 1000000);
 		local_irq_restore(fl);
 		if (r == (int)rl &&
 		    vmsg_get_le32(resp + VIRTIO_MSG_HEADER_SIZE) == (0x5a000000 | i))

@@ -21,6 +21,15 @@ module_param_named(irq_mode, vp_param_irq_mode, uint, 0644);
 MODULE_PARM_DESC(irq_mode,
 		 "card-to-host interrupts: 0 best offered (MSI-X, MSI, polling), 1 MSI-X, 2 MSI, 3 polling");
 
+unsigned int vp_param_ping_ms = VMSG_PCIE_PING_INTERVAL_MS;
+module_param_named(ping_ms, vp_param_ping_ms, uint, 0644);
+MODULE_PARM_DESC(ping_ms, "liveness PING period in ms (50..60000, default 500)");
+
+unsigned int vp_param_ping_misses = VMSG_PCIE_PING_MISSES;
+module_param_named(ping_misses, vp_param_ping_misses, uint, 0644);
+MODULE_PARM_DESC(ping_misses,
+		 "PINGs missed in a row before the card is declared dead (1..100, default 3)");
+
 unsigned int vp_param_max_devices = 64;
 module_param_named(max_devices, vp_param_max_devices, uint, 0444);
 MODULE_PARM_DESC(max_devices, "devices registered per card at most (1..4096)");

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmsg_pci_ping.c - bus liveness of the PCIe bus, both ways: our PING every
- * VMSG_PCIE_PING_INTERVAL_MS ([BUS-4], [TMO-4]; a PING still unanswered when
- * the next is due is a miss, VMSG_PCIE_PING_MISSES in a row end the session)
+ * ping_ms (default VMSG_PCIE_PING_INTERVAL_MS; [BUS-4], [TMO-4]; a PING
+ * still unanswered when the next is due is a miss, ping_misses in a row,
+ * default VMSG_PCIE_PING_MISSES, end the session)
  * and the answer to the card's PING ([BUS-5]). The responses are matched in
  * vmsg_pci_req.c (vp_complete()).
  */
@@ -64,7 +65,7 @@ void vp_ping_work(struct work_struct *work)
 	if (!vp_running(vp))
 		return;
 	misses = READ_ONCE(vp->ping_misses);
-	if (misses >= VMSG_PCIE_PING_MISSES) {
+	if (misses >= vp_ping_misses_max()) {
 		vp_declare_dead(vp, "PING not answered", true);
 		return;
 	}
@@ -79,5 +80,5 @@ void vp_ping_work(struct work_struct *work)
 	/* Also a safety net against a lost interrupt. */
 	vp_kick_rx(vp, 0);
 	queue_delayed_work(system_wq, &vp->ping_dwork,
-			   msecs_to_jiffies(VMSG_PCIE_PING_INTERVAL_MS));
+			   vp_ping_jiffies());
 }

@@ -16,12 +16,12 @@ KB_NAME=demo-part3
 # shellcheck source=tests/rig/scripts/pair-lib.sh
 . "$(dirname "$0")/../tests/rig/scripts/pair-lib.sh"
 pair_init
-echo "In the card VM, as root (tests/rig/scripts/epf-configfs.sh up, BAR0_SIZE=131072):"
+echo "In the card VM, as root (tests/rig/scripts/epf-configfs.sh up,):"
 sed -n '/--- steps: up/,/--- end of steps/p' "$KB_SCRIPTS/epf-configfs.sh" | sed 's/^[[:space:]]*/  # /' |
 	grep -v -- '---'
 echo "  # vmsg-card --platform epf --link /run/vmsg-card --blk /tmp/disk.img --net tap:vmsg0,create --rng"
 echo "  # ip addr add 10.77.0.1/24 dev vmsg0; ip link set vmsg0 up"
-pair_card_prelude BAR0_SIZE=131072 CARD_NET_ADDR=10.77.0.1/24 \
+pair_card_prelude CARD_NET_ADDR=10.77.0.1/24 \
 	"CARD_SETUP='truncate -s 64M /tmp/disk.img'" \
 	"CARD_DEVS='--blk /tmp/disk.img --net tap:vmsg0,create --rng'"
 t=$(kb_now)

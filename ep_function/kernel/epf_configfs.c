@@ -28,8 +28,9 @@ static const struct vmsg_epf_param_desc vmsg_epf_params[VMSG_P_NR] = {
 				  VMSG_PCIE_MAX_MSG_SIZE, 0 },
 	[VMSG_P_DMA_ADDR_BITS] = { VMSG_PCIE_DMA_ADDR_BITS_MIN,
 				   VMSG_PCIE_DMA_ADDR_BITS_MAX, 64, 0 },
+	/* default: the daemon's 64 KiB plus room for an MSI-X table above */
 	[VMSG_P_BAR0_SIZE] = { VMSG_PCIE_BAR0_MIN_SIZE, SZ_256M,
-			       VMSG_PCIE_BAR0_MIN_SIZE, P_POW2 },
+			       2 * VMSG_PCIE_BAR0_MIN_SIZE, P_POW2 },
 	/* h2c and ctrl are the binding's doorbells 0 and 1 */
 	[VMSG_P_NUM_DOORBELLS] = { VMSG_DB_CTRL + 1, VMSG_PCIE_MAX_DOORBELLS,
 				   VMSG_DB_CTRL + 1, 0 },

@@ -17,7 +17,7 @@ kb_check "docs/epf-chardev.md quotes the steps of tests/rig/scripts/epf-configfs
 [ -n "$(doc_steps "$KB_TOP/docs/epf-chardev.md")" ] || kb_bad "no steps block in docs/epf-chardev.md"
 
 pair_init
-pair_card_prelude VENDORID=0x10ee DEVICEID=0x9038 BAR0_SIZE=131072 \
+pair_card_prelude VENDORID=0x10ee DEVICEID=0x9038 \
 	"CARD_SETUP='truncate -s 16M /tmp/disk.img'" \
 	"CARD_DEVS='--blk /tmp/disk.img --net tap:vmsg0,create --rng --console pty'"
 t=$(kb_now)

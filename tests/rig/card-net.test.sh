@@ -9,7 +9,7 @@ set -uo pipefail
 . "$(dirname "$0")/scripts/kbus-lib.sh"
 . "$(dirname "$0")/scripts/pair-lib.sh"
 pair_init
-pair_card_prelude BAR0_SIZE=131072 CARD_NET_ADDR=10.77.0.1/24 \
+pair_card_prelude CARD_NET_ADDR=10.77.0.1/24 \
 	"CARD_DEVS='--net tap:vmsg0,create'"
 vmrc=1
 if pair_card_start 300; then

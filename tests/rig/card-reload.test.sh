@@ -11,7 +11,7 @@ set -uo pipefail
 . "$(dirname "$0")/scripts/pair-lib.sh"
 pair_init
 n=${CARD_RELOADS:-5}
-pair_card_prelude BAR0_SIZE=131072 "CARD_SETUP='truncate -s 32M /tmp/disk.img'" \
+pair_card_prelude "CARD_SETUP='truncate -s 32M /tmp/disk.img'" \
 	"CARD_DEVS='--blk /tmp/disk.img --rng --net tap:vmsg0,create'"
 vmrc=1
 if pair_card_start 300; then

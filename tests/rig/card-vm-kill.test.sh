@@ -10,7 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/scripts/kbus-lib.sh"
 . "$(dirname "$0")/scripts/pair-lib.sh"
 pair_init
-pair_card_prelude BAR0_SIZE=131072 "CARD_SETUP='truncate -s 64M /tmp/disk.img'" \
+pair_card_prelude "CARD_SETUP='truncate -s 64M /tmp/disk.img'" \
 	"CARD_DEVS='--blk /tmp/disk.img'"
 vmrc=1
 if pair_card_start 300; then

@@ -137,7 +137,12 @@ def main():
     bar0 = u32(shm, page + 20)
     check("bar0_size %d: pci-epf-test's register BAR" % bar0, 4096 <= bar0 <= page)
     check("card_peer_id 0", u32(shm, page + 24) == 0)
+    # The server writes the wire section after the greeting it sends us.
+    end = time.monotonic() + 10
     wire = struct.unpack_from("<5I", shm, page + 0x40)
+    while time.monotonic() < end and wire[2] != my_id:
+        time.sleep(0.02)
+        wire = struct.unpack_from("<5I", shm, page + 0x40)
     check("the wire names this client the host (%s)" % (wire,),
           wire[0] == WIRE_MAGIC and wire[2] == my_id and wire[4] == 1)
 

@@ -28,12 +28,27 @@ while [ $r -lt 3 ]; do
 	r=$((r + 1))
 done
 say "$(cat "$A") (sent ok failed last_error) in $(since "$t") s"
-check "all atomic PINGs answered" sh -c "[ \"\$(cut -d' ' -f3 $A)\" = 0 ] && [ \"\$(cut -d' ' -f1 $A)\" -ge $((N / 3 * 6)) ]"
+# A PING answered later than the 1 s busy-wait (the soft card is a process
+# on a shared machine and may not run for that long) fails with -ETIMEDOUT
+# and its late response must be dropped as unmatched: never delivered to a
+# later request, never lost. So: every failure is a timeout, each timeout has
+# its late answer dropped, and they stay rare.
+set -- $(cat "$A")
+SENT=$1 FAILED=$3 LASTERR=$4
+check "$SENT atomic PINGs sent" [ "$SENT" -ge $((N / 3 * 6)) ]
+check "failures are timeouts only ($FAILED, last error $LASTERR)" \
+	sh -c "[ $FAILED = 0 ] || [ $LASTERR = -110 ]"
+check "at most 1 in 1000 timed out ($FAILED)" [ $((FAILED * 1000)) -le "$SENT" ]
 check "blk write/verify loop still running (no mismatch)" kill -0 $IO
 kill $IO $RNG 2>/dev/null
 wait 2>/dev/null
 stat_show 'atomic_requests|deferred_by_atomic|request_timeouts|drop_unmatched|drop_deferred_full|rx_events|rx_responses'
-check "no request timed out" [ "$(stat_get request_timeouts)" = 0 ]
-check "no unmatched response" [ "$(stat_get drop_unmatched)" = 0 ]
+check "request timeouts = the atomic PINGs that failed ($FAILED)" [ "$(stat_get request_timeouts)" = "$FAILED" ]
+w=0 # a late answer may still be on its way
+while [ "$(stat_get drop_unmatched)" != "$FAILED" ] && [ $w -lt 50 ]; do
+	sleep 0.1
+	w=$((w + 1))
+done
+check "every late answer dropped as unmatched, none lost ($FAILED)" [ "$(stat_get drop_unmatched)" = "$FAILED" ]
 check "bus still RUN" card_is RUN
 finish
