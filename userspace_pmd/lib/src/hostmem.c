@@ -160,3 +160,12 @@ int hostmem_set_limit(struct hostmem *h, uint64_t dma_limit)
 	pthread_mutex_unlock(&h->lock);
 	return ret;
 }
+
+int hostmem_set_dma_bits(struct hostmem *h, uint32_t bits)
+{
+	if (bits >= 64)
+		return 0;
+	if (bits < 12)
+		return -ERANGE;
+	return hostmem_set_limit(h, 1ull << bits);
+}

@@ -40,5 +40,8 @@ uint64_t hostmem_va_to_dma(struct hostmem *h, const void *va);
 /* Allocations must stay below dma_limit (exclusive): -ERANGE if the region
  * already extends beyond it and something is allocated there. */
 int hostmem_set_limit(struct hostmem *h, uint64_t dma_limit);
+/* The card reaches host addresses below 2^bits only: 64 (or more) is no
+ * limit, fewer than 12 is -ERANGE, else hostmem_set_limit(h, 2^bits). */
+int hostmem_set_dma_bits(struct hostmem *h, uint32_t bits);
 
 #endif /* VMSG_HOSTMEM_H */

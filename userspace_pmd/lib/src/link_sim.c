@@ -248,13 +248,7 @@ static int sim_peer_alive(struct vmsg_link *l)
 
 static int sim_set_dma_bits(struct vmsg_link *l, uint32_t bits)
 {
-	struct link_sim *s = to_sim(l);
-
-	if (bits >= 64)
-		return 0;
-	if (bits < 12)
-		return -ERANGE;
-	return hostmem_set_limit(&s->hm, 1ull << bits);
+	return hostmem_set_dma_bits(&to_sim(l)->hm, bits);
 }
 
 static void *sim_mem_alloc(struct vmsg_link *l, size_t size, size_t align, uint64_t *dma)

@@ -378,13 +378,7 @@ static void vfio_fence(struct vmsg_link *l)
 
 static int vfio_set_dma_bits(struct vmsg_link *l, uint32_t bits)
 {
-	struct link_vfio *v = to_vfio(l);
-
-	if (bits >= 64)
-		return 0;
-	if (bits < 12)
-		return -ERANGE;
-	return hostmem_set_limit(&v->hm, 1ull << bits);
+	return hostmem_set_dma_bits(&to_vfio(l)->hm, bits);
 }
 
 static void *vfio_mem_alloc(struct vmsg_link *l, size_t size, size_t align, uint64_t *dma)
