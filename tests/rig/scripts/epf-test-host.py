@@ -30,6 +30,7 @@ REG = struct.Struct("<IIIQQIIIII")  # magic command status src dst size checksum
 CMD_RAISE_MSIX, CMD_READ, CMD_WRITE = 1 << 2, 1 << 3, 1 << 4
 ST_READ_OK, ST_READ_FAIL, ST_WRITE_OK = 1 << 0, 1 << 1, 1 << 2
 ST_IRQ, ST_SRC_INVALID = 1 << 6, 1 << 7
+ST_DONE = 0x3f  # READ/WRITE/COPY success or fail: the command finished
 IRQ_MSIX = 2
 MSIX_VECTORS = 8
 
@@ -108,7 +109,9 @@ def command(bar, cmd, irq=1, src=0, dst=0, size=0, checksum=0, wait=30.0):
     struct.pack_into("<I", bar, 4, cmd)
     end = time.monotonic() + wait
     while time.monotonic() < end:
-        if u32(bar, 4) == 0 and u32(bar, 8) != 0:
+        # pci-epf-test sets SRC_ADDR_INVALID before READ_FAIL: wait for
+        # the outcome bit, not just any status.
+        if u32(bar, 4) == 0 and u32(bar, 8) & ST_DONE:
             break
         time.sleep(0.005)
     return REG.unpack_from(bar, 0)
