@@ -6,7 +6,9 @@
 #            and exits 0), `ln -s` again, `start 1`, the daemon again;
 #   start  - `echo 0 > start`, 1 s, `echo 1 > start`, the daemon running on
 #            (6.1 gives the function no event at stop: the host sees the
-#            link come back as a new epoch, docs/card-vm-rig.md);
+#            link come back as a new epoch, docs/card-vm-rig.md; the
+#            interrupts the stopped controller refuses are warned once,
+#            not one engine warning each);
 #   rmmod  - start 0, unbind, rmdir, `rmmod pci-epf-vmsg`, then the
 #            documented bring-up (epf-configfs.sh up) and the daemon.
 # Each round the host VM (card-cycle.vm.sh) must see its session end and

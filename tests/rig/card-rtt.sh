@@ -183,9 +183,10 @@ grep '^RESULT epf ' "$T/epf.out" | while read -r _ _ iv med min max nb np; do
 	[ -n "$sim_med" ] && ratio=$(awk -v a="$med" -v b="$sim_med" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }')
 	printf '%-34s %10s %10s %10s %9s %8s %9s\n' "EPF (poll ${us} us, busy ${busy} us)" \
 		"$med" "$min" "$max" "$nb" "$np" "$ratio"
-	echo "RESULT ratio epf:$iv/sim $ratio"
+	echo "RESULT ratio epf:$iv/sim $ratio" >>"$T/ratios"
 done
 grep -h '^RESULT ' "$T/sim.out" "$T/epf.out"
+[ -f "$T/ratios" ] && cat "$T/ratios"
 echo "card-rtt: took $(($(date +%s) - t0)) s"
 [ "$src" = 0 ] && [ "$erc" = 0 ] || exit 1
 exit 0

@@ -44,13 +44,20 @@ cycle_unbind() {
 # start: `echo 0 > start`, a second, `echo 1 > start`; the daemon runs on.
 cycle_start() {
 	_e=$(cyc_epc)
+	_w0=$(grep -c 'raise_irq(' /tmp/card.log)
+	_r0=$(grep -c 'refuses interrupts' /tmp/card.log)
 	echo 0 >"$CFS/controllers/$_e/start" || cyc_fail "start 0" || return 1
 	sleep 1
 	# what the stopped controller did meanwhile (6.1: no event to the function)
 	echo "cycinfo: stopped 1 s: $(ctl stats | grep -E '^epf\.(link|irq_errors|irqs_lost) ' | tr '\n' ' ')" \
 		"controller: $(grep -E '^(started|link_up|irqs_refused) ' /sys/kernel/debug/pcie-vmsg-ivshmem-ep/*/state | tr '\n' ' ')"
 	echo 1 >"$CFS/controllers/$_e/start" || cyc_fail "start 1" || return 1
-	kill -0 "$DPID" || cyc_fail "vmsg-card ended across start 0/1"
+	kill -0 "$DPID" || cyc_fail "vmsg-card ended across start 0/1" || return 1
+	# interrupts refused meanwhile: one warning for the run, none per interrupt
+	_w1=$(grep -c 'raise_irq(' /tmp/card.log)
+	_r1=$(grep -c 'refuses interrupts' /tmp/card.log)
+	[ "$_w1" = "$_w0" ] || cyc_fail "the engine warned per refused interrupt ($_w0 -> $_w1)" || return 1
+	[ $((_r1 - _r0)) -le 1 ] || cyc_fail "refused interrupts warned $((_r1 - _r0)) times in one stop"
 }
 # rmmod: the documented teardown (start 0, unbind, rmdir, rmmod; the daemon
 # reaped after the unbind), then the documented bring-up and the daemon.
