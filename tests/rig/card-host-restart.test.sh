@@ -28,7 +28,7 @@ epc_down() {
 if pair_card_start 300; then
 	kb_vm_prelude PHASE=1
 	kb_vm_bg "$KB_SCRIPTS/card-host-restart.vm.sh" --timeout 900
-	if kb_wait_mark io-running 180; then
+	if kb_wait_mark io-running 600; then
 		snap s1
 		e1=$(val s1 epoch)
 		d1=$(val s1 epc.linkdowns)
@@ -53,8 +53,9 @@ if pair_card_start 300; then
 			"$KB_RIG" --check-log "$KB_T/host1-console.log"
 		# the card sees the host leave: the controller's link goes down
 		t=$(kb_now)
-		ok=1
-		for i in $(seq 60); do
+		ok=1 i=0
+		while [ "$(kb_since "$t" | cut -d. -f1)" -lt 180 ]; do
+			i=$((i + 1))
 			epc_down "down$i" && ok=0 && break
 			sleep 1
 		done

@@ -6,8 +6,8 @@
 # Bounds are generous (a TCG card VM re-creating its function on a loaded
 # machine): LOSS_WAIT s for the loss, BACK_WAIT s for the re-attach.
 ROUNDS=${ROUNDS:-10}
-LOSS_WAIT=${LOSS_WAIT:-60}
-BACK_WAIT=${BACK_WAIT:-120}
+LOSS_WAIT=${LOSS_WAIT:-120}
+BACK_WAIT=${BACK_WAIT:-240}
 sf() { stats_file; }
 load_bus
 check "virtio-blk within 30 s" wait_for 30 blk_ready

@@ -5,7 +5,7 @@
 PHASE=${PHASE:-1}
 load_bus
 if [ "$PHASE" = 1 ]; then
-	check "virtio-blk within 30 s" wait_for 30 blk_ready
+	check "virtio-blk within 120 s" wait_for 120 blk_ready
 	say "epoch $(stat_get epoch)"
 	A=/dev/$(blk_dev)
 	(while dd if=/dev/urandom of="$A" bs=64k count=64 oflag=direct 2>/dev/null; do :; done) &
@@ -17,8 +17,8 @@ if [ "$PHASE" = 1 ]; then
 	finish
 fi
 t=$(up)
-check "attached (RUN) within 60 s" wait_for 60 card_is RUN
-check "virtio-blk within 60 s" wait_for 60 blk_ready
+check "attached (RUN) within 120 s" wait_for 120 card_is RUN
+check "virtio-blk within 120 s" wait_for 120 blk_ready
 say "attached with the disk in $(since "$t") s, epoch $(stat_get epoch)"
 B=/dev/$(blk_dev)
 dd if=/dev/urandom of=/tmp/pat bs=64k count=32 2>/dev/null
