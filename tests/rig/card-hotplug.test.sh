@@ -29,7 +29,7 @@ if pair_card_start 300; then
 	kb_vm_bg "$KB_SCRIPTS/pci-hotplug.vm.sh" --timeout 900
 	stuck=0
 	for c in $(seq "$n"); do
-		kb_wait_mark "add-$c" 180 || {
+		kb_wait_mark "add-$c" 400 || {
 			stuck=1
 			break
 		}

@@ -12,7 +12,7 @@ TARGET_MS=${TARGET_MS:-1000}
 ns() { awk '/^now at/ { print $3; exit }' /proc/timer_list; }
 ap_ok() { awk '{ print $2 }' "$AP"; }
 load_bus
-check "attached (RUN) within 60 s" wait_for 60 card_is RUN
+check "attached (RUN) within 120 s" wait_for 120 card_is RUN
 AP=$(dirname "$(stats_file)")/atomic_ping
 check "vmsg_pci debugfs atomic_ping exists" test -w "$AP"
 c=1
