@@ -21,9 +21,10 @@
 # host's own cost included. The card reacts to the doorbell by: sim, an
 # eventfd from the ivshmem doorbell (its event loop, no polling); epf, the
 # module's poller (busy for poll_busy_us after activity, else a look every
-# poll_interval_us). Both VMs are TCG guests on this machine: the figures
-# are this rig's, not a board's; compare the ratio and how it moves with
-# the poll interval. Prints a table and "RESULT ..." lines; exit 0, or 1
+# poll_interval_us). The host VM is a TCG guest in both parts; the soft
+# card runs natively, the function inside the card VM (TCG too), so most of
+# the ratio is the emulated card CPU: the figures are this rig's, not a
+# board's (docs/card-vm-rig.md). Prints a table and "RESULT ..." lines; exit 0, or 1
 # if a part failed (with its log), 77 if the card-VM rig is not available.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -173,7 +174,7 @@ done
 sim=$(grep '^RESULT sim ' "$T/sim.out" | head -n 1)
 sim_med=$(echo "$sim" | awk '{ print $4 }')
 echo "card-rtt: control round trip host VM -> card -> host VM: vmsg_pci atomic PINGs, host busy-polling"
-echo "card-rtt: both VMs TCG on $(nproc) CPU(s) of $(hostname) (load $(cut -d' ' -f1-3 /proc/loadavg)); $batches batch(es) of ~$target ms each"
+echo "card-rtt: host VM TCG in both; soft card native, the function in the card VM (TCG); $(nproc) CPU(s) of $(hostname) (load $(cut -d' ' -f1-3 /proc/loadavg)); $batches batch(es) of ~$target ms each"
 printf '%-34s %10s %10s %10s %9s %8s %9s\n' card "median us" "min us" "max us" batches pings "x sim"
 [ -n "$sim" ] && echo "$sim" | awk '{ printf "%-34s %10s %10s %10s %9s %8s %9s\n",
 	"soft card (sim, eventfd doorbell)", $4, $5, $6, $7, $8, "1.0" }'
