@@ -152,10 +152,27 @@ static int epf_raise_irq(void *ctx, uint32_t vector)
 
 	if (r == 0) {
 		l->irqs++;
+		if (l->irq_refusing)
+			card_info("epf: the controller raises interrupts again");
+		l->irq_refusing = false;
 		return 0;
 	}
 	if (r == -ENOLINK) {
 		l->irqs_lost++; /* nobody to deliver it to, as on a dead link */
+		return 0;
+	}
+	if (r == -EIO) {
+		/* The controller refuses, e.g. stopped (`echo 0 > start`), which
+		 * 6.1 does not tell the function: on silicon the link is down
+		 * then. Lost as on a dead link (the host finds its answers when
+		 * it polls, or the session ends); warned once per run of
+		 * refusals, each counted. */
+		l->irq_errors++;
+		l->irqs_lost++;
+		if (!l->irq_refusing)
+			card_warn("epf: the controller refuses interrupts (stopped?): "
+				  "they are lost until it takes them again (epf.irq_errors)");
+		l->irq_refusing = true;
 		return 0;
 	}
 	if (!l->irq_errors++)

@@ -29,6 +29,7 @@ struct epf_link {
 	bool stop;
 	int stop_code;
 	bool warned_refused;
+	bool irq_refusing; /* the controller refuses interrupts (EIO) since the last success */
 	uint64_t events, doorbells, link_ups, link_downs, maps, map_errors, refused;
 	uint64_t irqs, irqs_lost, irq_errors, dma_copies, dma_errors;
 };

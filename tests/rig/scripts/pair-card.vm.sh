@@ -4,8 +4,9 @@
 # pci-epf-vmsg through configfs (epf-configfs.sh up, the documented steps),
 # `vmsg-card --platform epf` with the devices in CARD_DEVS, "@@MARK
 # card-ready"; then commands from the harness, one per line on /dev/ttyS1
-# (a QEMU socket chardev): "ID SHELL COMMAND..." runs the command and
-# prints "@@RESULT ID STATUS" and "@@MARK ID"; "quit" ends: daemon stopped
+# (a QEMU socket chardev): "ID SHELL COMMAND..." prints "@@ACK ID" once
+# read, runs the command and prints "@@RESULT ID STATUS" and "@@MARK ID";
+# "quit" ends: daemon stopped
 # (SIGTERM, exit 0 expected), configfs down, module removed.
 # Prelude variables: CARD_DEVS (vmsg-card device options), CARD_SETUP
 # (commands run before the daemon starts), CARD_NET_ADDR (an address for
@@ -53,6 +54,7 @@ mark card-ready
 
 stty -F /dev/ttyS1 raw -echo clocal 2>/dev/null
 while read -r id cmd; do
+	echo "@@ACK $id" # the harness may hang up now (pair_card_send)
 	[ "$id" = quit ] && break
 	[ -n "$id" ] || continue
 	eval "$cmd"

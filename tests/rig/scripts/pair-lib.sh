@@ -152,14 +152,28 @@ pair_card_mark() {
 	return 1
 }
 
-# pair_card_send LINE: one line to the card script's command port.
+# pair_card_send LINE: one line to the card script's command port. The
+# connection stays open until the card script has read the line (it prints
+# "@@ACK ID", ID = the line's first word), at most 60 s: QEMU drops what the
+# guest has not read yet when the client hangs up, which cut lines short on
+# a loaded machine.
 pair_card_send() {
 	python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.sendall((sys.argv[2] + "\n").encode())
-time.sleep(0.3)
-s.close()' "$PAIR_CMD_SOCK" "$1"
+ack = ("@@ACK " + sys.argv[2].split(" ", 1)[0]).encode()
+end = time.monotonic() + 60
+time.sleep(0.05)
+while time.monotonic() < end:
+    try:
+        with open(sys.argv[3], "rb") as f:
+            if any(l.rstrip(b"\r\n") == ack for l in f):
+                break
+    except OSError:
+        pass
+    time.sleep(0.1)
+s.close()' "$PAIR_CMD_SOCK" "$1" "$PAIR_CARD_CONSOLE"
 }
 
 # pair_card_run ID SECONDS 'COMMAND': run COMMAND in the card VM (its
