@@ -11,10 +11,11 @@ truncate -s 32M "$KB_T/disk.img" "$KB_T/disk2.img"
 kb_card_start --blk "$KB_T/disk.img"
 n=${PCI_HOTPLUG_CYCLES:-5}
 kb_vm_prelude "CYCLES=$n" "BUSY_REMOVE=${PCI_HOTPLUG_BUSY_REMOVE:-1}"
-kb_vm_bg "$KB_SCRIPTS/pci-hotplug.vm.sh" --timeout 200
+kb_vm_bg "$KB_SCRIPTS/pci-hotplug.vm.sh" --timeout 400
 stuck=0
 for c in $(seq "$n"); do
-	kb_wait_mark "add-$c" 60 || { stuck=1; break; }
+	# the first mark comes after the VM's boot: allow a loaded machine's
+	kb_wait_mark "add-$c" "$([ "$c" = 1 ] && echo 300 || echo 60)" || { stuck=1; break; }
 	dn=$(kb_ctl add "blk:$KB_T/disk2.img" | awk '$1 == "dev_num" { print $2 }')
 	[ -n "$dn" ] || { kb_bad "cycle $c: ctl add failed"; break; }
 	kb_wait_mark "remove-$c" 60 || { stuck=1; break; }
