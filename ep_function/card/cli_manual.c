@@ -26,7 +26,7 @@ static const char manual_head[] =
     "              [--rng] [--console stdio|pty] [--poll]\n"
     "              [--max-msg-size N] [--log-level L] [--pidfile F] [OPTIONS...]\n"
     "    vmsg-card --platform epf --link DIR [--epf-dev /dev/vmsg-epfN] [devices...]\n"
-    "    vmsg-card --platform uio ...              (not implemented yet)\n"
+    "    vmsg-card --platform uio --link DIR --uio-config FILE [devices...]\n"
     "    vmsg-card ctl [--link DIR] [--timeout MS] add SPEC | remove DEVNUM | list | stats\n"
     "    vmsg-card --help | --version\n";
 
@@ -122,9 +122,10 @@ static const char manual_tail[] =
     "       ctl command answered `ok`.\n"
     "    1  runtime failure (link directory, socket, device setup), or ctl command\n"
     "       answered `error: ...`.\n"
-    "    2  bad arguments, a platform that is not implemented yet, or (epf) no\n"
-    "       usable endpoint function: module not loaded or function not created,\n"
-    "       another ABI version, or the function in use by another daemon.\n"
+    "    2  bad arguments, (epf) no usable endpoint function: module not loaded\n"
+    "       or function not created, another ABI version, or the function in use\n"
+    "       by another daemon, or (uio) a bad configuration file (FILE:LINE:\n"
+    "       reason), no /dev/mem or UIO device, or a range the kernel refuses.\n"
     "    3  ctl: the daemon is not running or did not answer in time.\n"
     "\n"
     "    On SIGTERM or SIGINT the daemon removes every device (the host gets\n"

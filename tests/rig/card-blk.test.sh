@@ -23,7 +23,7 @@ if pair_card_start 300; then
 	kb_check "the card VM's backing file holds the 64 MiB the host VM wrote" \
 		test -n "$want" -a "$want" = "$got"
 	pair_card_run stats 30 'ctl stats | sed "s/^/@@OUT stats /"'
-	pair_card_out stats | grep -E '^(rx_msgs|tx_msgs|drop|epf\.)' | head -n 12 | tr '\n' ' ' |
+	pair_card_out stats | grep -E '^(rx_msgs|tx_msgs|drop|epf\.|uio\.)' | head -n 12 | tr '\n' ' ' |
 		sed "s/^/$KB_NAME: card stats: /"
 	echo
 else

@@ -10,17 +10,25 @@
 # (SIGTERM, exit 0 expected), configfs down, module removed.
 # Prelude variables: CARD_DEVS (vmsg-card device options), CARD_SETUP
 # (commands run before the daemon starts), CARD_NET_ADDR (an address for
-# the card's tap vmsg0, e.g. 10.77.0.1/24), VENDORID/DEVICEID/MSIX.
+# the card's tap vmsg0, e.g. 10.77.0.1/24), VENDORID/DEVICEID/MSIX;
+# CARD_PLATFORM=uio (card-uio-* tests): no endpoint controller, the daemon
+# runs `--platform uio` over the config uio-setup.sh generates (UIO_IDS: the
+# binding's ids for the link page header).
 F=/rig/files
 CARD=$F/vmsg-card
 LINK=/run/vmsg-card
 DPID=
+CARD_PLATFORM=${CARD_PLATFORM:-epf}
+UIO_CONF=/run/uio.conf
+PLAT_ARGS="--platform epf"
+[ "$CARD_PLATFORM" = uio ] && PLAT_ARGS="--platform uio --uio-config $UIO_CONF"
 export VENDORID DEVICEID MSIX BAR0_SIZE
 # daemon_start: vmsg-card in the background, ready once its pidfile exists.
 daemon_start() {
 	rm -f /run/card.pid
 	# shellcheck disable=SC2086 # CARD_DEVS is a list of options
-	$CARD --platform epf --link $LINK --pidfile /run/card.pid $CARD_DEVS >>/tmp/card.log 2>&1 &
+	# shellcheck disable=SC2086 # PLAT_ARGS too
+	$CARD $PLAT_ARGS --link $LINK --pidfile /run/card.pid $CARD_DEVS >>/tmp/card.log 2>&1 &
 	DPID=$!
 	wait_for 30 test -s /run/card.pid
 }
@@ -36,10 +44,19 @@ daemon_stop() {
 ctl() { $CARD ctl --link $LINK --timeout 5000 "$@"; }
 card_log() { sed 's/^/card-log: /' /tmp/card.log; }
 
-check "configfs up (epf-configfs.sh, the documented steps)" sh $F/epf-configfs.sh up
-check "/dev/vmsg-epf0 exists" test -c /dev/vmsg-epf0
+if [ "$CARD_PLATFORM" = uio ]; then
+	check "no endpoint controller, link page header and $UIO_CONF (uio-setup.sh up)" \
+		env IDS="$UIO_IDS" sh $F/uio-setup.sh up $UIO_CONF
+	cat $UIO_CONF
+else
+	check "configfs up (epf-configfs.sh, the documented steps)" sh $F/epf-configfs.sh up
+	check "/dev/vmsg-epf0 exists" test -c /dev/vmsg-epf0
+fi
 [ -z "${CARD_SETUP:-}" ] || eval "$CARD_SETUP"
-check "vmsg-card --platform epf started" daemon_start
+check "vmsg-card --platform $CARD_PLATFORM started" daemon_start
+# uio: the config's interrupt target must be the host that connects
+[ "$CARD_PLATFORM" != uio ] ||
+	(sh $F/uio-setup.sh check $UIO_CONF >/tmp/uio-check.log 2>&1; echo $? >/tmp/uio-check.rc) &
 if [ "$VM_FAILS" != 0 ]; then
 	card_log
 	dmesg | tail -n 20
@@ -62,10 +79,24 @@ while read -r id cmd; do
 	mark "$id"
 done </dev/ttyS1
 
+if [ -n "$DPID" ] && [ "$CARD_PLATFORM" = uio ]; then
+	ctl stats | grep '^uio\.' >/tmp/uio-stats
+	sed 's/^/uio-stats: /' /tmp/uio-stats
+	check "uio: doorbells seen by polling, interrupts raised, no host address refused" \
+		awk '$1 == "uio.doorbells" { d = $2 } $1 == "uio.irqs_raised" { i = $2 }
+		     $1 == "uio.host_refused" { r = $2 } END { exit !(d > 0 && i > 0 && r == 0) }' /tmp/uio-stats
+fi
 if [ -n "$DPID" ]; then
 	check "vmsg-card exits 0 on SIGTERM" daemon_stop TERM
 fi
 card_log | tail -n 30
-check "configfs down (epf-configfs.sh down)" sh $F/epf-configfs.sh down
-check "pci_epf_vmsg unloaded" sh -c '! grep -q "^pci_epf_vmsg " /proc/modules'
+if [ "$CARD_PLATFORM" = uio ]; then
+	cat /tmp/uio-check.log
+	check "the config's interrupt target was the wire's host peer (uio-setup.sh check)" \
+		grep -qx 0 /tmp/uio-check.rc
+	check "link page header cleared (uio-setup.sh down)" sh $F/uio-setup.sh down
+else
+	check "configfs down (epf-configfs.sh down)" sh $F/epf-configfs.sh down
+	check "pci_epf_vmsg unloaded" sh -c '! grep -q "^pci_epf_vmsg " /proc/modules'
+fi
 finish

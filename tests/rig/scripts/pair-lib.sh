@@ -14,10 +14,14 @@
 # card kernel is built by scripts/build-card-kernel.sh, cached), a skip
 # otherwise.
 # Environment: CARD_KDIR (a card kernel build dir instead of the cached
-# one), PAIR_HOST_MEM (host VM RAM, a power of two, default 512M).
+# one), PAIR_HOST_MEM (host VM RAM, a power of two, default 512M),
+# PAIR_PLATFORM (the card daemon's platform: epf, default, or uio: no
+# endpoint controller, tests/rig/scripts/uio-setup.sh; card-uio-* tests).
 
 PAIR_CARD_VM_PID=
 PAIR_HOST_MEM=${PAIR_HOST_MEM:-512M}
+PAIR_PLATFORM=${PAIR_PLATFORM:-epf}
+PAIR_CARD_ARGS=() # run-card-vm arguments the platform needs
 
 pair_unavailable() {
 	if [ "${CI:-}" = true ]; then kb_die "$* (CI: a failure, not a skip)"; fi
@@ -100,7 +104,25 @@ pair_init() {
 	# can stall for more than the binding's 3 x 500 ms: the host VM allows
 	# 8 misses (4 s) unless the test says otherwise (VMSG_PCI_ARGS).
 	kb_vm_prelude "VMSG_PCI_ARGS='${PAIR_VMSG_PCI_ARGS:-ping_misses=8}'"
-	kb_say "card kernel $PAIR_KDIR; epf module $PAIR_EPF_KO"
+	kb_say "card kernel $PAIR_KDIR; epf module $PAIR_EPF_KO; card platform $PAIR_PLATFORM"
+	case $PAIR_PLATFORM in
+	epf) ;;
+	uio)
+		# the link page header's ids (the "hardware design"): the binding's
+		local ids="" n
+		for n in VENDOR_ID DEVICE_ID SUBSYS_VENDOR_ID SUBSYS_ID CLASS; do
+			ids+="$(sed -n "s/^#define VMSG_PCIE_${n}[[:space:]]*\(0x[0-9a-f]*\)u.*/\1/p" \
+				"$KB_TOP/fw_shared/include/vmsg_pcie.h") "
+		done
+		[ "$(echo "$ids" | wc -w)" = 5 ] || kb_die "cannot read the binding's ids from vmsg_pcie.h: '$ids'"
+		pair_card_prelude CARD_PLATFORM=uio "UIO_IDS='${ids% }'"
+		# No endpoint controller: the virtual EPC (built in) never
+		# initialises. (Unbinding it instead hits a 6.1 endpoint core
+		# WARN: pci_epc's device has no release function.)
+		PAIR_CARD_ARGS+=(--append initcall_blacklist=vmsg_ep_init)
+		;;
+	*) kb_die "PAIR_PLATFORM '$PAIR_PLATFORM': epf or uio" ;;
+	esac
 }
 
 # pair_card_prelude 'VAR=value' ...: assignments put before the card script
@@ -126,14 +148,19 @@ pair_card_start() {
 	"$KB_TOP/tests/rig/run-card-vm" --kdir "$PAIR_KDIR" --card-socket "$KB_T/card.sock" \
 		--host-mem "$KB_RAM" --mem 512M --timeout 1500 \
 		--modules "$PAIR_EPF_KO" --file "$VMSG_CARD:/rig/files/vmsg-card" \
-		--file "$KB_SCRIPTS/epf-configfs.sh" \
+		--file "$KB_SCRIPTS/epf-configfs.sh" --file "$KB_SCRIPTS/uio-setup.sh" \
 		--qemu-arg -chardev --qemu-arg "socket,id=cmd0,path=$PAIR_CMD_SOCK,server=on,wait=off" \
 		--qemu-arg -serial --qemu-arg chardev:cmd0 --append 8250.nr_uarts=2 \
-		--script "$KB_T/card-script.sh" --log "$PAIR_CARD_CONSOLE" "${verb[@]}" "$@" \
+		--script "$KB_T/card-script.sh" --log "$PAIR_CARD_CONSOLE" "${verb[@]}" \
+		"${PAIR_CARD_ARGS[@]}" "$@" \
 		>"$KB_T/card-rig.out" 2>&1 &
 	PAIR_CARD_VM_PID=$!
 	if pair_card_mark card-ready "$secs"; then
-		kb_ok "card VM ready: pci-epf-vmsg configured, vmsg-card --platform epf running"
+		if [ "$PAIR_PLATFORM" = uio ]; then
+			kb_ok "card VM ready: no endpoint controller, vmsg-card --platform uio running"
+		else
+			kb_ok "card VM ready: pci-epf-vmsg configured, vmsg-card --platform epf running"
+		fi
 		return 0
 	fi
 	kb_bad "the card VM did not get to card-ready in $secs s"

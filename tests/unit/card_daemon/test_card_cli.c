@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,9 +23,9 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-    {{NULL}, "--platform is required (known platforms: sim, epf, uio (not implemented yet))"},
+    {{NULL}, "--platform is required (known platforms: sim, epf, uio)"},
     {{"--platform", "foo", NULL},
-     "--platform 'foo': unknown platform; known platforms: sim, epf, uio (not implemented yet)"},
+     "--platform 'foo': unknown platform; known platforms: sim, epf, uio"},
     {{"--platform", "epf", "--shm-size", "1M", NULL},
      "--shm-size is an option of platform sim, not of platform epf"},
     {{"--platform", "sim", "--link", "/x", "--epf-dev", "/dev/vmsg-epf0", NULL},
@@ -43,7 +44,16 @@ static const struct bad_case bad_cases[] = {
      "unrecognized option '--hostile'"},
     {{"--platform", "sim", "--link", "/x", "--hostile-rate", "5", NULL},
      "unrecognized option '--hostile-rate'"},
-    {{"--platform", "uio", NULL}, "platform uio: not implemented yet"},
+    /* platform uio: the address map is required, read before anything is
+     * opened; its errors name the file (and the line: test_card_uio_config) */
+    {{"--platform", "uio", "--link", "/x", NULL}, "platform uio needs --uio-config FILE"},
+    {{"--platform", "uio", "--link", "/x", "--uio-config", "", NULL}, "--uio-config: empty"},
+    {{"--platform", "uio", "--link", "/x", "--uio-config", "/nonexistent/uio.conf", NULL},
+     "platform uio: /nonexistent/uio.conf: No such file or directory"},
+    {{"--platform", "uio", "--link", "/x", "--uio-config", "/dev/null", NULL},
+     "platform uio: /dev/null: bar0.phys is missing (required)"},
+    {{"--platform", "sim", "--link", "/x", "--uio-config", "/x.conf", NULL},
+     "--uio-config is an option of platform uio, not of platform sim"},
     {{"--platform", "sim", NULL}, "--link DIR is required"},
     {{"--platform", "sim", "--link", "/x", "--vectors", "0", NULL}, "--vectors '0'"},
     {{"--platform", "sim", "--link", "/x", "--vectors", "33", NULL}, "--vectors '33'"},
@@ -132,8 +142,9 @@ static void test_help_is_a_manual(void **state)
 	assert_non_null(strstr(r.out, "Options of platform sim:\n        --host-mem FILE\n"));
 	assert_non_null(strstr(r.out, "        --shm-size SIZE\n"));
 	assert_non_null(strstr(r.out, "Options of platform epf:\n        --epf-dev PATH\n"));
-	/* every platform that is written says so: only uio is refused */
-	assert_null(strstr(r.out, "epf - a Linux PCI endpoint function (pci-epf-vmsg.ko) (not"));
+	assert_non_null(strstr(r.out, "Options of platform uio:\n        --uio-config FILE\n"));
+	/* every platform is written: none says "not implemented" */
+	assert_null(strstr(r.out, "not implemented"));
 	/* what ships documents no test option */
 	assert_null(strstr(r.out, "--hostile"));
 }
@@ -225,6 +236,62 @@ static void test_epf_without_module(void **state)
 	assert_int_not_equal(access("/nonexistent/epf", F_OK), 0);
 }
 
+/* Platform uio: a valid file whose resource is missing (a UIO device that
+ * does not exist, so nothing is mapped on the test machine): exit status 2
+ * naming the device and the file, before the link directory is made; and a
+ * bad line refused with FILE:LINE. */
+static void test_uio_missing_resource(void **state)
+{
+	static const char conf[] = "map = uio\n"
+				   "uio = /dev/uio987\n"
+				   "bar0.phys = 0x10000000\n"
+				   "bar0.size = 64K\n"
+				   "doorbell = poll\n"
+				   "window.phys = 0x20000000\n"
+				   "window.size = 1M\n"
+				   "window.pci_base = 0\n"
+				   "irq.reg = 0x30000000\n"
+				   "irq.value = 1\n";
+	char path[] = "/tmp/vmsg-uio-cli.XXXXXX";
+	const char *args[] = {"--platform",   "uio", "--link", "/nonexistent/uio",
+			      "--uio-config", path,  NULL};
+	static struct h_run r;
+	char want[128];
+	FILE *f;
+	int fd;
+
+	(void)state;
+	if (access("/dev/uio987", F_OK) == 0)
+		skip();
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(conf, f);
+	fclose(f);
+	h_run_card(&r, args);
+	assert_int_equal(r.status, 2);
+	snprintf(want, sizeof(want), "platform uio: /dev/uio987 (uio in %s): No such file", path);
+	if (!strstr(r.err, want)) {
+		print_error("stderr lacks '%s':\n%s\n", want, r.err);
+		fail();
+	}
+	assert_int_not_equal(access("/nonexistent/uio", F_OK), 0);
+	/* one more line, a bad one: FILE:11 */
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("irq.vectors = 99\n", f);
+	fclose(f);
+	h_run_card(&r, args);
+	assert_int_equal(r.status, 2);
+	snprintf(want, sizeof(want), "platform uio: %s:11: irq.vectors '99': expected 1..32", path);
+	if (!strstr(r.err, want)) {
+		print_error("stderr lacks '%s':\n%s\n", want, r.err);
+		fail();
+	}
+	unlink(path);
+}
+
 static void test_bad_link_dir(void **state)
 {
 	/* A link directory that cannot be created: runtime failure, status 1. */
@@ -247,6 +314,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_bad_link_dir),
 	    cmocka_unit_test(test_test_variant),
 	    cmocka_unit_test(test_epf_without_module),
+	    cmocka_unit_test(test_uio_missing_resource),
 	};
 
 	if (h_init(argc, argv) < 0)
