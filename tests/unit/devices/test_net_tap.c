@@ -144,6 +144,59 @@ static void test_tap(void **state)
 	tdev_destroy(&t);
 }
 
+/* Offload headers the driver did not negotiate are dropped before the tap:
+ * NEEDS_CSUM without CSUM, TSO without HOST_TSO4/6, unknown flags or GSO
+ * types, ECN; the offered bits are there on a tap. */
+static void test_tap_offload_headers(void **state)
+{
+	struct tdev t;
+	struct vmsg_net_stats st;
+	char err[256] = "";
+	uint8_t got[2048], frame[200];
+	static const uint8_t bad[][2] = {{1, 0}, {0, 1}, {0, 4}, {0, 3}, {0, 0x80}, {4, 0}};
+	uint64_t off = (1ull << 0) | (1ull << 11) | (1ull << 12);
+	struct pollfd p;
+	uint32_t i;
+	ssize_t n;
+	int s;
+
+	(void)state;
+	host_reset();
+	tdev_start(&t, vmsg_net_tap_create(IFN, true, NULL, err, sizeof(err)), off, 256);
+	if (!t.d)
+		fail_msg("%s", err);
+	for (i = 0; i < 13; i++)
+		if (i == 0 || i == 1 || i == 7 || i == 8 || i == 11 || i == 12)
+			assert_true(t.d->features & (1ull << i));
+	s = packet_socket();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]) + 1; i++) {
+		uint64_t dma = host_alloc(HDR + sizeof(frame), 8);
+		struct vmsg_vq_buf b = {dma, HDR + sizeof(frame)};
+		uint8_t *h = host_ptr(dma, HDR);
+
+		memset(h, 0, HDR);
+		if (i < sizeof(bad) / sizeof(bad[0])) {
+			h[0] = bad[i][0];
+			h[1] = bad[i][1];
+		}
+		make_frame(host_ptr(dma + HDR, sizeof(frame)), sizeof(frame), 500 + i);
+		assert_true(tq_add(&t.q[1], &b, 1, NULL, 0) >= 0);
+	}
+	tdev_kick(&t, 1);
+	/* Only the last (plain) frame reaches the tap. */
+	p = (struct pollfd){.fd = s, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	n = recv(s, got, sizeof(got), 0);
+	make_frame(frame, sizeof(frame), 500 + (uint32_t)(sizeof(bad) / sizeof(bad[0])));
+	assert_int_equal(n, sizeof(frame));
+	assert_memory_equal(got, frame, sizeof(frame));
+	assert_int_equal(vmsg_net_get_stats(t.d, &st), 0);
+	assert_int_equal(st.tx_frames, 1);
+	assert_int_equal(st.tx_dropped, sizeof(bad) / sizeof(bad[0]));
+	close(s);
+	tdev_destroy(&t);
+}
+
 /* Make (persist 1) or remove (persist 0) a persistent tap, as `ip tuntap` does. */
 static void tap_persist(const char *name, int persist)
 {
@@ -225,6 +278,7 @@ int main(void)
 
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tap),
+	    cmocka_unit_test(test_tap_offload_headers),
 	    cmocka_unit_test(test_tap_attach_only),
 	};
 
