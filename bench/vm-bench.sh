@@ -10,7 +10,7 @@ usage() {
 	cat <<'EOF'
 usage: vmsg-bench vm [--quick] [--rounds N] [--seconds N] [--disk-mb N]
                      [--latency-iterations N | --no-latency]
-                     [--json FILE] [--png FILE] [--keep] [--verbose]
+                     [--json FILE] [--png FILE] [--guest-perf] [--keep] [--verbose]
 
 Boots the rig's host VM once (tests/rig/run-host-vm, QEMU TCG) with
   - the soft card (vmsg-card --platform sim, interrupt mode) offering
@@ -45,6 +45,11 @@ shared-memory ping-pong (goal <= 2.0). Speed is never asserted.
   --disk-mb N           size of each disk file (default 256)
   --latency-iterations N  (default 50000)   --no-latency: skip that part
   --json FILE           results (see below); --png FILE: a bar plot (gnuplot)
+  --guest-perf          round 1 runs each workload under `perf record -a` in the
+                        VM (Debian's perf copied in; the whole guest, both
+                        vCPUs) and prints the top symbols per workload and
+                        side ("profile" lines; JSON guest_profile). Slows the
+                        round it profiles: a profile, not a measurement
   --keep                keep the logs directory; --verbose: stream the console
 
 JSON: command "vm", machine, timestamp, quick, rounds, seconds, disk_mb,
@@ -59,7 +64,7 @@ Cleans up (VM, card, iperf3 servers, namespace, files) also on Ctrl-C.
 EOF
 }
 
-QUICK=0 ROUNDS=3 SECS=10 DISK_MB=256 LAT_ITERS=50000 JSON='' PNG='' KEEP=0
+QUICK=0 ROUNDS=3 SECS=10 DISK_MB=256 LAT_ITERS=50000 JSON='' PNG='' KEEP=0 GPERF=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ROUNDS=1 SECS=2 DISK_MB=64 LAT_ITERS=2000 ;;
@@ -71,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--json) JSON=${2:-} && shift ;;
 	--png) PNG=${2:-} && shift ;;
 	--keep) KEEP=1 ;;
+	--guest-perf) GPERF=1 ;;
 	--verbose) export VMSG_TEST_VERBOSE=1 ;;
 	-h | --help)
 		usage
@@ -149,17 +155,23 @@ kb_card_start --blk "$KB_T/card.img" --net tap:vbtap0
 per=$((SECS + RAMP + 25))
 tmo=$((240 + 12 * ROUNDS * per))
 kb_vm_prelude "SECS=$SECS" "RAMP=$RAMP" "ROUNDS=$ROUNDS" "QEMU_MAC=$QEMU_MAC" \
-	"QEMU_SERIAL=$QEMU_SERIAL"
+	"QEMU_SERIAL=$QEMU_SERIAL" "GPERF=$GPERF"
 kb_vm_script "$(dirname "$0")/vm-bench.vm.sh"
 kb_vm_args
 QA=(--qemu-arg -drive --qemu-arg "file=$KB_T/qemu.img,if=none,id=vbdisk,format=raw"
 	--qemu-arg -device --qemu-arg "virtio-blk-pci,drive=vbdisk,serial=$QEMU_SERIAL"
 	--qemu-arg -netdev --qemu-arg "tap,id=vbnet,ifname=vbtap1,script=no,downscript=no"
 	--qemu-arg -device --qemu-arg "virtio-net-pci,netdev=vbnet,mac=$QEMU_MAC")
+PERFFILE=()
+if [ "$GPERF" = 1 ]; then
+	command -v perf >/dev/null || kb_die "--guest-perf needs perf (package linux-perf)"
+	PERFFILE=(--file "$(command -v perf)")
+	tmo=$((tmo + 600))
+fi
 step "VM: $ROUNDS round(s) x 6 workloads x 2 sides, $SECS s each (timeout $tmo s)"
 : >"$KB_CONSOLE"
 ip netns exec "$NS" "$KB_RIG" "${KB_VM_ARGS[@]}" "${QA[@]}" --script "$KB_T/vm-script.sh" \
-	--file "$(command -v fio)" --file "$(command -v iperf3)" --mem 1G --timeout "$tmo" \
+	--file "$(command -v fio)" --file "$(command -v iperf3)" "${PERFFILE[@]}" --mem 1G --timeout "$tmo" \
 	>"$KB_T/rig.out" 2>&1 &
 KB_VM_PID=$!
 # Progress: the VM's results and failures as they come.
@@ -186,7 +198,7 @@ if [ "$vmrc" != 0 ] || [ "$KB_FAILS" != 0 ]; then
 	exit 1
 fi
 kb_card_stop TERM
-tr -d '\r' <"$KB_CONSOLE" | grep -a '^@@R ' >"$KB_T/results.txt"
+tr -d '\r' <"$KB_CONSOLE" | grep -a -E '^@@[RP] ' >"$KB_T/results.txt"
 
 LATJSON=
 if [ "$LAT_ITERS" -gt 0 ]; then

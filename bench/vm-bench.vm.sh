@@ -2,10 +2,14 @@
 # busybox sh, with tests/rig/scripts/kbus-vm-lib.sh prepended. The VM has the
 # card's virtio-blk and virtio-net (through vmsg_pci) and QEMU's own
 # virtio-blk-pci (serial $QEMU_SERIAL) and virtio-net-pci (MAC $QEMU_MAC).
-# Set by the host side: SECS ROUNDS QEMU_SERIAL QEMU_MAC RAMP.
+# Set by the host side: SECS ROUNDS QEMU_SERIAL QEMU_MAC RAMP GPERF.
+# GPERF=1: round 1 runs each workload under `perf record -a` (the whole
+# guest) and prints the top symbols as "@@P WORKLOAD SIDE PERCENT SYMBOL".
 # Result lines: "@@R ROUND WORKLOAD SIDE VALUE UNIT" (SIDE card|virtio-pci).
 FIO=/rig/files/fio
 IPERF=/rig/files/iperf3
+PERF=/rig/files/perf
+PROF=
 load_bus || finish
 modprobe -a virtio_pci virtio_blk virtio_net || bad "modprobe virtio_pci virtio_blk virtio_net"
 
@@ -66,7 +70,7 @@ done
 
 # run_fio ROUND WORKLOAD SIDE DISK RW BS DEPTH
 run_fio() {
-	_out=$("$FIO" --name="$2" --filename="/dev/$4" --rw="$5" --bs="$6" --iodepth="$7" \
+	_out=$($PROF "$FIO" --name="$2" --filename="/dev/$4" --rw="$5" --bs="$6" --iodepth="$7" \
 		--ioengine=libaio --direct=1 --runtime="$SECS" --ramp_time="$RAMP" --time_based \
 		--norandommap --randrepeat=0 --minimal 2>/tmp/fio.err)
 	_rc=$?
@@ -86,7 +90,7 @@ run_fio() {
 
 # run_iperf ROUND WORKLOAD SIDE SERVER PORT [-R]
 run_iperf() {
-	_out=$("$IPERF" -c "$4" -p "$5" -t "$SECS" -O "$RAMP" -f k ${6:+"$6"} 2>&1)
+	_out=$($PROF "$IPERF" -c "$4" -p "$5" -t "$SECS" -O "$RAMP" -f k ${6:+"$6"} 2>&1)
 	_rc=$?
 	_k=$(echo "$_out" | awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Kbits/sec") v = $i } END { print v }')
 	if [ "$_rc" != 0 ] || [ -z "$_k" ]; then
@@ -96,8 +100,21 @@ run_iperf() {
 	echo "@@R $1 $2 $3 $(awk -v k="$_k" 'BEGIN { printf "%.1f", k / 1000 }') Mbit/s"
 }
 
+# prof_report WORKLOAD SIDE: the profile of the last run, top symbols.
+prof_report() {
+	[ -n "$PROF" ] || return 0
+	"$PERF" report -i /tmp/perf.data --stdio --no-children --sort sym -g none \
+		--percent-limit 1.5 2>/dev/null | grep '%' |
+		awk -v w="$1" -v s="$2" '{ printf "@@P %s %s %s %s %s\n", w, s, $1, $2, $3 }'
+	rm -f /tmp/perf.data
+}
+
 # one ROUND WORKLOAD SIDE
 one() {
+	PROF=
+	if [ "${GPERF:-0}" = 1 ] && [ "$1" = 1 ]; then
+		PROF="$PERF record -a -g -F 499 -q -o /tmp/perf.data --"
+	fi
 	if [ "$3" = card ]; then _d=$CDISK _ip=10.77.0.1 _p=5201; else _d=$QDISK _ip=10.78.0.1 _p=5202; fi
 	case $2 in
 	randread-4k) run_fio "$1" "$2" "$3" "$_d" randread 4k 8 ;;
@@ -107,6 +124,8 @@ one() {
 	net-tx) run_iperf "$1" "$2" "$3" "$_ip" "$_p" ;;
 	net-rx) run_iperf "$1" "$2" "$3" "$_ip" "$_p" -R ;;
 	esac
+	prof_report "$2" "$3"
+	PROF=
 }
 
 stat_show 'tx_msgs|rx_msgs|irqs|doorbells'

@@ -41,6 +41,23 @@ def machine():
             "hostname": platform.node(), "loadavg": [round(x, 2) for x in load]}
 
 
+def parse_profile(path):
+    """@@P WORKLOAD SIDE PERCENT [k] SYMBOL lines: {workload: {side: [[pct, sym]]}}."""
+    prof = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            p = line.split()
+            if len(p) < 5 or p[0] != "@@P" or not p[3].endswith("%"):
+                continue
+            try:
+                pct = float(p[3][:-1])
+            except ValueError:
+                continue
+            sym = p[5] if len(p) > 5 else p[4]
+            prof.setdefault(p[1], {}).setdefault(p[2], []).append([pct, sym])
+    return prof
+
+
 def parse(path):
     res = {}
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -138,6 +155,7 @@ def main():
     ratios = [r["ratio"] for r in rows if r["ratio"]]
     geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else None
     lat = latency(a.latency) if a.latency else None
+    prof = parse_profile(a.results)
 
     print("\nvmsg-bench vm: card (vmsg_pci) vs QEMU virtio-pci, one TCG host VM, "
           "%d round(s) x %d s, median of rounds" % (a.rounds, a.seconds))
@@ -156,6 +174,12 @@ def main():
               "p50 %.2f us vs bare ping-pong %.2f us = %.2fx (goal <= %.1f: %s)" % (
                   lat["iterations"], lat["p50_us"], lat["baseline_p50_us"], lat["ratio_p50"],
                   GOAL_LAT, "met" if lat["ratio_p50"] <= GOAL_LAT else "below"))
+    for w in WORKLOADS:
+        for side in ("card", "virtio-pci"):
+            top = prof.get(w, {}).get(side)
+            if top:
+                print("profile %-13s %-10s %s" % (w, side, ", ".join(
+                    "%s %.1f%%" % (sym, pct) for pct, sym in top[:8])))
     if missing:
         print("vm-bench: no complete result for: " + ", ".join(missing), file=sys.stderr)
 
@@ -165,6 +189,7 @@ def main():
            "seconds": a.seconds, "disk_mb": a.disk_mb,
            "vm": {"accel": "tcg", "smp": 2, "mem": "1G"},
            "workloads": rows, "geomean_ratio": geo, "latency": lat,
+           "guest_profile": prof or None,
            "goal": {"ratio_min": GOAL_RATIO, "latency_ratio_max": GOAL_LAT}}
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
