@@ -188,7 +188,11 @@ vb_progress() {
 		esac
 	done
 }
-tail -n +1 -F "$KB_CONSOLE" 2>/dev/null --pid="$KB_VM_PID" | vb_progress >&2
+# In the background, so that a signal to this script alone (SIGTERM, or
+# SIGINT from a parent) interrupts the wait and runs the cleanup at once.
+tail -n +1 -F "$KB_CONSOLE" 2>/dev/null --pid="$KB_VM_PID" | vb_progress >&2 &
+KB_EXTRA_PIDS+=" $!"
+wait $!
 kb_vm_wait
 vmrc=$?
 KB_FAILS=$((KB_FAILS + $(tr -d '\r' <"$KB_CONSOLE" | grep -a -c '^vm: FAIL - ')))

@@ -9,9 +9,10 @@
  * CSUM, HOST_TSO4/6 (the driver sends partial checksums and up to 64 KiB
  * segments; the header is checked against what was negotiated, then the
  * host kernel checks it again) and GUEST_CSUM, GUEST_TSO4/6 (TUNSETOFFLOAD
- * from the negotiated bits: the kernel hands us what the driver accepts;
- * the driver then posts 64 KiB receive buffers, "big packets"). loopback
- * offers none: a frame goes back as it came, without segmentation.
+ * from the negotiated bits: the kernel hands us what the driver accepts),
+ * and MRG_RXBUF (a 64 KiB segment spread over the driver's page-sized
+ * receive buffers, num_buffers in the first header). loopback offers none
+ * of these: a frame goes back as it came, without segmentation.
  *
  * Transmit is served in bursts: up to DEV_BUDGET_CHAINS chains per call,
  * their used entries staged and published with one used idx write per
@@ -55,6 +56,7 @@
 #define VIRTIO_NET_F_GUEST_TSO6 8
 #define VIRTIO_NET_F_HOST_TSO4	11
 #define VIRTIO_NET_F_HOST_TSO6	12
+#define VIRTIO_NET_F_MRG_RXBUF	15
 #define VIRTIO_NET_F_STATUS	16
 #define VIRTIO_NET_S_LINK_UP	1u
 
@@ -87,6 +89,7 @@
 #define NET_HOLD_BYTES	(2048u * 1024u) /* their bytes (header included) */
 #define NET_TAP_BATCH	64u		/* frames read from the tap per poll */
 #define NET_POLL_ROUNDS 4u		/* bursts per poll() while busy-polled */
+#define NET_MRG_MAX	48u		/* receive chains one frame may span (MRG_RXBUF) */
 #define NET_BOUNCE	(NET_HDR_SIZE + NET_MAX_GSO)
 
 enum net_mode { NET_LOOPBACK, NET_TAP };
@@ -112,11 +115,12 @@ struct vmsg_net {
 	uint8_t *hold; /* NET_HOLD_BYTES */
 	struct net_held held[NET_PENDING_MAX];
 	uint32_t p_head, p_count, p_end; /* p_end: where the newest ends */
-	struct devq_req rx;		 /* a receive chain popped, not yet filled */
-	bool rx_held;
-	bool tx_more;	 /* transmit stopped on its budget */
-	bool rx_more;	 /* receive stopped on its budget */
-	uint8_t *bounce; /* NET_BOUNCE bytes: header, then the frame */
+	struct devq_req rx[NET_MRG_MAX]; /* receive chains popped, not yet filled */
+	uint32_t rx_n;			 /* how many */
+	uint64_t rx_res;		 /* their writable bytes */
+	bool tx_more;			 /* transmit stopped on its budget */
+	bool rx_more;			 /* receive stopped on its budget */
+	uint8_t *bounce;		 /* NET_BOUNCE bytes: header, then the frame */
 	struct vmsg_net_stats st;
 };
 
@@ -190,42 +194,83 @@ static void net_tap_arm(struct vmsg_net *n, bool rx_off)
 			     strerror(errno));
 }
 
-/* A receive chain in n->rx: 1, or 0 when the driver has none posted (or the
- * queue is broken). A chain the ring walk refused is consumed by devq. */
-static int net_rx_get(struct vmsg_net *n)
+/* Receive chains for a frame of len bytes (header included) in n->rx: 1 when
+ * there are enough (one chain; with MRG_RXBUF as many as its bytes need), 0
+ * when the driver has not posted enough (or the queue is broken); what was
+ * popped stays reserved for this frame. A chain the ring walk refused is
+ * consumed by devq; with MRG_RXBUF an empty chain is returned at once. */
+static int net_rx_reserve(struct vmsg_net *n, uint32_t len)
 {
-	uint32_t tries;
-	int rc = 0;
+	bool mrg = vmsg_dev_has_feature(&n->dev, VIRTIO_NET_F_MRG_RXBUF);
+	struct devq_req *r;
+	uint32_t tries = 0;
+	int rc;
 
-	if (n->rx_held)
-		return 1;
 	/* Bounded: a driver publishing bad chains as fast as we drop them
 	 * must not keep the card here. */
-	for (tries = 0; tries < DEV_BUDGET_CHAINS; tries++) {
-		rc = devq_pop(&n->rxq, &n->rx);
-		if (rc != DEVQ_BAD)
-			break;
+	while (tries < DEV_BUDGET_CHAINS) {
+		if (n->rx_n && (!mrg || n->rx_res >= len || n->rx_n >= NET_MRG_MAX))
+			return 1;
+		r = &n->rx[n->rx_n];
+		rc = devq_pop(&n->rxq, r);
+		if (rc == DEVQ_BAD) {
+			tries++;
+			continue;
+		}
+		if (rc != 1)
+			return 0;
+		if (mrg && (!r->wlen || (!n->rx_n && r->wlen < NET_HDR_SIZE))) {
+			n->st.rx_too_small++;
+			devq_stage(&n->rxq, r, 0);
+			tries++;
+			continue;
+		}
+		n->rx_res += r->wlen;
+		n->rx_n++;
 	}
-	if (rc != 1)
-		return 0;
-	n->rx_held = true;
-	return 1;
+	return 0;
 }
 
-/* Fill n->rx with buf (header + frame, len bytes in all) and stage it.
- * false: the receive buffer cannot take it (returned empty, counted); the
- * frame is dropped either way once this was called. */
+/* Fill the reserved chains with buf (header + frame, len bytes in all) and
+ * stage them; with several, num_buffers says how many. false: they cannot
+ * take it (returned empty, counted); the frame is dropped either way once
+ * this was called. */
 static bool net_rx_put(struct vmsg_net *n, const uint8_t *buf, uint32_t len)
 {
-	n->rx_held = false;
-	if (n->rx.wlen < len || devq_write(&n->rxq, &n->rx, 0, buf, len) < 0) {
+	uint32_t i, used = 0, off = 0, take;
+	uint8_t nb[2];
+	bool ok = n->rx_n && n->rx_res >= len && n->rx[0].wlen >= NET_HDR_SIZE;
+
+	for (i = 0; ok && i < n->rx_n && off < len; i++, used++) {
+		take = n->rx[i].wlen < len - off ? n->rx[i].wlen : len - off;
+		if (devq_write(&n->rxq, &n->rx[i], 0, buf + off, take) < 0)
+			ok = false;
+		off += take;
+	}
+	if (ok && used > 1) {
+		vmsg_put_le16(nb, (uint16_t)used);
+		ok = devq_write(&n->rxq, &n->rx[0], NET_HDR_NUM_BUFFERS, nb, sizeof(nb)) == 0;
+	}
+	if (!ok) {
 		n->st.rx_too_small++;
-		devq_stage(&n->rxq, &n->rx, 0);
+		for (i = 0; i < n->rx_n; i++)
+			devq_stage(&n->rxq, &n->rx[i], 0);
+		n->rx_n = 0;
+		n->rx_res = 0;
 		return false;
 	}
+	for (i = 0, off = 0; i < used; i++) {
+		take = n->rx[i].wlen < len - off ? n->rx[i].wlen : len - off;
+		devq_stage(&n->rxq, &n->rx[i], take);
+		off += take;
+		n->rx_res -= n->rx[i].wlen;
+	}
+	/* Never with the reservation rule above; kept for the next frame. */
+	n->rx_n -= used;
+	if (n->rx_n)
+		memmove(n->rx, n->rx + used, n->rx_n * sizeof(n->rx[0]));
 	n->st.rx_frames++;
 	n->st.rx_bytes += len - NET_HDR_SIZE;
-	devq_stage(&n->rxq, &n->rx, len);
 	return true;
 }
 
@@ -238,7 +283,7 @@ static uint32_t net_rx_deliver(struct vmsg_net *n)
 	for (budget = 0; n->p_count && budget < DEV_BUDGET_CHAINS; budget++) {
 		const struct net_held *h = &n->held[n->p_head];
 
-		if (!net_rx_get(n))
+		if (!net_rx_reserve(n, h->len))
 			break;
 		net_rx_put(n, n->hold + h->off, h->len);
 		net_hold_pop(n);
@@ -258,7 +303,7 @@ static void net_rx_frame(struct vmsg_net *n, const uint8_t *buf, uint32_t len)
 {
 	uint32_t off;
 
-	if (!n->p_count && net_rx_get(n)) {
+	if (!n->p_count && net_rx_reserve(n, len)) {
 		net_rx_put(n, buf, len);
 		return;
 	}
@@ -501,11 +546,13 @@ static void net_reset(struct vmsg_dev *d, uint32_t vq)
 		/* Offloads follow the next negotiation; none until then. */
 		if (n->vnet)
 			(void)net_tap_set_offload(n->tap_fd, false, false, false);
-		n->rx_held = false;
+		n->rx_n = 0;
+		n->rx_res = 0;
 		n->tx_more = n->rx_more = false;
 	} else if (vq == NET_RXQ) {
 		devq_reset(&n->rxq);
-		n->rx_held = false; /* a chain of the old ring: never returned */
+		n->rx_n = 0; /* chains of the old ring: never returned */
+		n->rx_res = 0;
 		n->rx_more = false;
 	} else if (vq == NET_TXQ) {
 		devq_reset(&n->txq);
@@ -688,6 +735,7 @@ struct vmsg_dev *vmsg_net_tap_create(const char *ifname, bool create, const uint
 	n->vnet = true;
 	n->dev.features |= DEV_BIT(VIRTIO_NET_F_CSUM) | DEV_BIT(VIRTIO_NET_F_GUEST_CSUM) |
 			   DEV_BIT(VIRTIO_NET_F_GUEST_TSO4) | DEV_BIT(VIRTIO_NET_F_GUEST_TSO6) |
-			   DEV_BIT(VIRTIO_NET_F_HOST_TSO4) | DEV_BIT(VIRTIO_NET_F_HOST_TSO6);
+			   DEV_BIT(VIRTIO_NET_F_HOST_TSO4) | DEV_BIT(VIRTIO_NET_F_HOST_TSO6) |
+			   DEV_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	return &n->dev;
 }
