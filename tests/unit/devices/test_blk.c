@@ -149,7 +149,8 @@ static void test_features_and_config(void **state)
 	assert_true(d->features & (1ull << VMSG_VIRTIO_F_RING_RESET));
 	d->ops->config_read(d, 0, cfg, sizeof(cfg));
 	assert_int_equal(vmsg_get_le64(cfg), DISK_SECTORS);
-	assert_true(vmsg_get_le32(cfg + 12) >= 1 && vmsg_get_le32(cfg + 12) + 2 <= 64);
+	/* seg_max: header and status fit in one chain beside the data */
+	assert_int_equal(vmsg_get_le32(cfg + 12), VMSG_VQ_MAX_SEGS - 2);
 	assert_int_equal(vmsg_get_le32(cfg + 20), 512);
 	d->ops->describe(d, line, sizeof(line));
 	assert_non_null(strstr(line, f->path));
@@ -455,6 +456,51 @@ static void test_queue_reset(void **state)
 				 S_OK);
 }
 
+/* A request with seg_max data segments (what Linux sends for 1 MiB in
+ * 4 KiB pages) is served; one more segment is a malformed chain. */
+static void test_seg_max(void **state)
+{
+	struct blk_fixture *f = *state;
+	struct tdev *t = &f->t;
+	struct vmsg_vq_buf out[VMSG_VQ_MAX_SEGS + 1], in[VMSG_VQ_MAX_SEGS + 1];
+	uint32_t n = VMSG_VQ_MAX_SEGS - 2, i, ulen;
+	uint64_t hdr = host_alloc(16, 16), st = host_alloc(1, 1), data;
+	uint16_t id;
+	int head;
+
+	data = host_alloc(512u * (n + 1), 8);
+	fill_random(host_ptr(data, 512u * n), 512u * n, &(uint64_t){42});
+	vmsg_put_le32(host_ptr(hdr, 16), T_OUT);
+	vmsg_put_le64((uint8_t *)host_ptr(hdr, 16) + 8, 0);
+	out[0] = (struct vmsg_vq_buf){hdr, 16};
+	for (i = 0; i < n; i++)
+		out[1 + i] = (struct vmsg_vq_buf){data + 512u * i, 512};
+	in[0] = (struct vmsg_vq_buf){st, 1};
+	head = tq_add(&t->q[0], out, n + 1, in, 1);
+	assert_true(head >= 0);
+	tdev_kick(t, 0);
+	assert_int_equal(wait_used(t, &id, &ulen), 1);
+	assert_int_equal(id, head);
+	assert_int_equal(*(uint8_t *)host_ptr(st, 1), S_OK);
+	{
+		uint8_t *disk = malloc(512u * n);
+
+		assert_non_null(disk);
+		assert_int_equal(pread(f->fd, disk, 512u * n, 0), (ssize_t)(512u * n));
+		assert_memory_equal(disk, host_ptr(data, 512u * n), 512u * n);
+		free(disk);
+	}
+	/* n + 1 data segments: too many for a chain, dropped (length 0) */
+	for (i = 0; i <= n; i++)
+		out[1 + i] = (struct vmsg_vq_buf){data + 512u * i, 512};
+	head = tq_add(&t->q[0], out, n + 2, in, 1);
+	if (head >= 0) {
+		tdev_kick(t, 0);
+		assert_int_equal(wait_used(t, &id, &ulen), 1);
+		assert_int_equal(ulen, 0);
+	}
+}
+
 /* Requests in flight when their queue is reset: their completions must not
  * touch the new ring or the old buffers; the queue works afterwards. */
 static void test_reset_in_flight(void **state)
@@ -526,6 +572,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_budget_and_wait_fd, setup_rw, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_reset, setup_rw, teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_in_flight, setup_rw, teardown),
+	    cmocka_unit_test_setup_teardown(test_seg_max, setup_rw, teardown),
 	};
 
 	return cmocka_run_group_tests_name("devices_blk", tests, NULL, NULL);
