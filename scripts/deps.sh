@@ -23,6 +23,8 @@ PKGS=(
 	# DPDK 22.11 (dpdk-dev ships the stock dpdk-testpmd, which loads the PMD with -d); dpkg-dev for
 	# `apt-get source` (scripts/dpdk-sdk.sh); gnuplot for the bench's PNG
 	dpdk dpdk-dev libdpdk-dev dpkg-dev gnuplot-nox
+	# `vmsg-bench vm`: fio and iperf3 copied into the host VM; the card's asynchronous block I/O
+	fio iperf3 liburing-dev
 )
 
 # A deb-src entry for Debian's own suites, so scripts/dpdk-sdk.sh can fetch the

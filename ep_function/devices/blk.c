@@ -4,9 +4,19 @@
  * IN, OUT, FLUSH and GET_ID; everything else is UNSUPP.
  *
  * A request is header (16 bytes, device-readable), data, status (the last
- * device-writable byte). Data moves through a bounce buffer in steps of
- * DEV_BOUNCE_SIZE. The status byte is written last, after the data reached
- * the file (pwrite complete) or, for FLUSH, after fdatasync.
+ * device-writable byte). The status byte is written last, after the data
+ * reached the file (write complete) or, for FLUSH, after fdatasync.
+ *
+ * File I/O is asynchronous (io_uring, liburing) where the kernel allows it:
+ * the loop that also answers the link's control messages only moves data
+ * between host memory and a per-request buffer (what a card's DMA engine
+ * does) and submits; the reads, writes and fdatasyncs run in the kernel,
+ * at most BLK_AIO_SLOTS requests and BLK_AIO_BYTES bytes at a time, and
+ * their completions come back through an eventfd in the device's wait_fd
+ * (or are picked up by a busy-polling card on its next pass). Without
+ * io_uring (built without liburing, or io_uring_setup refused) every
+ * request is done synchronously in the loop, through a bounce buffer in
+ * steps of DEV_BOUNCE_SIZE, and the card says so at start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,9 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef VMSG_HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 #include "dev_common.h"
 #include "dev_waker.h"
@@ -57,6 +72,24 @@
 #define BLK_MAX_REQ_BYTES (32u * 1024u * 1024u)
 #define BLK_BUDGET_BYTES  (16u * 1024u * 1024u)
 #define BLK_EINTR_RETRIES 16
+/* Asynchronous I/O: requests and bytes in flight at once; buffers up to
+ * BLK_AIO_KEEP bytes stay with their slot for the next request. */
+#define BLK_AIO_SLOTS	 32u
+#define BLK_AIO_BYTES	 (16u * 1024u * 1024u)
+#define BLK_AIO_KEEP	 (1024u * 1024u)
+#define BLK_AIO_DRAIN_MS 5000
+
+struct blk_aio {
+	struct devq_req r;
+	uint8_t *buf;
+	uint32_t cap;  /* bytes at buf */
+	uint32_t len;  /* data bytes of the request */
+	uint32_t done; /* bytes transferred so far (a short read/write goes on) */
+	uint64_t off;  /* file offset of the data */
+	uint32_t type; /* VIRTIO_BLK_T_IN, _OUT or _FLUSH */
+	bool busy;
+	bool stale; /* its queue was reset: complete without touching the ring */
+};
 
 struct vmsg_blk {
 	struct vmsg_dev dev;
@@ -71,6 +104,17 @@ struct vmsg_blk {
 	char path[PATH_MAX];
 	uint8_t *bounce;
 	struct vmsg_blk_stats st;
+#ifdef VMSG_HAVE_LIBURING
+	bool aio; /* io_uring is up */
+	struct io_uring ring;
+	int aio_efd;	    /* completions signal it; in the waker's epoll set */
+	uint32_t aio_armed; /* dev_waker_watch state of aio_efd */
+	uint32_t inflight, inflight_bytes;
+	bool leak;	  /* destroy could not drain: buffers never freed */
+	bool has_waiting; /* a popped request waits for room (in waiting) */
+	struct devq_req waiting;
+	struct blk_aio slot[BLK_AIO_SLOTS];
+#endif
 };
 
 static const struct vmsg_dev_ops blk_ops;
@@ -225,6 +269,326 @@ done:
 	return (uint64_t)r->rlen + r->wlen;
 }
 
+#ifdef VMSG_HAVE_LIBURING
+/* ---- asynchronous path (io_uring) ---- */
+
+static void blk_aio_finish(struct vmsg_blk *b, struct blk_aio *a, int res);
+
+/* Queue a's next step (what is left of its read/write, or the flush). */
+static bool blk_aio_queue(struct vmsg_blk *b, struct blk_aio *a)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
+
+	if (!sqe) {
+		/* The submission ring is full: push what is queued, try again. */
+		if (io_uring_submit(&b->ring) < 0 || !(sqe = io_uring_get_sqe(&b->ring)))
+			return false;
+	}
+	if (a->type == VIRTIO_BLK_T_IN)
+		io_uring_prep_read(sqe, b->fd, a->buf + a->done, a->len - a->done,
+				   a->off + a->done);
+	else if (a->type == VIRTIO_BLK_T_OUT)
+		io_uring_prep_write(sqe, b->fd, a->buf + a->done, a->len - a->done,
+				    a->off + a->done);
+	else
+		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data(sqe, a);
+	return true;
+}
+
+/* Complete a request: its status (and data for IN) into the chain, used. */
+static void blk_complete(struct vmsg_blk *b, struct devq_req *r, uint8_t status)
+{
+	if (status == VIRTIO_BLK_S_IOERR)
+		b->st.ioerr++;
+	if (devq_write(&b->q, r, r->wlen - 1, &status, 1) < 0) {
+		b->st.bad_chains++;
+		devq_stage(&b->q, r, 0);
+		return;
+	}
+	devq_stage(&b->q, r, r->wlen);
+}
+
+static void blk_aio_release(struct vmsg_blk *b, struct blk_aio *a)
+{
+	b->inflight--;
+	b->inflight_bytes -= a->len;
+	a->busy = false;
+	if (a->cap > BLK_AIO_KEEP) {
+		free(a->buf);
+		a->buf = NULL;
+		a->cap = 0;
+	}
+}
+
+/* One completion of a's current step (res: bytes or -errno). */
+static void blk_aio_finish(struct vmsg_blk *b, struct blk_aio *a, int res)
+{
+	uint8_t status = VIRTIO_BLK_S_OK;
+
+	if (a->type != VIRTIO_BLK_T_FLUSH && res > 0 && !a->stale) {
+		a->done += (uint32_t)res;
+		if (a->done < a->len && blk_aio_queue(b, a))
+			return; /* short: the rest goes on */
+	}
+	if (a->stale) {
+		blk_aio_release(b, a);
+		return;
+	}
+	if (res < 0 || (a->type != VIRTIO_BLK_T_FLUSH && a->done < a->len))
+		status = VIRTIO_BLK_S_IOERR;
+	else if (a->type == VIRTIO_BLK_T_IN && devq_write(&b->q, &a->r, 0, a->buf, a->len) < 0)
+		status = VIRTIO_BLK_S_IOERR;
+	if (status == VIRTIO_BLK_S_OK) {
+		if (a->type == VIRTIO_BLK_T_IN) {
+			b->st.reads++;
+			b->st.read_bytes += a->len;
+		} else if (a->type == VIRTIO_BLK_T_OUT) {
+			b->st.writes++;
+			b->st.write_bytes += a->len;
+		}
+	}
+	blk_complete(b, &a->r, status);
+	blk_aio_release(b, a);
+}
+
+/* Take every completion there is. */
+static uint32_t blk_aio_reap(struct vmsg_blk *b)
+{
+	struct io_uring_cqe *cqe;
+	uint32_t n = 0;
+
+	while (io_uring_peek_cqe(&b->ring, &cqe) == 0) {
+		struct blk_aio *a = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&b->ring, cqe);
+		if (a)
+			blk_aio_finish(b, a, res);
+		n++;
+	}
+	return n;
+}
+
+/* A free slot whose buffer holds len bytes, or NULL (no slot, no memory). */
+static struct blk_aio *blk_aio_slot(struct vmsg_blk *b, uint32_t len)
+{
+	struct blk_aio *a = NULL;
+	uint32_t i;
+	uint8_t *p;
+
+	for (i = 0; i < BLK_AIO_SLOTS; i++) {
+		if (!b->slot[i].busy) {
+			a = &b->slot[i];
+			break;
+		}
+	}
+	if (!a)
+		return NULL;
+	if (len > a->cap) {
+		p = realloc(a->buf, len);
+		if (!p)
+			return NULL;
+		a->buf = p;
+		a->cap = len;
+	}
+	return a;
+}
+
+/*
+ * Start request r (header read, type and sector known). 1: started or
+ * completed; 0: no room now (r must wait; nothing was done to it).
+ */
+static int blk_aio_start(struct vmsg_blk *b, struct devq_req *r, uint32_t type, uint64_t sector)
+{
+	struct blk_aio *a;
+	uint32_t len = 0;
+
+	if (type == VIRTIO_BLK_T_IN)
+		len = r->wlen - 1;
+	else if (type == VIRTIO_BLK_T_OUT)
+		len = r->rlen - BLK_HDR_SIZE;
+	if (type == VIRTIO_BLK_T_FLUSH)
+		b->st.flushes++;
+	if ((type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_FLUSH) && b->ro) {
+		blk_complete(b, r, type == VIRTIO_BLK_T_OUT ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+		return 1;
+	}
+	if (type != VIRTIO_BLK_T_FLUSH && !blk_range_ok(b, sector, len)) {
+		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
+		return 1;
+	}
+	/* Room: a slot, and the bytes (one request alone may always go). */
+	if (b->inflight >= BLK_AIO_SLOTS ||
+	    (b->inflight && b->inflight_bytes + len > BLK_AIO_BYTES))
+		return 0;
+	a = blk_aio_slot(b, len);
+	if (!a) {
+		if (b->inflight)
+			return 0; /* memory comes back with the completions */
+		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
+		return 1;
+	}
+	a->r = *r;
+	a->len = len;
+	a->done = 0;
+	a->off = sector * BLK_SECTOR;
+	a->type = type;
+	a->stale = false;
+	if (type == VIRTIO_BLK_T_OUT && devq_read(&b->q, r, BLK_HDR_SIZE, a->buf, len) < 0) {
+		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
+		return 1;
+	}
+	if (!blk_aio_queue(b, a)) {
+		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
+		return 1;
+	}
+	a->busy = true;
+	b->inflight++;
+	b->inflight_bytes += len;
+	return 1;
+}
+
+/* One popped request on the asynchronous path: 1 handled, 0 must wait. */
+static int blk_aio_request(struct vmsg_blk *b, struct devq_req *r)
+{
+	uint8_t hdr[BLK_HDR_SIZE];
+	uint32_t type;
+
+	if (r->wlen < 1) {
+		b->st.bad_chains++;
+		devq_stage(&b->q, r, 0);
+		return 1;
+	}
+	if (r->rlen < BLK_HDR_SIZE || devq_read(&b->q, r, 0, hdr, BLK_HDR_SIZE) < 0) {
+		b->st.bad_chains++;
+		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
+		return 1;
+	}
+	type = vmsg_get_le32(hdr);
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+	case VIRTIO_BLK_T_FLUSH:
+		return blk_aio_start(b, r, type, vmsg_get_le64(hdr + 8));
+	case VIRTIO_BLK_T_GET_ID:
+		blk_complete(b, r, blk_get_id(b, r));
+		return 1;
+	default:
+		b->st.unsupp++;
+		blk_complete(b, r, VIRTIO_BLK_S_UNSUPP);
+		return 1;
+	}
+}
+
+/* Completions in, new requests out: bounded, one used idx write and one
+ * EVENT_USED decision per batch. */
+static void blk_aio_process(struct vmsg_blk *b)
+{
+	struct devq_req r;
+	uint32_t n;
+	int rc;
+
+	b->more = false;
+	blk_aio_reap(b);
+	for (n = 0; n < DEV_BUDGET_CHAINS; n++) {
+		if (b->has_waiting) {
+			if (!blk_aio_request(b, &b->waiting))
+				break; /* still no room: a completion brings us back */
+			b->has_waiting = false;
+			continue;
+		}
+		rc = devq_pop(&b->q, &r);
+		if (rc == 0 || rc == DEVQ_BROKEN)
+			break;
+		if (rc < 0) {
+			b->st.bad_chains++;
+			continue;
+		}
+		if (!blk_aio_request(b, &r)) {
+			b->waiting = r;
+			b->has_waiting = true;
+			break;
+		}
+	}
+	if (io_uring_sq_ready(&b->ring) && io_uring_submit(&b->ring) < 0)
+		vmsg_dev_log(&b->dev, VMSG_LOG_WARN, "blk: io_uring_submit: %s", strerror(errno));
+	/* Completions that came while we submitted go out with this batch. */
+	blk_aio_reap(b);
+	devq_commit(&b->q);
+	devq_notify(&b->q);
+	if (n >= DEV_BUDGET_CHAINS) {
+		b->more = true;
+		dev_waker_kick(&b->waker);
+	}
+}
+
+/* Forget what is in flight on a reset queue: completions are dropped. */
+static void blk_aio_forget(struct vmsg_blk *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < BLK_AIO_SLOTS; i++)
+		if (b->slot[i].busy)
+			b->slot[i].stale = true;
+	b->has_waiting = false;
+}
+
+static void blk_aio_init(struct vmsg_blk *b)
+{
+	int rc;
+
+	b->aio_efd = -1;
+	rc = io_uring_queue_init(2u * BLK_AIO_SLOTS, &b->ring, 0);
+	if (rc < 0) {
+		vmsg_dev_log(&b->dev, VMSG_LOG_WARN,
+			     "blk %s: io_uring unavailable (%s): synchronous I/O in the card loop",
+			     b->path, strerror(-rc));
+		return;
+	}
+	b->aio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->aio_efd < 0 || io_uring_register_eventfd(&b->ring, b->aio_efd) < 0 ||
+	    dev_waker_watch(&b->waker, b->aio_efd, EPOLLIN, &b->aio_armed) < 0) {
+		vmsg_dev_log(&b->dev, VMSG_LOG_WARN,
+			     "blk %s: io_uring eventfd: %s: synchronous I/O in the card loop",
+			     b->path, strerror(errno));
+		if (b->aio_efd >= 0)
+			close(b->aio_efd);
+		b->aio_efd = -1;
+		io_uring_queue_exit(&b->ring);
+		return;
+	}
+	b->aio = true;
+}
+
+/* Wait (bounded) for what is in flight: the kernel writes into our buffers. */
+static void blk_aio_fini(struct vmsg_blk *b)
+{
+	struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+	struct io_uring_cqe *cqe;
+	uint32_t i, waited = 0;
+
+	if (!b->aio)
+		return;
+	blk_aio_forget(b);
+	while (b->inflight && waited < BLK_AIO_DRAIN_MS) {
+		if (io_uring_wait_cqe_timeout(&b->ring, &cqe, &ts) == 0)
+			blk_aio_reap(b);
+		else
+			waited += 50;
+	}
+	if (b->inflight)
+		b->leak = true; /* never free what the kernel may still write */
+	io_uring_queue_exit(&b->ring);
+	if (b->aio_efd >= 0)
+		close(b->aio_efd);
+	if (!b->leak)
+		for (i = 0; i < BLK_AIO_SLOTS; i++)
+			free(b->slot[i].buf);
+	b->aio = false;
+}
+#endif /* VMSG_HAVE_LIBURING */
+
 static void blk_process(struct vmsg_blk *b)
 {
 	struct devq_req r;
@@ -232,6 +596,12 @@ static void blk_process(struct vmsg_blk *b)
 	uint32_t n;
 	int rc;
 
+#ifdef VMSG_HAVE_LIBURING
+	if (b->aio) {
+		blk_aio_process(b);
+		return;
+	}
+#endif
 	b->more = false;
 	for (n = 0; n < DEV_BUDGET_CHAINS && bytes < BLK_BUDGET_BYTES; n++) {
 		rc = devq_pop(&b->q, &r);
@@ -270,7 +640,13 @@ static int blk_set_features(struct vmsg_dev *d, uint64_t features)
 
 static void blk_start(struct vmsg_dev *d)
 {
-	dev_waker_kick(&to_blk(d)->waker);
+	struct vmsg_blk *b = to_blk(d);
+
+#ifdef VMSG_HAVE_LIBURING
+	if (!b->aio && b->fd >= 0 && !b->leak)
+		blk_aio_init(b);
+#endif
+	dev_waker_kick(&b->waker);
 }
 
 static void blk_reset(struct vmsg_dev *d, uint32_t vq)
@@ -280,6 +656,10 @@ static void blk_reset(struct vmsg_dev *d, uint32_t vq)
 	if (vq == UINT32_MAX || vq == 0) {
 		devq_reset(&b->q);
 		b->more = false;
+#ifdef VMSG_HAVE_LIBURING
+		if (b->aio)
+			blk_aio_forget(b);
+#endif
 	}
 }
 
@@ -292,8 +672,23 @@ static void blk_queue_notify(struct vmsg_dev *d, uint32_t vq)
 static void blk_poll(struct vmsg_dev *d)
 {
 	struct vmsg_blk *b = to_blk(d);
+	bool work = dev_waker_clear(&b->waker) || b->more;
 
-	if (dev_waker_clear(&b->waker) || b->more)
+#ifdef VMSG_HAVE_LIBURING
+	if (b->aio) {
+		uint64_t v;
+
+		/* Woken through the epoll set: clear the completion eventfd
+		 * before reaping (a completion after this signals again). A
+		 * busy-polling card never sleeps on it: no syscall then. */
+		if (!vmsg_dev_busy_polled(d) && read(b->aio_efd, &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN)
+			work = true;
+		if (io_uring_cq_ready(&b->ring) || b->has_waiting)
+			work = true;
+	}
+#endif
+	if (work)
 		blk_process(b);
 }
 
@@ -309,6 +704,9 @@ static void blk_destroy(struct vmsg_dev *d)
 	if (!d)
 		return;
 	b = to_blk(d);
+#ifdef VMSG_HAVE_LIBURING
+	blk_aio_fini(b);
+#endif
 	if (b->fd >= 0)
 		close(b->fd);
 	dev_waker_fini(&b->waker);

@@ -1,7 +1,18 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
 /*
- * net.c - virtio-net: receiveq 0, transmitq 1, no control queue, no
- * offloads, virtio_net_hdr_v1 (12 bytes) in front of every frame.
+ * net.c - virtio-net: receiveq 0, transmitq 1, no control queue,
+ * virtio_net_hdr_v1 (12 bytes) in front of every frame.
+ *
+ * Offloads (tap only): the tap is opened with IFF_VNET_HDR, whose header is
+ * the driver's own virtio_net_hdr_v1, so checksum offload and TSO pass
+ * through in both directions as they do for QEMU's virtio-net on a tap:
+ * CSUM, HOST_TSO4/6 (the driver sends partial checksums and up to 64 KiB
+ * segments; the header is checked against what was negotiated, then the
+ * host kernel checks it again) and GUEST_CSUM, GUEST_TSO4/6 (TUNSETOFFLOAD
+ * from the negotiated bits: the kernel hands us what the driver accepts),
+ * and MRG_RXBUF (a 64 KiB segment spread over the driver's page-sized
+ * receive buffers, num_buffers in the first header). loopback offers none
+ * of these: a frame goes back as it came, without segmentation.
  *
  * Transmit is served in bursts: up to DEV_BUDGET_CHAINS chains per call,
  * their used entries staged and published with one used idx write per
@@ -37,10 +48,17 @@
 #include "vmsg_devices.h"
 
 /* virtio-net device bits (virtio 1.2, 5.1.3) */
-#define VIRTIO_NET_F_MTU     3
-#define VIRTIO_NET_F_MAC     5
-#define VIRTIO_NET_F_STATUS  16
-#define VIRTIO_NET_S_LINK_UP 1u
+#define VIRTIO_NET_F_CSUM	0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MTU	3
+#define VIRTIO_NET_F_MAC	5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_HOST_TSO4	11
+#define VIRTIO_NET_F_HOST_TSO6	12
+#define VIRTIO_NET_F_MRG_RXBUF	15
+#define VIRTIO_NET_F_STATUS	16
+#define VIRTIO_NET_S_LINK_UP	1u
 
 /* struct virtio_net_config: mac[6], le16 status, le16 max_virtqueue_pairs,
  * le16 mtu. */
@@ -52,20 +70,27 @@
 
 /* struct virtio_net_hdr_v1: flags, gso_type, le16 hdr_len, gso_size,
  * csum_start, csum_offset, num_buffers. */
-#define NET_HDR_SIZE	    12u
-#define NET_HDR_NUM_BUFFERS 10u
+#define NET_HDR_SIZE	     12u
+#define NET_HDR_NUM_BUFFERS  10u
+#define NET_HDR_F_NEEDS_CSUM 1u
+#define NET_GSO_NONE	     0u
+#define NET_GSO_TCPV4	     1u
+#define NET_GSO_TCPV6	     4u
+#define NET_GSO_ECN	     0x80u
 
 #define NET_RXQ		0u
 #define NET_TXQ		1u
 #define NET_QUEUE_SIZE	256u
 #define NET_MTU		1500u
-#define NET_MIN_FRAME	14u	       /* an Ethernet header */
-#define NET_MAX_FRAME	16384u	       /* no offloads: anything larger is hostile */
-#define NET_PENDING_MAX 256u	       /* frames held for the driver */
-#define NET_HOLD_BYTES	(512u * 1024u) /* their bytes (header included) */
-#define NET_TAP_BATCH	64u	       /* frames read from the tap per poll */
-#define NET_POLL_ROUNDS 4u	       /* bursts per poll() while busy-polled */
-#define NET_BOUNCE	(NET_HDR_SIZE + NET_MAX_FRAME)
+#define NET_MIN_FRAME	14u		/* an Ethernet header */
+#define NET_MAX_FRAME	16384u		/* no offloads: anything larger is hostile */
+#define NET_MAX_GSO	65550u		/* a 64 KiB segment (tap + TSO) */
+#define NET_PENDING_MAX 256u		/* frames held for the driver */
+#define NET_HOLD_BYTES	(2048u * 1024u) /* their bytes (header included) */
+#define NET_TAP_BATCH	64u		/* frames read from the tap per poll */
+#define NET_POLL_ROUNDS 4u		/* bursts per poll() while busy-polled */
+#define NET_MRG_MAX	48u		/* receive chains one frame may span (MRG_RXBUF) */
+#define NET_BOUNCE	(NET_HDR_SIZE + NET_MAX_GSO)
 
 enum net_mode { NET_LOOPBACK, NET_TAP };
 
@@ -82,6 +107,7 @@ struct vmsg_net {
 	struct dev_waker waker;
 	uint8_t config[NET_CFG_SIZE];
 	int tap_fd;
+	bool vnet; /* the tap carries virtio_net_hdr: offloads offered */
 	uint32_t tap_armed;
 	bool tap_failed; /* a read error that will not go away: stop reading */
 	bool polled;	 /* the card busy-polls: serve the rings from poll() */
@@ -89,11 +115,12 @@ struct vmsg_net {
 	uint8_t *hold; /* NET_HOLD_BYTES */
 	struct net_held held[NET_PENDING_MAX];
 	uint32_t p_head, p_count, p_end; /* p_end: where the newest ends */
-	struct devq_req rx;		 /* a receive chain popped, not yet filled */
-	bool rx_held;
-	bool tx_more;	 /* transmit stopped on its budget */
-	bool rx_more;	 /* receive stopped on its budget */
-	uint8_t *bounce; /* NET_BOUNCE bytes: header, then the frame */
+	struct devq_req rx[NET_MRG_MAX]; /* receive chains popped, not yet filled */
+	uint32_t rx_n;			 /* how many */
+	uint64_t rx_res;		 /* their writable bytes */
+	bool tx_more;			 /* transmit stopped on its budget */
+	bool rx_more;			 /* receive stopped on its budget */
+	uint8_t *bounce;		 /* NET_BOUNCE bytes: header, then the frame */
 	struct vmsg_net_stats st;
 };
 
@@ -167,42 +194,83 @@ static void net_tap_arm(struct vmsg_net *n, bool rx_off)
 			     strerror(errno));
 }
 
-/* A receive chain in n->rx: 1, or 0 when the driver has none posted (or the
- * queue is broken). A chain the ring walk refused is consumed by devq. */
-static int net_rx_get(struct vmsg_net *n)
+/* Receive chains for a frame of len bytes (header included) in n->rx: 1 when
+ * there are enough (one chain; with MRG_RXBUF as many as its bytes need), 0
+ * when the driver has not posted enough (or the queue is broken); what was
+ * popped stays reserved for this frame. A chain the ring walk refused is
+ * consumed by devq; with MRG_RXBUF an empty chain is returned at once. */
+static int net_rx_reserve(struct vmsg_net *n, uint32_t len)
 {
-	uint32_t tries;
-	int rc = 0;
+	bool mrg = vmsg_dev_has_feature(&n->dev, VIRTIO_NET_F_MRG_RXBUF);
+	struct devq_req *r;
+	uint32_t tries = 0;
+	int rc;
 
-	if (n->rx_held)
-		return 1;
 	/* Bounded: a driver publishing bad chains as fast as we drop them
 	 * must not keep the card here. */
-	for (tries = 0; tries < DEV_BUDGET_CHAINS; tries++) {
-		rc = devq_pop(&n->rxq, &n->rx);
-		if (rc != DEVQ_BAD)
-			break;
+	while (tries < DEV_BUDGET_CHAINS) {
+		if (n->rx_n && (!mrg || n->rx_res >= len || n->rx_n >= NET_MRG_MAX))
+			return 1;
+		r = &n->rx[n->rx_n];
+		rc = devq_pop(&n->rxq, r);
+		if (rc == DEVQ_BAD) {
+			tries++;
+			continue;
+		}
+		if (rc != 1)
+			return 0;
+		if (mrg && (!r->wlen || (!n->rx_n && r->wlen < NET_HDR_SIZE))) {
+			n->st.rx_too_small++;
+			devq_stage(&n->rxq, r, 0);
+			tries++;
+			continue;
+		}
+		n->rx_res += r->wlen;
+		n->rx_n++;
 	}
-	if (rc != 1)
-		return 0;
-	n->rx_held = true;
-	return 1;
+	return 0;
 }
 
-/* Fill n->rx with buf (header + frame, len bytes in all) and stage it.
- * false: the receive buffer cannot take it (returned empty, counted); the
- * frame is dropped either way once this was called. */
+/* Fill the reserved chains with buf (header + frame, len bytes in all) and
+ * stage them; with several, num_buffers says how many. false: they cannot
+ * take it (returned empty, counted); the frame is dropped either way once
+ * this was called. */
 static bool net_rx_put(struct vmsg_net *n, const uint8_t *buf, uint32_t len)
 {
-	n->rx_held = false;
-	if (n->rx.wlen < len || devq_write(&n->rxq, &n->rx, 0, buf, len) < 0) {
+	uint32_t i, used = 0, off = 0, take;
+	uint8_t nb[2];
+	bool ok = n->rx_n && n->rx_res >= len && n->rx[0].wlen >= NET_HDR_SIZE;
+
+	for (i = 0; ok && i < n->rx_n && off < len; i++, used++) {
+		take = n->rx[i].wlen < len - off ? n->rx[i].wlen : len - off;
+		if (devq_write(&n->rxq, &n->rx[i], 0, buf + off, take) < 0)
+			ok = false;
+		off += take;
+	}
+	if (ok && used > 1) {
+		vmsg_put_le16(nb, (uint16_t)used);
+		ok = devq_write(&n->rxq, &n->rx[0], NET_HDR_NUM_BUFFERS, nb, sizeof(nb)) == 0;
+	}
+	if (!ok) {
 		n->st.rx_too_small++;
-		devq_stage(&n->rxq, &n->rx, 0);
+		for (i = 0; i < n->rx_n; i++)
+			devq_stage(&n->rxq, &n->rx[i], 0);
+		n->rx_n = 0;
+		n->rx_res = 0;
 		return false;
 	}
+	for (i = 0, off = 0; i < used; i++) {
+		take = n->rx[i].wlen < len - off ? n->rx[i].wlen : len - off;
+		devq_stage(&n->rxq, &n->rx[i], take);
+		off += take;
+		n->rx_res -= n->rx[i].wlen;
+	}
+	/* Never with the reservation rule above; kept for the next frame. */
+	n->rx_n -= used;
+	if (n->rx_n)
+		memmove(n->rx, n->rx + used, n->rx_n * sizeof(n->rx[0]));
 	n->st.rx_frames++;
 	n->st.rx_bytes += len - NET_HDR_SIZE;
-	devq_stage(&n->rxq, &n->rx, len);
 	return true;
 }
 
@@ -215,7 +283,7 @@ static uint32_t net_rx_deliver(struct vmsg_net *n)
 	for (budget = 0; n->p_count && budget < DEV_BUDGET_CHAINS; budget++) {
 		const struct net_held *h = &n->held[n->p_head];
 
-		if (!net_rx_get(n))
+		if (!net_rx_reserve(n, h->len))
 			break;
 		net_rx_put(n, n->hold + h->off, h->len);
 		net_hold_pop(n);
@@ -235,7 +303,7 @@ static void net_rx_frame(struct vmsg_net *n, const uint8_t *buf, uint32_t len)
 {
 	uint32_t off;
 
-	if (!n->p_count && net_rx_get(n)) {
+	if (!n->p_count && net_rx_reserve(n, len)) {
 		net_rx_put(n, buf, len);
 		return;
 	}
@@ -272,7 +340,10 @@ static void net_tap_pump(struct vmsg_net *n)
 			if (n->p_count >= NET_PENDING_MAX)
 				break;
 		}
-		len = net_tap_recv(n->tap_fd, n->bounce + NET_HDR_SIZE, NET_MAX_FRAME);
+		if (n->vnet)
+			len = net_tap_recv(n->tap_fd, n->bounce, NET_HDR_SIZE + NET_MAX_GSO);
+		else
+			len = net_tap_recv(n->tap_fd, n->bounce + NET_HDR_SIZE, NET_MAX_FRAME);
 		if (len < 0) {
 			vmsg_dev_log(&n->dev, VMSG_LOG_ERR, "net %s: read: %s; receive stopped",
 				     n->ifname, strerror((int)-len));
@@ -281,6 +352,14 @@ static void net_tap_pump(struct vmsg_net *n)
 		}
 		if (len == 0)
 			break;
+		if (n->vnet) {
+			/* The kernel wrote the 10-byte header; one buffer. */
+			if ((size_t)len < NET_HDR_SIZE + NET_MIN_FRAME)
+				continue;
+			vmsg_put_le16(n->bounce + NET_HDR_NUM_BUFFERS, 1);
+			net_rx_frame(n, n->bounce, (uint32_t)len);
+			continue;
+		}
 		net_hdr(n->bounce);
 		net_rx_frame(n, n->bounce, NET_HDR_SIZE + (uint32_t)len);
 	}
@@ -289,11 +368,51 @@ static void net_tap_pump(struct vmsg_net *n)
 	net_tap_arm(n, false);
 }
 
+/* A transmit header the driver may send: only what was negotiated. */
+static bool net_tx_hdr_ok(struct vmsg_net *n, const uint8_t *h, uint32_t len)
+{
+	uint8_t gso = h[1] & (uint8_t)~NET_GSO_ECN;
+
+	if ((h[0] & NET_HDR_F_NEEDS_CSUM) && !vmsg_dev_has_feature(&n->dev, VIRTIO_NET_F_CSUM))
+		return false;
+	if (h[0] & ~NET_HDR_F_NEEDS_CSUM)
+		return false;
+	if (gso == NET_GSO_NONE)
+		return len <= NET_MAX_FRAME && !(h[1] & NET_GSO_ECN);
+	if (h[1] & NET_GSO_ECN)
+		return false; /* HOST_ECN is not offered */
+	if (gso == NET_GSO_TCPV4)
+		return vmsg_dev_has_feature(&n->dev, VIRTIO_NET_F_HOST_TSO4);
+	if (gso == NET_GSO_TCPV6)
+		return vmsg_dev_has_feature(&n->dev, VIRTIO_NET_F_HOST_TSO6);
+	return false;
+}
+
+/* One transmit chain on a vnet tap: header and frame go out as they are. */
+static void net_tx_vnet(struct vmsg_net *n, struct devq_req *r)
+{
+	uint32_t len = r->rlen;
+
+	if (len < NET_HDR_SIZE + NET_MIN_FRAME || len - NET_HDR_SIZE > NET_MAX_GSO || r->wlen ||
+	    devq_read(&n->txq, r, 0, n->bounce, len) < 0 ||
+	    !net_tx_hdr_ok(n, n->bounce, len - NET_HDR_SIZE) ||
+	    net_tap_send(n->tap_fd, n->bounce, len) < 0) {
+		n->st.tx_dropped++;
+		return;
+	}
+	n->st.tx_frames++;
+	n->st.tx_bytes += len - NET_HDR_SIZE;
+}
+
 /* One transmit chain: header + frame, device-readable only. */
 static void net_tx_one(struct vmsg_net *n, struct devq_req *r)
 {
 	uint32_t len;
 
+	if (n->vnet) {
+		net_tx_vnet(n, r);
+		return;
+	}
 	if (r->rlen < NET_HDR_SIZE + NET_MIN_FRAME || r->rlen - NET_HDR_SIZE > NET_MAX_FRAME ||
 	    r->wlen) {
 		n->st.tx_dropped++;
@@ -381,9 +500,28 @@ static void net_config_read(struct vmsg_dev *d, uint32_t off, void *buf, uint32_
 	memcpy(buf, n->config + off, len);
 }
 
+static bool net_has(uint64_t features, unsigned int bit)
+{
+	return (features >> bit) & 1u;
+}
+
 static int net_set_features(struct vmsg_dev *d, uint64_t features)
 {
-	return dev_check_features(d, features);
+	struct vmsg_net *n = to_net(d);
+	int rc = dev_check_features(d, features);
+
+	if (rc < 0 || !n->vnet)
+		return rc;
+	/* What the kernel may hand us is what the driver takes. */
+	rc = net_tap_set_offload(n->tap_fd, net_has(features, VIRTIO_NET_F_GUEST_CSUM),
+				 net_has(features, VIRTIO_NET_F_GUEST_TSO4),
+				 net_has(features, VIRTIO_NET_F_GUEST_TSO6));
+	if (rc < 0) {
+		vmsg_dev_log(d, VMSG_LOG_WARN, "net %s: TUNSETOFFLOAD: %s", n->ifname,
+			     strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 static void net_start(struct vmsg_dev *d)
@@ -405,11 +543,16 @@ static void net_reset(struct vmsg_dev *d, uint32_t vq)
 		devq_reset(&n->rxq);
 		devq_reset(&n->txq);
 		net_hold_clear(n);
-		n->rx_held = false;
+		/* Offloads follow the next negotiation; none until then. */
+		if (n->vnet)
+			(void)net_tap_set_offload(n->tap_fd, false, false, false);
+		n->rx_n = 0;
+		n->rx_res = 0;
 		n->tx_more = n->rx_more = false;
 	} else if (vq == NET_RXQ) {
 		devq_reset(&n->rxq);
-		n->rx_held = false; /* a chain of the old ring: never returned */
+		n->rx_n = 0; /* chains of the old ring: never returned */
+		n->rx_res = 0;
 		n->rx_more = false;
 	} else if (vq == NET_TXQ) {
 		devq_reset(&n->txq);
@@ -584,10 +727,15 @@ struct vmsg_dev *vmsg_net_tap_create(const char *ifname, bool create, const uint
 	if (!n)
 		return NULL;
 	n->mode = NET_TAP;
-	n->tap_fd = net_tap_open(ifname, create, n->ifname, err, errlen);
+	n->tap_fd = net_tap_open(ifname, create, true, n->ifname, err, errlen);
 	if (n->tap_fd < 0) {
 		net_destroy(&n->dev);
 		return NULL;
 	}
+	n->vnet = true;
+	n->dev.features |= DEV_BIT(VIRTIO_NET_F_CSUM) | DEV_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+			   DEV_BIT(VIRTIO_NET_F_GUEST_TSO4) | DEV_BIT(VIRTIO_NET_F_GUEST_TSO6) |
+			   DEV_BIT(VIRTIO_NET_F_HOST_TSO4) | DEV_BIT(VIRTIO_NET_F_HOST_TSO6) |
+			   DEV_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	return &n->dev;
 }

@@ -12,7 +12,7 @@
 
 #include "dev_common.h"
 
-int net_tap_open(const char *ifname, bool create, char *name, char *err, size_t errlen)
+int net_tap_open(const char *ifname, bool create, bool vnet, char *name, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	unsigned int idx = 0;
@@ -39,7 +39,7 @@ int net_tap_open(const char *ifname, bool create, char *name, char *err, size_t 
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
 	memcpy(ifr.ifr_name, ifname, strlen(ifname));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		e = errno;
@@ -58,9 +58,36 @@ int net_tap_open(const char *ifname, bool create, char *name, char *err, size_t 
 		dev_err(err, errlen, "net: tap %s went away while attaching", ifname);
 		return -1;
 	}
+	if (vnet) {
+		int hsz = 12, le = 1;
+
+		/* The virtio 1 header (num_buffers included), little-endian. */
+		if (ioctl(fd, TUNSETVNETHDRSZ, &hsz) < 0 || ioctl(fd, TUNSETVNETLE, &le) < 0 ||
+		    ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+			e = errno;
+			close(fd);
+			dev_err(err, errlen, "net: tap %s: virtio-net header: %s", ifname,
+				strerror(e));
+			return -1;
+		}
+	}
 	memcpy(name, ifr.ifr_name, IFNAMSIZ);
 	name[IFNAMSIZ - 1] = '\0';
 	return fd;
+}
+
+int net_tap_set_offload(int fd, bool csum, bool tso4, bool tso6)
+{
+	unsigned int off = 0;
+
+	if (csum) {
+		off |= TUN_F_CSUM;
+		if (tso4)
+			off |= TUN_F_TSO4;
+		if (tso6)
+			off |= TUN_F_TSO6;
+	}
+	return ioctl(fd, TUNSETOFFLOAD, off) < 0 ? -errno : 0;
 }
 
 int net_tap_send(int fd, const void *frame, size_t len)

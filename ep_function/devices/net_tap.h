@@ -7,12 +7,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Open /dev/net/tun as IFF_TAP | IFF_NO_PI, non-blocking, close-on-exec,
+/* Open /dev/net/tun as IFF_TAP | IFF_NO_PI (| IFF_VNET_HDR with vnet: every
+ * frame then carries a 12-byte virtio_net_hdr_v1 in front, the tap's
+ * offloads start off), non-blocking, close-on-exec,
  * attached to the existing tap ifname. Without create a missing ifname is an
  * error (a mistyped name must not silently make a new tap that goes nowhere);
  * with create it is made (not persistent: it goes away with the fd).
  * The kernel's interface name goes to name (IFNAMSIZ bytes). fd or -1. */
-int net_tap_open(const char *ifname, bool create, char *name, char *err, size_t errlen);
+int net_tap_open(const char *ifname, bool create, bool vnet, char *name, char *err, size_t errlen);
+
+/* What a vnet tap may hand us (TUNSETOFFLOAD): checksum offload, TSO for
+ * IPv4 / IPv6 (TSO only with csum). 0 or -errno. */
+int net_tap_set_offload(int fd, bool csum, bool tso4, bool tso6);
 
 /* Write one frame: 0, or -errno (-EAGAIN when the tap queue is full). */
 int net_tap_send(int fd, const void *frame, size_t len);

@@ -128,7 +128,7 @@ struct vmsg_mem_ops {
 	int (*write)(void *ctx, uint64_t addr, const void *src, size_t len);
 };
 
-#define VMSG_VQ_MAX_SEGS     64u   /* segments one chain may carry */
+#define VMSG_VQ_MAX_SEGS     256u  /* segments one chain may carry (blk seg_max 254, as QEMU) */
 #define VMSG_VQ_MAX_INDIRECT 1024u /* entries of one indirect table */
 
 struct vmsg_vq_seg {

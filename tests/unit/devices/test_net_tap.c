@@ -144,6 +144,121 @@ static void test_tap(void **state)
 	tdev_destroy(&t);
 }
 
+/* Offload headers the driver did not negotiate are dropped before the tap:
+ * NEEDS_CSUM without CSUM, TSO without HOST_TSO4/6, unknown flags or GSO
+ * types, ECN; the offered bits are there on a tap. */
+static void test_tap_offload_headers(void **state)
+{
+	struct tdev t;
+	struct vmsg_net_stats st;
+	char err[256] = "";
+	uint8_t got[2048], frame[200];
+	static const uint8_t bad[][2] = {{1, 0}, {0, 1}, {0, 4}, {0, 3}, {0, 0x80}, {4, 0}};
+	uint64_t off = (1ull << 0) | (1ull << 11) | (1ull << 12);
+	struct pollfd p;
+	uint32_t i;
+	ssize_t n;
+	int s;
+
+	(void)state;
+	host_reset();
+	tdev_start(&t, vmsg_net_tap_create(IFN, true, NULL, err, sizeof(err)), off, 256);
+	if (!t.d)
+		fail_msg("%s", err);
+	for (i = 0; i < 13; i++)
+		if (i == 0 || i == 1 || i == 7 || i == 8 || i == 11 || i == 12)
+			assert_true(t.d->features & (1ull << i));
+	s = packet_socket();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]) + 1; i++) {
+		uint64_t dma = host_alloc(HDR + sizeof(frame), 8);
+		struct vmsg_vq_buf b = {dma, HDR + sizeof(frame)};
+		uint8_t *h = host_ptr(dma, HDR);
+
+		memset(h, 0, HDR);
+		if (i < sizeof(bad) / sizeof(bad[0])) {
+			h[0] = bad[i][0];
+			h[1] = bad[i][1];
+		}
+		make_frame(host_ptr(dma + HDR, sizeof(frame)), sizeof(frame), 500 + i);
+		assert_true(tq_add(&t.q[1], &b, 1, NULL, 0) >= 0);
+	}
+	tdev_kick(&t, 1);
+	/* Only the last (plain) frame reaches the tap. */
+	p = (struct pollfd){.fd = s, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	n = recv(s, got, sizeof(got), 0);
+	make_frame(frame, sizeof(frame), 500 + (uint32_t)(sizeof(bad) / sizeof(bad[0])));
+	assert_int_equal(n, sizeof(frame));
+	assert_memory_equal(got, frame, sizeof(frame));
+	assert_int_equal(vmsg_net_get_stats(t.d, &st), 0);
+	assert_int_equal(st.tx_frames, 1);
+	assert_int_equal(st.tx_dropped, sizeof(bad) / sizeof(bad[0]));
+	close(s);
+	tdev_destroy(&t);
+}
+
+/* MRG_RXBUF: a frame larger than one receive buffer spans several, the
+ * first header's num_buffers says how many, the bytes are in order. */
+static void test_tap_mergeable(void **state)
+{
+	struct tdev t;
+	char err[256] = "";
+	uint8_t frame[400], got[HDR + 400];
+	uint64_t rx_dma[256];
+	struct pollfd p;
+	uint16_t id;
+	uint32_t len, i, found = 0, nb, k, glen;
+	int s, head;
+
+	(void)state;
+	host_reset();
+	tdev_start(&t, vmsg_net_tap_create(IFN, true, NULL, err, sizeof(err)), 0, 256);
+	if (!t.d)
+		fail_msg("%s", err);
+	assert_true(vmsg_dev_has_feature(t.d, 15));
+	s = packet_socket();
+	for (i = 0; i < 200; i++) {
+		struct vmsg_vq_buf b = {host_alloc(100, 8), 100};
+
+		head = tq_add(&t.q[0], NULL, 0, &b, 1);
+		assert_true(head >= 0);
+		rx_dma[head] = b.addr;
+	}
+	tdev_kick(&t, 0);
+	make_frame(frame, sizeof(frame), 4242);
+	assert_int_equal(send(s, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	for (i = 0; i < 100 && !found; i++) {
+		p = (struct pollfd){.fd = t.d->ops->wait_fd(t.d), .events = POLLIN};
+		if (poll(&p, 1, 100) == 1)
+			t.d->ops->poll(t.d);
+		while (!found && tq_used(&t.q[0], &id, &len) == 1) {
+			const uint8_t *fr = host_ptr(rx_dma[id], len);
+
+			assert_true(len >= HDR && len <= 100);
+			nb = vmsg_get_le16(fr + 10);
+			assert_true(nb >= 1 && nb <= 48);
+			memcpy(got, fr, len);
+			glen = len;
+			for (k = 1; k < nb; k++) {
+				assert_int_equal(tq_used(&t.q[0], &id, &len), 1);
+				assert_true(glen + len <= sizeof(got));
+				memcpy(got + glen, host_ptr(rx_dma[id], len), len);
+				glen += len;
+			}
+			if (glen < HDR + 14 || got[HDR + 12] != ETYPE >> 8 ||
+			    got[HDR + 13] != (ETYPE & 0xff))
+				continue; /* the kernel's own traffic */
+			assert_int_equal(nb, (HDR + sizeof(frame) + 99) / 100);
+			assert_int_equal(glen, HDR + sizeof(frame));
+			assert_memory_equal(got + HDR, frame, sizeof(frame));
+			found = 1;
+		}
+	}
+	assert_int_equal(found, 1);
+	close(s);
+	tdev_destroy(&t);
+}
+
 /* Make (persist 1) or remove (persist 0) a persistent tap, as `ip tuntap` does. */
 static void tap_persist(const char *name, int persist)
 {
@@ -225,6 +340,8 @@ int main(void)
 
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tap),
+	    cmocka_unit_test(test_tap_offload_headers),
+	    cmocka_unit_test(test_tap_mergeable),
 	    cmocka_unit_test(test_tap_attach_only),
 	};
 
