@@ -463,6 +463,12 @@ int epf_link_create(int fd, const struct vmsg_epf_info *in, const char *path,
 		link->card_features |= VMSG_PCIE_F_MSI;
 	if (l->use_dma)
 		link->card_features |= VMSG_PCIE_F_DMA_ENGINE;
+	/* [OOB-1]: the function's poll thread (or doorbell interrupt) watches
+	 * all num_doorbells registers; queue doorbells need more than 2.
+	 * Per-queue vectors are raised with the raise-irq ioctl's vector. */
+	link->num_doorbells = in->num_doorbells <= VMSG_PCIE_MAX_DOORBELLS ? in->num_doorbells : 0;
+	if (link->num_doorbells > VMSG_OOB_DB_FIRST)
+		link->card_features |= VMSG_PCIE_F_OOB_NOTIFY;
 	card_info("epf: %s: function %s on %s, BAR0 %zu bytes, window %llu bytes, %u %s vectors, "
 		  "doorbells %s",
 		  l->path, in->function[0] ? in->function : "?",
