@@ -132,7 +132,7 @@ static void test_oob_doorbell_and_vector(void **state)
 	(void)state;
 	oob_rig_init(&o, true, VMSG_IRQ_MSIX, FAKE_NUM_VECTORS);
 	st = vmsg_card_stats(o.r.card);
-	map_wr(&o.r.fp, 2, 1, 1, 2);		       /* queue 1: doorbell 2, vector 2 */
+	map_wr(&o.r.fp, 2, 1, 1, 2);		     /* queue 1: doorbell 2, vector 2 */
 	map_wr(&o.r.fp, 3, 1, 0, VMSG_OOB_VEC_NONE); /* queue 0: doorbell 3, in-band used */
 	dev_vq_set(&o.r.th, 1, 1, 64, DESC, DRV, DEVA);
 	dev_vq_set(&o.r.th, 1, 0, 64, DESC2, DRV2, DEVA2);
@@ -228,13 +228,13 @@ static void test_oob_hostile(void **state)
 	/* Garbage everywhere first: entries 0, 1 and beyond num_doorbells. */
 	for (n = 0; n < VMSG_OOB_MAP_COUNT; n++)
 		map_wr(&o.r.fp, n, 0xffff, 0xffff, 0xffff);
-	map_wr(&o.r.fp, 0, 1, 1, 1);	   /* doorbell 0 never carries a queue */
-	map_wr(&o.r.fp, 1, 1, 1, 1);	   /* nor doorbell 1 */
-	map_wr(&o.r.fp, NDB, 1, 1, 1);	   /* beyond num_doorbells: never read */
-	map_wr(&o.r.fp, 4, 1, 1, 9);	   /* first match: vector beyond num_vectors */
-	map_wr(&o.r.fp, 5, 1, 1, 3);	   /* a later duplicate is ignored */
-	map_wr(&o.r.fp, 6, 1, 0, 0);	   /* vec_c2h: in-band */
-	map_wr(&o.r.fp, 7, 77, 200, 1);   /* absent device, absent queue */
+	map_wr(&o.r.fp, 0, 1, 1, 1);	/* doorbell 0 never carries a queue */
+	map_wr(&o.r.fp, 1, 1, 1, 1);	/* nor doorbell 1 */
+	map_wr(&o.r.fp, NDB, 1, 1, 1);	/* beyond num_doorbells: never read */
+	map_wr(&o.r.fp, 4, 1, 1, 9);	/* first match: vector beyond num_vectors */
+	map_wr(&o.r.fp, 5, 1, 1, 3);	/* a later duplicate is ignored */
+	map_wr(&o.r.fp, 6, 1, 0, 0);	/* vec_c2h: in-band */
+	map_wr(&o.r.fp, 7, 77, 200, 1); /* absent device, absent queue */
 	dev_vq_set(&o.r.th, 1, 1, 64, DESC, DRV, DEVA);
 	dev_vq_set(&o.r.th, 1, 0, 64, DESC2, DRV2, DEVA2);
 	assert_int_equal(dev_status_set(&o.r.th, 1, ST_RUN), ST_RUN);
@@ -305,9 +305,12 @@ static void test_oob_doorbell_moved(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_oob_offer),	       cmocka_unit_test(test_oob_doorbell_and_vector),
-	    cmocka_unit_test(test_oob_not_negotiated), cmocka_unit_test(test_oob_poll_mode),
-	    cmocka_unit_test(test_oob_hostile),	       cmocka_unit_test(test_oob_doorbell_moved),
+	    cmocka_unit_test(test_oob_offer),
+	    cmocka_unit_test(test_oob_doorbell_and_vector),
+	    cmocka_unit_test(test_oob_not_negotiated),
+	    cmocka_unit_test(test_oob_poll_mode),
+	    cmocka_unit_test(test_oob_hostile),
+	    cmocka_unit_test(test_oob_doorbell_moved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
