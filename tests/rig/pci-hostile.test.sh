@@ -55,6 +55,7 @@ checks=(
 	"stale:drop_stale_epoch:stale-epoch slots dropped (drop_stale_epoch)"
 	"badslot:drop_ring_bad:impossible slot lengths dropped (drop_ring_bad, RING-6)"
 	"badindex:drop_ring_bad:impossible producer indices dropped and resynchronised (drop_ring_bad, RING-7)"
+	"badvec:oob_irqs_no_queue:queue vectors no queue is mapped to ignored (oob_irqs_no_queue, OOB-7)"
 )
 if ! grep -q '^hostile\.ticks ' "$KB_T/card-stats.txt"; then
 	kb_bad "no attack counts from the card (vmsg-card ctl stats): $(tail -n 1 "$KB_T/card-stats.txt")"
