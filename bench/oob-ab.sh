@@ -45,11 +45,11 @@ kb_vm_prelude "ROUNDS=$ROUNDS"
 kb_vm "$KB_T/ab.vm.sh" --timeout $((ROUNDS * 400 + 120)) --mem 512M
 rc=$?
 tr -d '\r' <"$KB_CONSOLE" | grep -a '^@@AB' | sed 's/^@@AB //'
-tr -d '\r' <"$KB_CONSOLE" | grep -a '^@@AB' | awk '
+tr -d '\r' <"$KB_CONSOLE" | grep -a '^@@AB' | sed 's/^@@AB //' | awk '
 	{ m = $1; for (i = 3; i <= NF; i++) { split($i, kv, "="); v[m, kv[1], ++n[m, kv[1]]] = kv[2]; keys[kv[1]] = 1 } }
 	function med(m, k,   a, c, i, j, t) {
 		c = n[m, k]; for (i = 1; i <= c; i++) a[i] = v[m, k, i]
-		for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return a[int((c + 1) / 2)]
 	}
 	END { for (k in keys) printf "median %s: oob=1 %s, oob=0 %s\n", k, med("oob=1", k), med("oob=0", k) }'
