@@ -6,6 +6,9 @@
 #           a doorbell and giving it back;
 #   inband: the card does not offer it (vmsg-card --no-oob): the same host
 #           module sends every EVENT_AVAIL in-band, no doorbell is mapped.
+# OOB_VECTORS=0: the card has no queue vectors to give (an endpoint function
+# with MSI only): doorbells out of band, EVENT_USED in-band. CYCLES=0: no
+# hotplug (the host side of the test does not drive the card's ctl).
 CYCLES=${CYCLES:-3}
 nblk() { ls -d /sys/block/vd* 2>/dev/null | wc -l; }
 nblk_is() { [ "$(nblk)" -eq "$1" ]; }
@@ -23,7 +26,8 @@ A=/dev/$(blk_dev)
 f=$(stat_get features)
 if [ "$MODE" = oob ]; then
 	check "OOB_NOTIFY negotiated (features $f)" [ $((f & 16)) = 16 ]
-	check "queue vectors enabled ($(stat_get oob_vectors) with vec_c2h)" [ "$(stat_get oob_vectors)" -ge 2 ]
+	[ "${OOB_VECTORS:-1}" = 0 ] ||
+		check "queue vectors enabled ($(stat_get oob_vectors) with vec_c2h)" [ "$(stat_get oob_vectors)" -ge 2 ]
 	check "the disk's queue holds a doorbell" noob_is 1
 	grep '^oob\.' "$(stats_file)" | sed 's/^/vm: /'
 else
@@ -38,7 +42,11 @@ i1=$(stat_get oob_irqs)
 say "during the I/O: in-band EVENT_AVAIL $((e1 - e0)), queue vector interrupts $((i1 - i0))"
 if [ "$MODE" = oob ]; then
 	check "no in-band EVENT_AVAIL for the mapped queue" [ "$e1" = "$e0" ]
-	check "completions came on the queue vector" [ "$i1" -gt "$i0" ]
+	if [ "${OOB_VECTORS:-1}" = 0 ]; then
+		check "no queue vector: completions in-band" [ "$i1" = 0 ]
+	else
+		check "completions came on the queue vector" [ "$i1" -gt "$i0" ]
+	fi
 	k=$(grep '^oob\.' "$(stats_file)" | awk '{ s += $NF } END { print s + 0 }')
 	check "the doorbell was rung ($k kicks)" [ "$k" -gt 0 ]
 else
@@ -46,7 +54,7 @@ else
 	check "no queue vector interrupt" [ "$i1" = 0 ]
 fi
 
-if [ "$MODE" = oob ]; then
+if [ "$MODE" = oob ] && [ "$CYCLES" -gt 0 ]; then
 	( while dd if=/dev/zero of="$A" bs=64k count=64 oflag=direct 2>/dev/null; do :; done ) &
 	IO=$!
 	c=1
