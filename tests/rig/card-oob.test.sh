@@ -18,7 +18,7 @@ pair_card_prelude "export NUM_DOORBELLS=8" \
 vmrc=0
 if pair_card_start 300; then
 	t=$(kb_now)
-	kb_vm_prelude "MODE=oob" "CYCLES=0" "OOB_VECTORS=0"
+	kb_vm_prelude "MODE=oob" "CYCLES=0" "OOB_VECTORS=0" "VMSG_PCI_ARGS=oob=1"
 	kb_vm "$KB_SCRIPTS/pci-oob.vm.sh" --timeout 600
 	vmrc=$?
 	kb_say "host VM run took $(kb_since "$t") s"

@@ -16,7 +16,8 @@ kb_init
 truncate -s 32M "$KB_T/disk.img"
 kb_card_start --blk "$KB_T/disk.img" --rng --hostile all --hostile-rate "${PCI_HOSTILE_RATE:-20}"
 grep -i seed "$KB_CARD_LOG" | head -n 1 | sed "s/^/$KB_NAME: /"
-kb_vm_prelude "SECS=${PCI_HOSTILE_SECS:-20}"
+# oob=1: the badvec attack needs the queue vectors of binding 7.5.
+kb_vm_prelude "SECS=${PCI_HOSTILE_SECS:-20}" "VMSG_PCI_ARGS=oob=1"
 kb_vm_bg "$KB_SCRIPTS/pci-hostile.vm.sh" --timeout 300
 kb_wait_mark hostile-done 200
 kb_ctl stats >"$KB_T/card-stats.txt" 2>&1

@@ -23,7 +23,7 @@ run_mode() { # run_mode oob|inband
 	else
 		kb_card_start --no-oob --blk "$KB_T/disk-$mode.img"
 	fi
-	kb_vm_prelude "MODE=$mode" "CYCLES=$n"
+	kb_vm_prelude "MODE=$mode" "CYCLES=$n" "VMSG_PCI_ARGS=oob=1"
 	kb_vm_bg "$KB_SCRIPTS/pci-oob.vm.sh" --timeout 300
 	if [ "$mode" = oob ]; then
 		for c in $(seq "$n"); do
