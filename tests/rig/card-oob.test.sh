@@ -4,9 +4,9 @@
 # `vmsg-card --platform epf` offers OOB_NOTIFY; the host VM's vmsg_pci
 # negotiates it, the disk's kicks are queue doorbells that the function's
 # poll thread sees (no in-band EVENT_AVAIL), 16 MiB written and read back
-# (pci-oob.vm.sh, MODE=oob, no hotplug). The function has MSI only here (no
-# msix_interrupts set), so EVENT_USED stays in-band (OOB_VECTORS=0); the
-# card's counters are read inside the card VM. The pair:
+# (pci-oob.vm.sh, MODE=oob, no hotplug). The function gives the host one
+# vector here (vec_c2h), so EVENT_USED stays in-band (OOB_VECTORS=0); the
+# card's counters are read inside the card VM. About 95 s. The pair:
 # tests/rig/scripts/pair-lib.sh. Several minutes under TCG (two VMs).
 set -uo pipefail
 . "$(dirname "$0")/scripts/kbus-lib.sh"
