@@ -94,6 +94,24 @@ struct virtio_msg_bus_ops {
 	 * memory the card may still write.
 	 */
 	int (*fence)(struct virtio_msg_bus *bus, u16 dev_num);
+	/*
+	 * Optional (all three or none): out-of-band notifications for one
+	 * virtqueue (the PCIe binding's OOB_NOTIFY, section 7.5).
+	 * oob_setup: called before the queue's SET_VQUEUE, process context,
+	 * may sleep. Returns a handle >= 0 when the bus notifies this queue
+	 * out of band: kicks then go to oob_kick() instead of send_event(),
+	 * and the bus reports used buffers by calling
+	 * virtio_msg_device_used() (in-band EVENT_USED keeps working). A
+	 * negative value: this queue stays in-band.
+	 * oob_kick: one kick of the queue; any context, never sleeps, must not
+	 * take a lock shared with other queues. 0, or -ENODEV (link dead:
+	 * the transport reports the queue broken, as for send_event()).
+	 * oob_release: the device no longer uses the queue (after its reset,
+	 * RESET_VQUEUE or death); the handle is given back. May sleep.
+	 */
+	int (*oob_setup)(struct virtio_msg_bus *bus, u16 dev_num, u32 index);
+	int (*oob_kick)(struct virtio_msg_bus *bus, int handle);
+	void (*oob_release)(struct virtio_msg_bus *bus, int handle);
 };
 
 struct virtio_msg_bus {
@@ -186,6 +204,14 @@ void virtio_msg_device_event(struct virtio_msg_device *vmdev, const void *msg,
  * must keep vmdev alive across the call (as for virtio_msg_device_event()).
  */
 void virtio_msg_device_notify_all(struct virtio_msg_device *vmdev);
+
+/*
+ * Used buffers on queue index (an EVENT_USED the bus synthesized from an
+ * out-of-band notification): runs the queue's vring_interrupt(). Same
+ * context rules as virtio_msg_device_event(); may be called from a hard
+ * interrupt handler. An index with no queue set up is ignored.
+ */
+void virtio_msg_device_used(struct virtio_msg_device *vmdev, u32 index);
 
 u16 virtio_msg_device_num(const struct virtio_msg_device *vmdev);
 

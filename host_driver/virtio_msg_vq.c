@@ -24,6 +24,32 @@
 #include "vmsg_bytes.h"
 #include "virtio_msg_priv.h"
 
+/* vq->priv: 0, or the bus's out-of-band handle + 1 (oob_setup). */
+static int vm_vq_oob(struct virtqueue *vq)
+{
+	return (int)((uintptr_t)vq->priv - 1);
+}
+
+static void vm_oob_setup(struct virtio_msg_device *vm, struct virtqueue *vq)
+{
+	const struct virtio_msg_bus_ops *ops = vm->bus->ops;
+	int h;
+
+	if (vq->priv || !ops->oob_setup || !ops->oob_kick || !ops->oob_release)
+		return;
+	h = ops->oob_setup(vm->bus, vm->dev_num, vq->index);
+	if (h >= 0)
+		vq->priv = (void *)((uintptr_t)h + 1);
+}
+
+static void vm_oob_release(struct virtio_msg_device *vm, struct virtqueue *vq)
+{
+	if (!vq->priv)
+		return;
+	vm->bus->ops->oob_release(vm->bus, vm_vq_oob(vq));
+	vq->priv = NULL;
+}
+
 static bool vm_notify(struct virtqueue *vq)
 {
 	struct virtio_msg_device *vm = to_vmdev(vq->vdev);
@@ -39,10 +65,15 @@ static bool vm_notify(struct virtqueue *vq)
 	 */
 	if (vm_dead(vm))
 		return test_bit(VM_FAILING, &vm->flags);
-	/* VIRTIO_F_NOTIFICATION_DATA is never negotiated: next_offset 0. */
-	len = vmsg_build_event_avail(msg, sizeof(msg), vm->dev_num, vq->index,
-				     0);
-	ret = vm->bus->ops->send_event(vm->bus, msg, len);
+	if (vq->priv) {
+		/* Out of band: one doorbell write, no message, no shared lock. */
+		ret = vm->bus->ops->oob_kick(vm->bus, vm_vq_oob(vq));
+	} else {
+		/* NOTIFICATION_DATA is never negotiated: next_offset 0. */
+		len = vmsg_build_event_avail(msg, sizeof(msg), vm->dev_num,
+					     vq->index, 0);
+		ret = vm->bus->ops->send_event(vm->bus, msg, len);
+	}
 	if (!ret)
 		return true;
 	/*
@@ -146,6 +177,8 @@ static int vm_activate_vq(struct virtio_msg_device *vm, struct virtqueue *vq)
 		       qi.index, vm->bus->dma_addr_bits);
 		return -ERANGE;
 	}
+	/* The bus maps the queue's doorbell/vector before SET_VQUEUE. */
+	vm_oob_setup(vm, vq);
 	ret = vm_set_vqueue(vm, &qi);
 	if (ret)
 		return ret;
@@ -193,9 +226,11 @@ static struct virtqueue *vm_setup_vq(struct virtio_device *vdev,
 	if (!vq)
 		return ERR_PTR(-ENOMEM);
 	vq->num_max = num;
+	vq->priv = NULL;
 
 	ret = vm_activate_vq(vm, vq);
 	if (ret) {
+		vm_oob_release(vm, vq);
 		vring_del_virtqueue(vq);
 		return ERR_PTR(ret);
 	}
@@ -275,6 +310,7 @@ void vmsg_del_vqs(struct virtio_device *vdev)
 	list_for_each_entry_safe(vq, n, &vdev->vqs, list) {
 		if (reset_each && !vq->reset && vm_reset_vqueue(vm, vq->index))
 			vmsg_lost(vm);
+		vm_oob_release(vm, vq);
 		/* Not quiesced and not fenced: leak rather than free. */
 		if (test_bit(VM_UNSAFE, &vm->flags))
 			continue;
@@ -330,6 +366,7 @@ int vmsg_disable_vq_and_reset(struct virtqueue *vq)
 		return ret;
 	/* Stop its EVENT_USED and wait for a running callback. */
 	vm_vq_publish(vm, vq, NULL);
+	vm_oob_release(vm, vq);
 #ifdef CONFIG_VIRTIO_HARDEN_NOTIFICATION
 	__virtqueue_break(vq);
 #endif
@@ -364,14 +401,17 @@ int vmsg_enable_vq_after_reset(struct virtqueue *vq)
 /* EVENT_USED (interrupt context): run the queue's vring_interrupt(). */
 void vmsg_event_used(struct virtio_msg_device *vm, const u8 *pl, size_t n)
 {
-	unsigned long flags;
-	u32 index;
-
 	if (n != sizeof(struct virtio_msg_event_used)) {
 		vm_warn_rl(vm, "malformed EVENT_USED dropped\n");
 		return;
 	}
-	index = vmsg_get_le32(pl);
+	virtio_msg_device_used(vm, vmsg_get_le32(pl));
+}
+
+void virtio_msg_device_used(struct virtio_msg_device *vm, u32 index)
+{
+	unsigned long flags;
+
 	spin_lock_irqsave(&vm->vq_lock, flags);
 	if (index < vm->nvqs && vm->vqs[index])
 		vring_interrupt(0, vm->vqs[index]);
@@ -379,3 +419,4 @@ void vmsg_event_used(struct virtio_msg_device *vm, const u8 *pl, size_t n)
 		vm_dbg(vm, "EVENT_USED for unknown queue %u\n", index);
 	spin_unlock_irqrestore(&vm->vq_lock, flags);
 }
+EXPORT_SYMBOL_GPL(virtio_msg_device_used);

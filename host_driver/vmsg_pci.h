@@ -87,7 +87,8 @@
 /* Bus features this driver implements ([FEAT-2]; no BAR-only fallback). */
 #define VP_HOST_FEATURES                                                       \
 	(VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI |       \
-	 VMSG_PCIE_F_ERROR_MSG | VMSG_PCIE_F_DMA_ENGINE)
+	 VMSG_PCIE_F_ERROR_MSG | VMSG_PCIE_F_DMA_ENGINE |                      \
+	 VMSG_PCIE_F_OOB_NOTIFY)
 
 /* vmsg_pci.irq_mode= values (0: best the card offers) */
 #define VP_IRQ_PARAM_AUTO 0u
@@ -160,6 +161,10 @@ enum vp_stat {
 	VP_ST_DEV_ADD_FAILS,
 	VP_ST_DEV_REMOVED,
 	VP_ST_ENUMERATIONS,
+	VP_ST_OOB_QUEUES,
+	VP_ST_OOB_NO_SLOT,
+	VP_ST_OOB_IRQS,
+	VP_ST_OOB_IRQS_IDLE,
 	VP_ST__COUNT
 };
 
@@ -204,6 +209,26 @@ struct vp_hp {
 	u16 state;
 };
 
+/*
+ * OOB_NOTIFY (binding 7.5): doorbell n carries the queue of oob[n]. Fields
+ * change under oob_lock only while the queue is not live (setup before its
+ * SET_VQUEUE, release after its reset); the kick and the vector handler read
+ * them without a lock.
+ */
+struct vp_oob_slot {
+	u16 dev_num;		/* 0: free */
+	u16 queue;
+	u16 vector;		/* VMSG_OOB_VEC_NONE, or 1..oob_nvec-1 */
+	atomic_t seq;		/* the doorbell value last written */
+	atomic64_t kicks;
+} ____cacheline_aligned;
+
+/* request_irq cookie of a per-queue vector */
+struct vp_oob_vec {
+	struct vmsg_pci *vp;
+	u16 vec;
+};
+
 struct vmsg_pci {
 	struct pci_dev *pdev;
 	struct virtio_msg_bus bus;
@@ -234,6 +259,7 @@ struct vmsg_pci {
 
 	/* Interrupts */
 	int nvec;			/* vectors allocated (0: none) */
+	int oob_nvec;			/* vec_c2h + per-queue vectors with a handler */
 	int irq;			/* Linux irq of vec_c2h, or -1 */
 	u32 poll_jiffies;
 	unsigned long link_read;	/* jiffies of the last link_state read */
@@ -273,6 +299,11 @@ struct vmsg_pci {
 	u32 evq_head, evq_count;
 	struct vp_hp hpq[VP_HPQ_SLOTS];
 	u32 hpq_head, hpq_count;
+
+	/* OOB_NOTIFY (vmsg_pci_oob.c) */
+	spinlock_t oob_lock;
+	struct vp_oob_slot oob[VMSG_PCIE_MAX_DOORBELLS];
+	struct vp_oob_vec oob_vec[VMSG_PCIE_MAX_VECTORS];
 
 	/* Devices: dev_num -> struct virtio_msg_device *, RCU lookups */
 	struct xarray devs;
@@ -342,6 +373,7 @@ extern unsigned int vp_param_irq_mode;
 extern unsigned int vp_param_max_devices;
 extern unsigned int vp_param_ping_ms;
 extern unsigned int vp_param_ping_misses;
+extern bool vp_param_oob;
 
 /* [TMO-4]: the PING period and the misses that end a session (parameters). */
 static inline unsigned long vp_ping_jiffies(void)
@@ -436,6 +468,15 @@ void vp_hotplug_queue(struct vmsg_pci *vp, u16 dev_num, u16 state);
 void vp_dev_remove(struct vmsg_pci *vp, u16 dev_num, bool graceful);
 void vp_dev_remove_all(struct vmsg_pci *vp, bool graceful);
 void vp_dev_break_all(struct vmsg_pci *vp);
+
+/* vmsg_pci_oob.c (binding 7.5) */
+int vp_oob_setup(struct virtio_msg_bus *bus, u16 dev_num, u32 index);
+int vp_oob_kick(struct virtio_msg_bus *bus, int handle);
+void vp_oob_release(struct virtio_msg_bus *bus, int handle);
+void vp_oob_session_start(struct vmsg_pci *vp);
+int vp_oob_irqs_request(struct vmsg_pci *vp);
+void vp_oob_irqs_free(struct vmsg_pci *vp);
+u32 vp_oob_host_vectors(struct vmsg_pci *vp, u32 feats, u32 mode);
 
 /* vmsg_pci_debugfs.c */
 void vp_debugfs_init(void);

@@ -269,6 +269,7 @@ static int vp_attach_cmd(struct vmsg_pci *vp, u32 epoch, u32 feats, u32 mode)
 	vp_wr(vp, VP_REG(host_area_size), vp->area_size);
 	vp_wr(vp, VP_REG(irq_mode), mode);
 	vp_wr(vp, VP_REG(vec_c2h), 0);
+	vp_wr(vp, VP_REG(host_vectors), vp_oob_host_vectors(vp, feats, mode));
 	vp_wr(vp, VP_REG(host_epoch), epoch);
 	vp_ctrl_cmd(vp, VMSG_HOST_CTRL_ATTACH);
 	/* [ATT-H-8] */
@@ -354,6 +355,7 @@ static void vp_session_start(struct vmsg_pci *vp, u32 epoch, u32 feats,
 	vp_msg_reset(vp);
 	vp->features = feats;
 	vp->irq_mode = mode;
+	vp_oob_session_start(vp);
 	vp->bus.max_msg_size = vp->max_msg;
 	vp->bus.revision = VIRTIO_MSG_REVISION;
 	vp->bus.dma_addr_bits = vp->dma_bits;
@@ -404,7 +406,9 @@ static int vp_attach_once(struct vmsg_pci *vp)
 	if (!epoch || epoch == VP_ALL_ONES)
 		return -EAGAIN;
 	/* [ATT-H-4], [FEAT-2] */
-	feats = vp->card_features & VP_HOST_FEATURES & VMSG_PCIE_F_KNOWN_1_0;
+	feats = vp->card_features & VP_HOST_FEATURES & VMSG_PCIE_F_KNOWN_1_1;
+	if (!READ_ONCE(vp_param_oob))
+		feats &= ~VMSG_PCIE_F_OOB_NOTIFY;
 	/* [ATT-H-5], [DMA-2] */
 	r = dma_set_mask_and_coherent(&vp->pdev->dev,
 				      DMA_BIT_MASK(vp->dma_bits));
@@ -441,6 +445,11 @@ static int vp_attach_once(struct vmsg_pci *vp)
 	vp_info(vp, "attached: epoch %#x, features %#x, %s, %u-byte messages, %u+%u ring slots, %u-bit DMA\n",
 		epoch, feats, vp_irq_mode_name(mode), vp->max_msg,
 		vp->h2c.slot_count, vp->c2h.slot_count, vp->dma_bits);
+	if (feats & VMSG_PCIE_F_OOB_NOTIFY)
+		vp_info(vp, "out-of-band notifications: %u queue doorbells, %u queue vectors\n",
+			vp->num_doorbells - VMSG_OOB_DB_FIRST,
+			vp_oob_host_vectors(vp, feats, mode) ?
+			vp->oob_nvec - 1 : 0);
 	return 0;
 }
 

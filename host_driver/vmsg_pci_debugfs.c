@@ -64,6 +64,10 @@ const char *const vp_stat_names[VP_ST__COUNT] = {
 	[VP_ST_DEV_ADD_FAILS] = "device_add_failures",
 	[VP_ST_DEV_REMOVED] = "devices_removed",
 	[VP_ST_ENUMERATIONS] = "enumerations",
+	[VP_ST_OOB_QUEUES] = "oob_queues_mapped",
+	[VP_ST_OOB_NO_SLOT] = "oob_queues_inband",
+	[VP_ST_OOB_IRQS] = "oob_irqs",
+	[VP_ST_OOB_IRQS_IDLE] = "oob_irqs_no_queue",
 };
 
 static struct dentry *vp_dbg_root;
@@ -173,6 +177,14 @@ static int vp_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "epoch %#x\n", READ_ONCE(vp->epoch));
 	seq_printf(s, "features %#x\n", vp->features);
 	seq_printf(s, "irq_mode %u\n", vp->irq_mode);
+	seq_printf(s, "oob_vectors %d\n", vp->oob_nvec);
+	for (i = VMSG_OOB_DB_FIRST; i < VMSG_PCIE_MAX_DOORBELLS; i++)
+		if (READ_ONCE(vp->oob[i].dev_num))
+			seq_printf(s, "oob.%u dev %u queue %u vector %u kicks %llu\n",
+				   i, READ_ONCE(vp->oob[i].dev_num),
+				   READ_ONCE(vp->oob[i].queue),
+				   READ_ONCE(vp->oob[i].vector),
+				   (u64)atomic64_read(&vp->oob[i].kicks));
 	seq_printf(s, "max_msg_size %u\n", vp->max_msg);
 	seq_printf(s, "dma_addr_bits %u\n", vp->dma_bits);
 	seq_printf(s, "host_area %pad %zu\n", &vp->area_dma, vp->area_size);

@@ -176,6 +176,18 @@ static irqreturn_t vp_irq_handler(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/*
+ * MSI-X vectors to ask for: vec_c2h, plus one per queue vector when the card
+ * offers OOB_NOTIFY ([OOB-3]: fewer is fine, queues then share vectors).
+ */
+static int vp_msix_want(struct vmsg_pci *vp)
+{
+	if (!READ_ONCE(vp_param_oob) ||
+	    !(vp->card_features & VMSG_PCIE_F_OOB_NOTIFY))
+		return 1;
+	return clamp_t(int, vp->num_vectors, 1, VMSG_PCIE_MAX_VECTORS);
+}
+
 /* [IRQ-1]: MSI-X, else MSI, else polling. Vectors are kept across sessions. */
 u32 vp_setup_irq(struct vmsg_pci *vp)
 {
@@ -189,7 +201,8 @@ u32 vp_setup_irq(struct vmsg_pci *vp)
 		n = -ENODEV;
 		if ((vp->card_features & VMSG_PCIE_F_MSIX) &&
 		    (want == VP_IRQ_PARAM_AUTO || want == VP_IRQ_PARAM_MSIX))
-			n = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
+			n = pci_alloc_irq_vectors(pdev, 1, vp_msix_want(vp),
+						  PCI_IRQ_MSIX);
 		if (n > 0) {
 			vp->irq_mode = VMSG_IRQ_MSIX;
 		} else if ((vp->card_features & VMSG_PCIE_F_MSI) &&
@@ -211,6 +224,8 @@ u32 vp_setup_irq(struct vmsg_pci *vp)
 			vp->irq = -1;
 			return VMSG_IRQ_POLL;
 		}
+		if (vp->irq_mode == VMSG_IRQ_MSIX)
+			vp_oob_irqs_request(vp);
 	}
 	/* The card may have lost the mode across a restart. */
 	if (vp->irq_mode == VMSG_IRQ_MSIX &&
@@ -225,6 +240,7 @@ u32 vp_setup_irq(struct vmsg_pci *vp)
 void vp_quiesce_irq(struct vmsg_pci *vp)
 {
 	if (vp->nvec > 0) {
+		vp_oob_irqs_free(vp);
 		free_irq(vp->irq, vp);
 		pci_free_irq_vectors(vp->pdev);
 	}

@@ -30,6 +30,11 @@ module_param_named(ping_misses, vp_param_ping_misses, uint, 0644);
 MODULE_PARM_DESC(ping_misses,
 		 "PINGs missed in a row before the card is declared dead (1..100, default 3)");
 
+/* Off by default until the card-shutdown race in host_driver/README.md is understood. */
+bool vp_param_oob;
+module_param_named(oob, vp_param_oob, bool, 0644);
+MODULE_PARM_DESC(oob, "accept out-of-band notifications (per-queue doorbells and MSI-X vectors, binding 7.5) when the card offers them; read at each attach (default 0)");
+
 unsigned int vp_param_max_devices = 64;
 module_param_named(max_devices, vp_param_max_devices, uint, 0444);
 MODULE_PARM_DESC(max_devices, "devices registered per card at most (1..4096)");
@@ -215,6 +220,7 @@ static int vp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_lock_init(&vp->rx_lock);
 	vp->rx_cpu = -1;
 	spin_lock_init(&vp->evq_lock);
+	spin_lock_init(&vp->oob_lock);
 	init_waitqueue_head(&vp->h2c_wq);
 	mutex_init(&vp->ctl_lock);
 	xa_init(&vp->devs);

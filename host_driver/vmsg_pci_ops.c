@@ -138,4 +138,7 @@ const struct virtio_msg_bus_ops vp_bus_ops = {
 	.request_atomic = vp_op_request_atomic,
 	.send_event = vp_op_send_event,
 	.fence = vp_op_fence,
+	.oob_setup = vp_oob_setup,
+	.oob_kick = vp_oob_kick,
+	.oob_release = vp_oob_release,
 };

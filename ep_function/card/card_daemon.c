@@ -107,6 +107,9 @@ static int setup_card(struct card_daemon *d)
 		cfg.ring_slot_count = d->link.ring_slot_count;
 	cfg.dma_addr_bits = d->link.dma_addr_bits;
 	cfg.num_vectors = d->link.num_vectors;
+	cfg.num_doorbells = d->link.num_doorbells;
+	if (o->no_oob)
+		cfg.card_features &= ~VMSG_PCIE_F_OOB_NOTIFY;
 	cfg.max_devices = o->max_devices;
 	cfg.busy_poll = o->busy_poll;
 	d->card = vmsg_card_create(&d->link.plat, &cfg);

@@ -41,6 +41,7 @@ struct card_link {
 	/* Filled by the platform: what the engine gets. */
 	struct vmsg_card_platform plat;
 	uint32_t num_vectors;
+	uint32_t num_doorbells; /* watched doorbell registers, 0: 2 */
 	uint32_t dma_addr_bits;
 	uint32_t card_features; /* VMSG_PCIE_F_* the platform supports */
 	/* 0: the command line's (or the engine's default) */

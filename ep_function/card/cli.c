@@ -61,6 +61,7 @@ enum {
 	OPT_RNG,
 	OPT_CONSOLE,
 	OPT_POLL,
+	OPT_NO_OOB,
 	OPT_MAX_MSG,
 	OPT_MAX_DEVICES,
 	OPT_LOG_LEVEL,
@@ -80,6 +81,7 @@ static const struct option common_longopts[] = {
     {"rng", no_argument, NULL, OPT_RNG},
     {"console", required_argument, NULL, OPT_CONSOLE},
     {"poll", no_argument, NULL, OPT_POLL},
+    {"no-oob", no_argument, NULL, OPT_NO_OOB},
     {"max-msg-size", required_argument, NULL, OPT_MAX_MSG},
     {"max-devices", required_argument, NULL, OPT_MAX_DEVICES},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -198,6 +200,9 @@ static int daemon_opt(struct card_opts *o, struct daemon_parse *p, int c, const 
 		return add_dev(o, "console:", arg);
 	case OPT_POLL:
 		o->busy_poll = true;
+		return 0;
+	case OPT_NO_OOB:
+		o->no_oob = true;
 		return 0;
 	case OPT_MAX_MSG:
 		if (cli_parse_u32(arg, VMSG_PCIE_MIN_MSG_SIZE, VMSG_PCIE_MAX_MSG_SIZE,

@@ -37,6 +37,7 @@ struct card_opts {
 	int log_level;
 	const char *pidfile;
 	bool busy_poll;
+	bool no_oob; /* --no-oob: do not offer VMSG_PCIE_F_OOB_NOTIFY */
 	/* Set by vmsg-card-test's extension (hostile_ext.c) only; 0 in vmsg-card. */
 	uint32_t hostile_modes;	  /* TEST ONLY: 1 << enum hostile_mode, 0 = off */
 	uint32_t hostile_rate_ms; /* 0: HOSTILE_DEFAULT_RATE_MS */

@@ -11,7 +11,7 @@
 static const char short_usage[] =
     "usage: vmsg-card --platform sim --link DIR [--host-mem FILE]\n"
     "                 [--net loopback|tap:IFNAME[,create]] [--blk FILE[,ro]]...\n"
-    "                 [--rng] [--console stdio|pty] [--poll]\n"
+    "                 [--rng] [--console stdio|pty] [--poll] [--no-oob]\n"
     "                 [--max-msg-size N] [--log-level L] [--pidfile F] [OPTIONS...]\n"
     "       vmsg-card ctl [--link DIR] [--timeout MS] COMMAND\n"
     "       vmsg-card --help\n";
@@ -72,6 +72,11 @@ static const char manual_link[] =
     "    --poll\n"
     "        Busy-poll the rings instead of sleeping until a doorbell (one CPU at\n"
     "        100%, lowest latency; for benchmarks).\n"
+    "    --no-oob\n"
+    "        Do not offer out-of-band notifications (binding 7.5, OOB_NOTIFY):\n"
+    "        every EVENT_AVAIL and EVENT_USED goes in-band through the rings, as\n"
+    "        with a binding 1.0 card. Default: offered when the platform can (sim:\n"
+    "        always; epf: when the function has more than 2 doorbells).\n"
     "    --max-msg-size N\n"
     "        Largest virtio-msg message, header included, 48..264. Default 264\n"
     "        (epf: the function's configfs value).\n"

@@ -120,6 +120,10 @@ static void cmd_stats(struct card_daemon *d, struct ctl_out *out)
 	S(refused);
 	S(errors_sent);
 	S(doorbells);
+	S(oob_doorbells);
+	S(oob_db_unmapped);
+	S(oob_irqs);
+	S(oob_map_bad);
 #undef S
 	for (int v = 1; v < VMSG_E__COUNT; v++)
 		ctl_printf(out, "drop_verdict.%s %llu\n", vmsg_verdict_str((enum vmsg_verdict)v),

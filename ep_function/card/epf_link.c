@@ -145,6 +145,29 @@ static volatile void *epf_host_map(void *ctx, uint64_t addr, size_t len)
 	return epf_ptr(ctx, addr, len);
 }
 
+/*
+ * What the function can do, as binding features, and the doorbell registers
+ * it watches. [OOB-1]: its poll thread (or doorbell interrupt) watches all
+ * num_doorbells registers, so queue doorbells exist when there are more
+ * than 2; per-queue vectors are raised with the raise-irq ioctl's vector.
+ */
+static uint32_t epf_card_features(const struct vmsg_epf_info *in, bool use_dma,
+				  uint32_t *num_doorbells)
+{
+	uint32_t f = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_ERROR_MSG;
+
+	if (in->flags & VMSG_EPF_INFO_MSIX)
+		f |= VMSG_PCIE_F_MSIX;
+	if (in->flags & VMSG_EPF_INFO_MSI)
+		f |= VMSG_PCIE_F_MSI;
+	if (use_dma)
+		f |= VMSG_PCIE_F_DMA_ENGINE;
+	*num_doorbells = in->num_doorbells <= VMSG_PCIE_MAX_DOORBELLS ? in->num_doorbells : 0;
+	if (*num_doorbells > VMSG_OOB_DB_FIRST)
+		f |= VMSG_PCIE_F_OOB_NOTIFY;
+	return f;
+}
+
 static int epf_raise_irq(void *ctx, uint32_t vector)
 {
 	struct epf_link *l = ctx;
@@ -473,13 +496,7 @@ int epf_link_create(int fd, const struct vmsg_epf_info *in, const char *path,
 	link->ring_slot_size = in->slot_size;
 	link->ring_slot_count = in->ring_slots;
 	l->dma_limit = link->dma_addr_bits >= 64 ? 0 : 1ull << link->dma_addr_bits;
-	link->card_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_ERROR_MSG;
-	if (in->flags & VMSG_EPF_INFO_MSIX)
-		link->card_features |= VMSG_PCIE_F_MSIX;
-	if (in->flags & VMSG_EPF_INFO_MSI)
-		link->card_features |= VMSG_PCIE_F_MSI;
-	if (l->use_dma)
-		link->card_features |= VMSG_PCIE_F_DMA_ENGINE;
+	link->card_features = epf_card_features(in, l->use_dma, &link->num_doorbells);
 	card_info("epf: %s: function %s on %s, BAR0 %zu bytes, window %llu bytes, %u %s vectors, "
 		  "doorbells %s",
 		  l->path, in->function[0] ? in->function : "?",

@@ -48,10 +48,9 @@
 #define USEDRUN_MAX   64u     /* usedrun: queues remembered as attacked */
 
 static const char *const mode_names[HOSTILE__COUNT] = {
-    [HOSTILE_GARBAGE] = "garbage",     [HOSTILE_BADSIZE] = "badsize",
-    [HOSTILE_BADID] = "badid",	       [HOSTILE_BADTOKEN] = "badtoken",
-    [HOSTILE_BADEVENT] = "badevent",   [HOSTILE_STALE] = "stale",
-    [HOSTILE_BADSLOT] = "badslot",     [HOSTILE_BADINDEX] = "badindex",
+    [HOSTILE_GARBAGE] = "garbage",     [HOSTILE_BADSIZE] = "badsize",	[HOSTILE_BADID] = "badid",
+    [HOSTILE_BADTOKEN] = "badtoken",   [HOSTILE_BADEVENT] = "badevent", [HOSTILE_STALE] = "stale",
+    [HOSTILE_BADSLOT] = "badslot",     [HOSTILE_BADINDEX] = "badindex", [HOSTILE_BADVEC] = "badvec",
     [HOSTILE_PINGFLOOD] = "pingflood", [HOSTILE_USEDRUN] = "usedrun",
 };
 
@@ -91,6 +90,7 @@ struct hctx {
 	unsigned int npresent;
 	uint32_t max_devices;
 	struct vmsg_validate_opts vopts; /* what the host accepts */
+	uint32_t num_vectors;
 };
 
 const char *hostile_mode_name(enum hostile_mode m)
@@ -935,12 +935,28 @@ static int do_usedrun(struct hctx *x)
 	return hit;
 }
 
+/* Queue vectors (binding 7.5) with nothing behind them. */
+static int do_badvec(struct hctx *x)
+{
+	const struct vmsg_card_platform *p = vmsg_card_platform(x->card);
+	unsigned int i, n = 1u + below(3);
+	int hit = 0;
+
+	if (x->num_vectors < 2)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (p->raise_irq(p->ctx, 1u + below(x->num_vectors - 1u)) == 0)
+			hit++;
+	return hit;
+}
+
 static int (*const mode_fn[HOSTILE__COUNT])(struct hctx *x) = {
-    [HOSTILE_GARBAGE] = do_garbage,	[HOSTILE_BADSIZE] = do_badsize,
-    [HOSTILE_BADID] = do_badid,		[HOSTILE_BADTOKEN] = do_badtoken,
-    [HOSTILE_BADEVENT] = do_badevent,	[HOSTILE_STALE] = do_stale,
-    [HOSTILE_BADSLOT] = do_badslot,	[HOSTILE_BADINDEX] = do_badindex,
-    [HOSTILE_PINGFLOOD] = do_pingflood, [HOSTILE_USEDRUN] = do_usedrun,
+    [HOSTILE_GARBAGE] = do_garbage,   [HOSTILE_BADSIZE] = do_badsize,
+    [HOSTILE_BADID] = do_badid,	      [HOSTILE_BADTOKEN] = do_badtoken,
+    [HOSTILE_BADEVENT] = do_badevent, [HOSTILE_STALE] = do_stale,
+    [HOSTILE_BADSLOT] = do_badslot,   [HOSTILE_BADINDEX] = do_badindex,
+    [HOSTILE_BADVEC] = do_badvec,     [HOSTILE_PINGFLOOD] = do_pingflood,
+    [HOSTILE_USEDRUN] = do_usedrun,
 };
 
 /* ---- the daemon side ---- */
@@ -1020,6 +1036,7 @@ static void ctx_fill(struct hctx *x, struct card_daemon *d)
 		x->cap = MSG_BUF / 2;
 	x->min_free = x->ri.slot_count / 2u + 1u;
 	x->max_devices = d->opts->max_devices;
+	x->num_vectors = d->link.num_vectors;
 	x->vopts.max_msg_size = (uint16_t)x->ri.max_msg_size;
 	x->vopts.allow_impl_ids = false;
 	x->nreq = vmsg_card_test_h2c_requests(d->card, x->req, MAX_SEEN_REQS);

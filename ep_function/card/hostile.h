@@ -24,6 +24,9 @@
  *   badslot   slot framing len 0 or beyond the slot, or beyond max_msg_size
  *   badindex  the producer index jumps by more than slot_count; the card
  *             goes on from there once the host resynchronised
+ *   badvec    (binding 7.5) 1-3 random vectors 1..num_vectors-1 raised with
+ *             nothing used: queue vectors no queue is mapped to, and
+ *             spurious ones of mapped queues
  *
  * Nothing a correct host accepts is injected: tokens of live requests are
  * only used with another dev_num or a broken message, present devices are
@@ -58,6 +61,7 @@ enum hostile_mode {
 	HOSTILE_STALE,
 	HOSTILE_BADSLOT,
 	HOSTILE_BADINDEX,
+	HOSTILE_BADVEC,
 	HOSTILE_PINGFLOOD, /* not in "all" */
 	HOSTILE_USEDRUN,   /* not in "all" */
 	HOSTILE__COUNT

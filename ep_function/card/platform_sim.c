@@ -383,7 +383,11 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	link->plat.log = card_platform_log;
 	link->num_vectors = o->vectors;
 	link->dma_addr_bits = o->dma_addr_bits;
-	link->card_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG;
+	/* [OOB-1]: the engine watches every doorbell register on each poll, and
+	 * any ivshmem vector wakes the loop ([EMU-4]); vectors are the host's. */
+	link->num_doorbells = VMSG_PCIE_MAX_DOORBELLS;
+	link->card_features = VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG |
+			      VMSG_PCIE_F_OOB_NOTIFY;
 	card_info("sim: shared memory %s (%zu bytes: BAR0 %zu + link page), host memory %s",
 		  l->bar0_path, l->shm_size, l->bar0_size, o->host_mem ? o->host_mem : "none");
 	if (!o->host_mem)

@@ -6,7 +6,7 @@
 #include "core_priv.h"
 #include "vmsg_bytes.h"
 
-#define CARD_NUM_DOORBELLS	 2u /* VMSG_DB_H2C, VMSG_DB_CTRL */
+#define CARD_NUM_DOORBELLS	 2u /* VMSG_DB_H2C, VMSG_DB_CTRL: the least */
 #define CARD_DEFAULT_MAX_DEVICES 32u
 #define CARD_LIMIT_MAX_DEVICES	 0xfffeu
 
@@ -26,7 +26,14 @@ void vmsg_card_config_defaults(struct vmsg_card_config *cfg)
 static bool card_config_fix(struct vmsg_card_config *cfg)
 {
 	cfg->card_features =
-	    (cfg->card_features & VMSG_PCIE_F_KNOWN_1_0) | VMSG_PCIE_F_C2H_HOST_MEM;
+	    (cfg->card_features & VMSG_PCIE_F_KNOWN_1_1) | VMSG_PCIE_F_C2H_HOST_MEM;
+	if (!cfg->num_doorbells)
+		cfg->num_doorbells = CARD_NUM_DOORBELLS;
+	if (cfg->num_doorbells < CARD_NUM_DOORBELLS || cfg->num_doorbells > VMSG_PCIE_MAX_DOORBELLS)
+		return false;
+	/* [OOB-1]: queue doorbells need registers beyond h2c and ctrl. */
+	if (cfg->num_doorbells <= VMSG_OOB_DB_FIRST)
+		cfg->card_features &= ~VMSG_PCIE_F_OOB_NOTIFY;
 	if (!cfg->max_msg_size)
 		cfg->max_msg_size = VMSG_PCIE_MAX_MSG_SIZE;
 	if (!cfg->dma_addr_bits)
@@ -128,7 +135,7 @@ static void card_publish_identity(struct vmsg_card *c)
 	card_reg_wr(c, REG_OFF(max_msg_size), c->cfg.max_msg_size);
 	card_reg_wr(c, REG_OFF(card_features), c->cfg.card_features);
 	card_reg_wr(c, REG_OFF(dma_addr_bits), c->cfg.dma_addr_bits);
-	card_reg_wr(c, REG_OFF(num_doorbells), CARD_NUM_DOORBELLS);
+	card_reg_wr(c, REG_OFF(num_doorbells), c->cfg.num_doorbells);
 	card_reg_wr(c, REG_OFF(num_vectors), c->cfg.num_vectors);
 	card_reg_wr(c, REG_OFF(h2c_ring_offset), VMSG_BAR0_H2C_RING_OFFSET);
 	card_reg_wr(c, REG_OFF(h2c_ring_size), c->ring_bytes);

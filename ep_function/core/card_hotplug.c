@@ -49,6 +49,8 @@ static void dev_init_engine_fields(struct vmsg_card *c, struct vmsg_dev *d, vmsg
 {
 	uint32_t q; /* [DMA-3]: every device offers both. */
 	d->features |= 1ull << VMSG_VIRTIO_F_VERSION_1 | 1ull << VMSG_VIRTIO_F_ACCESS_PLATFORM;
+	/* [OOB-8], [EVT-4]: a doorbell carries no next_offset. */
+	d->features &= ~(1ull << VMSG_VIRTIO_F_NOTIFICATION_DATA);
 	d->card = c;
 	d->dev_num = n;
 	d->status = 0;

@@ -30,6 +30,7 @@ struct attach_req {
 	uint32_t irq_mode;
 	uint32_t vec_c2h;
 	uint32_t epoch;
+	uint32_t host_vectors;
 };
 
 static void attach_read(const struct vmsg_card *c, struct attach_req *r)
@@ -45,6 +46,7 @@ static void attach_read(const struct vmsg_card *c, struct attach_req *r)
 	r->irq_mode = card_reg_rd(c, REG_OFF(irq_mode));
 	r->vec_c2h = card_reg_rd(c, REG_OFF(vec_c2h));
 	r->epoch = card_reg_rd(c, REG_OFF(host_epoch));
+	r->host_vectors = card_reg_rd(c, REG_OFF(host_vectors));
 }
 
 static uint32_t attach_check_irq(const struct vmsg_card *c, const struct attach_req *r)
@@ -144,6 +146,9 @@ static uint32_t session_start(struct vmsg_card *c, const struct attach_req *r)
 	c->s.host_features = r->features;
 	c->s.irq_mode = r->irq_mode;
 	c->s.vec_c2h = r->vec_c2h;
+	/* [OOB-2]: hostile; only ever used through vmsg_oob_vector_ok(). */
+	c->s.host_vectors = (r->features & VMSG_PCIE_F_OOB_NOTIFY) ? r->host_vectors : 0;
+	card_oob_session_start(c);
 	c->s.area_addr = r->area_addr;
 	c->s.area_size = r->area_size;
 	c->s.area = area;

@@ -52,6 +52,7 @@ int vmsg_card_poll(struct vmsg_card *c)
 	card_link_poll(c);
 	card_flush(c);
 	handled = card_rx_drain(c);
+	card_oob_poll(c);
 	card_devices_poll(c);
 	card_flush(c);
 	card_irq_flush(c);

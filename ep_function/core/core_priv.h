@@ -16,6 +16,7 @@
  *   dev_config.c    GET/SET_CONFIG, EVENT_CONFIG
  *   dev_vq.c        GET/SET/RESET_VQUEUE, GET_SHM, EVENT_AVAIL
  *   dev_api.c       what backends call: host memory, EVENT_USED, log
+ *   card_oob.c      OOB_NOTIFY: per-queue doorbells and vectors (7.5)
  *   card_inject.c   test hooks (vmsg_card_test.h): NOT in the library
  *                   vmsg_core, only in vmsg_core_test (tests, vmsg-card-test)
  *
@@ -60,6 +61,15 @@ struct card_slot {
 	bool bad_feature_bits; /* driver acked bits beyond the 64 we know */
 	bool reset_event_due;  /* NEEDS_RESET event lost to a full queue */
 	uint16_t used_signalled[VMSG_DEV_MAX_QUEUES]; /* used idx at last EVENT_USED */
+	/* [OOB-4]: the card's own copy of the queue map (0: no doorbell) */
+	uint8_t oob_db[VMSG_DEV_MAX_QUEUES];
+	uint16_t oob_vec[VMSG_DEV_MAX_QUEUES]; /* VMSG_OOB_VEC_NONE: in-band */
+};
+
+/* Which queue keeps doorbell n (dev_num 0: none). */
+struct card_oob_db {
+	vmsg_dev_num_t dev_num;
+	uint16_t queue;
 };
 
 /* The attached session (valid while link is RUN or SHUTDOWN after RUN). */
@@ -68,6 +78,7 @@ struct card_session {
 	uint32_t host_features;
 	uint32_t irq_mode;
 	uint32_t vec_c2h;
+	uint32_t host_vectors; /* [OOB-2], with OOB_NOTIFY only */
 	uint64_t area_addr;
 	uint32_t area_size;
 	volatile uint8_t *area;
@@ -88,7 +99,8 @@ struct vmsg_card {
 	bool in_poll;
 	bool irq_due;
 	bool rx_more; /* the last drain stopped on its budget */
-	uint32_t last_db[2];
+	uint32_t last_db[VMSG_PCIE_MAX_DOORBELLS];
+	struct card_oob_db oob[VMSG_PCIE_MAX_DOORBELLS]; /* [OOB-4] */
 	uint32_t heartbeat;
 	uint64_t recheck_ns;   /* last [NTF-5] c2h interrupt re-check */
 	uint32_t recheck_cons; /* c2h consumer index seen then */
@@ -137,6 +149,13 @@ int card_format_h2c(struct vmsg_card *c);
 void card_publish(struct vmsg_card *c);
 void card_log(struct vmsg_card *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* card_oob.c (binding 7.5) */
+void card_oob_queue_set(struct vmsg_dev *d, uint32_t vq);
+void card_oob_queue_clear(struct vmsg_card *c, struct card_slot *sl, uint32_t vq);
+void card_oob_session_start(struct vmsg_card *c);
+void card_oob_poll(struct vmsg_card *c);
+bool card_oob_raise(struct vmsg_dev *d, uint32_t vq);
 
 /* card_link.c */
 void card_link_poll(struct vmsg_card *c);
@@ -189,5 +208,6 @@ void dev_set_vqueue_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, cons
 void dev_reset_vqueue_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, const uint8_t *pl);
 void dev_get_shm_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, const uint8_t *pl);
 void dev_event_avail_msg(struct vmsg_dev *d, const uint8_t *pl);
+void dev_event_avail(struct vmsg_dev *d, uint32_t vq);
 
 #endif /* VMSG_CORE_PRIV_H */

@@ -99,6 +99,8 @@ void vmsg_dev_send_used(struct vmsg_dev *d, uint32_t vq)
 
 	if (!used_queue_live(d, vq))
 		return;
+	if (card_oob_raise(d, vq))
+		return; /* [OOB-6]: the queue's vector instead */
 	dev_reply(d, out, vmsg_build_event_used(out, sizeof(out), d->dev_num, vq));
 }
 

@@ -43,6 +43,7 @@ void dev_queue_clear(struct vmsg_dev *d, uint32_t vq)
 	q->max_size = max;
 	if (sl)
 		sl->used_signalled[vq] = 0;
+	card_oob_queue_clear(d->card, sl, vq);
 }
 
 void dev_full_reset(struct vmsg_dev *d)

@@ -102,6 +102,7 @@ void dev_set_vqueue_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, cons
 		q->driver_addr = v.driver_addr;
 		q->device_addr = v.device_addr;
 		q->ready = (d->status & VIRTIO_MSG_STATUS_DRIVER_OK) != 0;
+		card_oob_queue_set(d, v.index); /* [OOB-4] */
 	} else {
 		d->card->stats.refused++;
 	}
@@ -146,8 +147,12 @@ void dev_get_shm_msg(struct vmsg_dev *d, const struct vmsg_msg_info *mi, const u
 
 void dev_event_avail_msg(struct vmsg_dev *d, const uint8_t *pl)
 {
-	uint32_t vq = vmsg_get_le32(pl);
+	dev_event_avail(d, vmsg_get_le32(pl));
+}
 
+/* EVENT_AVAIL, in-band or synthesized from a queue doorbell ([OOB-5]). */
+void dev_event_avail(struct vmsg_dev *d, uint32_t vq)
+{
 	if (!(d->status & VIRTIO_MSG_STATUS_DRIVER_OK) || vq >= d->num_queues ||
 	    !d->queues[vq].ready) {
 		d->card->stats.refused++;

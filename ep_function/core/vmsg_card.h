@@ -73,10 +73,13 @@ struct vmsg_card_platform {
 #define VMSG_LOG_DEBUG 7
 
 struct vmsg_card_config {
-	uint32_t card_features;	       /* VMSG_PCIE_F_* to offer */
-	uint32_t max_msg_size;	       /* 44..264 */
-	uint32_t dma_addr_bits;	       /* window width published in BAR0 */
-	uint32_t num_vectors;	       /* vectors the platform can raise */
+	uint32_t card_features; /* VMSG_PCIE_F_* to offer */
+	uint32_t max_msg_size;	/* 44..264 */
+	uint32_t dma_addr_bits; /* window width published in BAR0 */
+	uint32_t num_vectors;	/* vectors the platform can raise */
+	/* doorbell registers the platform watches: 0 means 2 (h2c, ctrl);
+	 * OOB_NOTIFY is offered only with more ([OOB-1]) */
+	uint32_t num_doorbells;
 	uint32_t ring_slot_size;       /* 0: VMSG_RING_DEFAULT_SLOT_SIZE */
 	uint32_t ring_slot_count;      /* 0: VMSG_RING_DEFAULT_SLOTS */
 	uint32_t max_devices;	       /* dev_num 1..max_devices */
@@ -99,6 +102,11 @@ struct vmsg_card_stats {
 	uint64_t refused;	   /* well-formed requests the state machine refused */
 	uint64_t errors_sent;	   /* bus ERROR messages sent */
 	uint64_t doorbells;	   /* doorbell register changes seen */
+	/* OOB_NOTIFY (binding 7.5) */
+	uint64_t oob_doorbells;	  /* queue doorbells acted on (as EVENT_AVAIL) */
+	uint64_t oob_db_unmapped; /* doorbell changes on an index no queue keeps */
+	uint64_t oob_irqs;	  /* per-queue vectors raised instead of EVENT_USED */
+	uint64_t oob_map_bad;	  /* queue map entries refused or vectors taken as NONE */
 };
 
 /* Fill cfg with the defaults (added): C2H_HOST_MEM | ERROR_MSG, 264-byte

@@ -22,6 +22,7 @@
 #define VMSG_VIRTIO_F_VERSION_1		 32
 #define VMSG_VIRTIO_F_ACCESS_PLATFORM	 33
 #define VMSG_VIRTIO_F_RING_RESET	 40
+#define VMSG_VIRTIO_F_NOTIFICATION_DATA	 38 /* never offered (binding [OOB-8]) */
 
 /* Per-queue state the engine keeps from SET_VQUEUE (host DMA addresses). */
 struct vmsg_dev_queue {

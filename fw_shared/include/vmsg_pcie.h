@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
 /*
- * vmsg_pcie.h - the virtio-msg PCIe binding ABI, version 1.0.
+ * vmsg_pcie.h - the virtio-msg PCIe binding ABI, version 1.1.
  *
  * docs/pcie-binding.md is the normative text; where this header and the
  * document disagree, the document wins and this header is the bug.
@@ -131,7 +131,7 @@ VMSG_STATIC_ASSERT(offsetof(struct vmsg_emu_page, wire_magic) == 0x40, "emu wire
 /* ---- Versions and limits ---- */
 #define VMSG_PCIE_MAGIC		       0x47534d56u /* "VMSG" little-endian */
 #define VMSG_PCIE_VERSION_MAJOR	       1u
-#define VMSG_PCIE_VERSION_MINOR	       0u
+#define VMSG_PCIE_VERSION_MINOR	       1u /* 1.1: optional OOB_NOTIFY (7.5) */
 #define VMSG_PCIE_VERSION	       ((VMSG_PCIE_VERSION_MAJOR << 16) | VMSG_PCIE_VERSION_MINOR)
 #define VMSG_PCIE_VERSION_GET_MAJOR(v) ((uint32_t)(v) >> 16)
 
@@ -153,11 +153,13 @@ VMSG_STATIC_ASSERT(offsetof(struct vmsg_emu_page, wire_magic) == 0x40, "emu wire
 #define VMSG_PCIE_F_MSIX	 (1u << 1) /* card can raise MSI-X */
 #define VMSG_PCIE_F_MSI		 (1u << 2) /* card can raise MSI */
 #define VMSG_PCIE_F_ERROR_MSG	 (1u << 3) /* card answers undeliverable requests */
-#define VMSG_PCIE_F_OOB_NOTIFY	 (1u << 4) /* reserved: not offered by binding 1.0 */
+#define VMSG_PCIE_F_OOB_NOTIFY	 (1u << 4) /* 1.1: per-queue doorbells and vectors (7.5) */
 #define VMSG_PCIE_F_DMA_ENGINE	 (1u << 5) /* informational: card copies by DMA */
 #define VMSG_PCIE_F_KNOWN_1_0                                                                      \
 	(VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI | VMSG_PCIE_F_ERROR_MSG |   \
 	 VMSG_PCIE_F_DMA_ENGINE)
+/* Bits a 1.1 implementation may negotiate: 1.0's and OOB_NOTIFY. */
+#define VMSG_PCIE_F_KNOWN_1_1 (VMSG_PCIE_F_KNOWN_1_0 | VMSG_PCIE_F_OOB_NOTIFY)
 
 /* ---- Link states (BAR0 link_state, written by the card) ---- */
 enum vmsg_link_state {
@@ -229,6 +231,51 @@ static inline const char *vmsg_attach_error_str(uint32_t e)
 #define VMSG_DB_H2C  0u /* host posted messages into the h2c ring */
 #define VMSG_DB_CTRL 1u /* host wrote host_ctrl */
 
+/*
+ * ---- Out-of-band notifications (OOB_NOTIFY, docs/pcie-binding.md 7.5) ----
+ * Doorbell n (VMSG_OOB_DB_FIRST <= n < num_doorbells) notifies the queue
+ * that host-written oob_map[n] names; its vector replaces the queue's
+ * in-band EVENT_USED. The one place the layout lives.
+ */
+#define VMSG_OOB_DB_FIRST  2u	   /* doorbells below are VMSG_DB_H2C, VMSG_DB_CTRL */
+#define VMSG_OOB_VEC_NONE  0xffffu /* in-band EVENT_USED for the queue */
+#define VMSG_OOB_MAP_COUNT VMSG_PCIE_MAX_DOORBELLS
+
+struct vmsg_pcie_oob_entry {
+	vmsg_le16 dev_num; /* 0: entry unused */
+	vmsg_le16 queue;   /* virtqueue index */
+	vmsg_le16 vector;  /* vector for used buffers, or VMSG_OOB_VEC_NONE */
+	vmsg_le16 reserved;
+} VMSG_PACKED;
+VMSG_STATIC_ASSERT(sizeof(struct vmsg_pcie_oob_entry) == 8, "oob entry");
+
+/*
+ * The vector the card may raise for a queue whose entry says vec ([OOB-4]):
+ * vec itself if usable, else VMSG_OOB_VEC_NONE (in-band). irq_mode POLL,
+ * vec at or above the vectors both sides have, or vec_c2h: NONE.
+ */
+static inline uint32_t vmsg_oob_vector_ok(uint32_t vec, uint32_t irq_mode, uint32_t host_vectors,
+					  uint32_t num_vectors, uint32_t vec_c2h)
+{
+	uint32_t lim = host_vectors < num_vectors ? host_vectors : num_vectors;
+
+	if (irq_mode == VMSG_IRQ_POLL || vec >= lim || vec == vec_c2h)
+		return VMSG_OOB_VEC_NONE;
+	return vec;
+}
+
+/* Is n a doorbell that can carry a queue ([OOB-5])? */
+static inline bool vmsg_oob_db_ok(uint32_t n, uint32_t num_doorbells)
+{
+	return n >= VMSG_OOB_DB_FIRST && n < num_doorbells && n < VMSG_PCIE_MAX_DOORBELLS;
+}
+
+/* [EMU-4]: the ivshmem vector that carries doorbell n on the emulated link. */
+static inline uint32_t vmsg_emu_db_vector(uint32_t n, uint32_t num_vectors)
+{
+	return n < num_vectors ? n : VMSG_DB_H2C;
+}
+
 /* ---- BAR0 control block (offset 0, VMSG_PCIE_REGS_SIZE bytes) ---- */
 struct vmsg_pcie_regs {
 	/* 0x000: identity, card-written, read-only for the host */
@@ -262,7 +309,8 @@ struct vmsg_pcie_regs {
 	vmsg_le32 vec_c2h;	  /* vector raised for c2h ring traffic and link changes */
 	vmsg_le32 host_epoch;	  /* the epoch the host attaches to */
 	vmsg_le32 host_ctrl;	  /* VMSG_HOST_CTRL_*: written last; card acks with NONE */
-	vmsg_le32 reserved1[3];
+	vmsg_le32 host_vectors;	  /* OOB_NOTIFY: vectors the host enabled ([OOB-2]) */
+	vmsg_le32 reserved1[2];
 	/* 0x080: card counters (card-written, informational, wrap) */
 	vmsg_le64 cnt_rx_msgs;
 	vmsg_le64 cnt_tx_msgs;
@@ -276,10 +324,14 @@ struct vmsg_pcie_regs {
 	vmsg_le32 reserved2[16];
 	/* 0x100: doorbells, host-written (h2c: new producer index; ctrl: command count) */
 	vmsg_le32 doorbell[VMSG_PCIE_MAX_DOORBELLS];
-	/* 0x180: reserved, reads as zero, except the host-written c2h consumer
+	/* 0x180 */
+	vmsg_le32 reserved2b[32];
+	/* 0x200: OOB_NOTIFY queue map, host-written, entry n = doorbell n */
+	struct vmsg_pcie_oob_entry oob_map[VMSG_OOB_MAP_COUNT];
+	/* 0x300: reserved, reads as zero, except the host-written c2h consumer
 	 * index line at c2h_cons_offset (default VMSG_BAR0_C2H_CONS_OFFSET).
 	 */
-	uint8_t reserved3[VMSG_PCIE_REGS_SIZE - 0x180];
+	uint8_t reserved3[VMSG_PCIE_REGS_SIZE - 0x300];
 } VMSG_PACKED;
 
 VMSG_STATIC_ASSERT(sizeof(struct vmsg_pcie_regs) == VMSG_PCIE_REGS_SIZE, "regs");
@@ -289,6 +341,9 @@ VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, host_version) == 0x50, "host"
 VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, host_ctrl) == 0x70, "ctrl");
 VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, cnt_rx_msgs) == 0x80, "cnt");
 VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, doorbell) == 0x100, "db");
+VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, host_vectors) == 0x74, "host vectors");
+VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, oob_map) == 0x200, "oob map");
+VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, reserved3) == 0x300, "reserved3");
 
 /* ---- Rings ----
  *

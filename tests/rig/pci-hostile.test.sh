@@ -16,7 +16,8 @@ kb_init
 truncate -s 32M "$KB_T/disk.img"
 kb_card_start --blk "$KB_T/disk.img" --rng --hostile all --hostile-rate "${PCI_HOSTILE_RATE:-20}"
 grep -i seed "$KB_CARD_LOG" | head -n 1 | sed "s/^/$KB_NAME: /"
-kb_vm_prelude "SECS=${PCI_HOSTILE_SECS:-20}"
+# oob=1: the badvec attack needs the queue vectors of binding 7.5.
+kb_vm_prelude "SECS=${PCI_HOSTILE_SECS:-20}" "VMSG_PCI_ARGS=oob=1"
 kb_vm_bg "$KB_SCRIPTS/pci-hostile.vm.sh" --timeout 300
 kb_wait_mark hostile-done 200
 kb_ctl stats >"$KB_T/card-stats.txt" 2>&1
@@ -55,6 +56,7 @@ checks=(
 	"stale:drop_stale_epoch:stale-epoch slots dropped (drop_stale_epoch)"
 	"badslot:drop_ring_bad:impossible slot lengths dropped (drop_ring_bad, RING-6)"
 	"badindex:drop_ring_bad:impossible producer indices dropped and resynchronised (drop_ring_bad, RING-7)"
+	"badvec:oob_irqs_no_queue:queue vectors no queue is mapped to ignored (oob_irqs_no_queue, OOB-7)"
 )
 if ! grep -q '^hostile\.ticks ' "$KB_T/card-stats.txt"; then
 	kb_bad "no attack counts from the card (vmsg-card ctl stats): $(tail -n 1 "$KB_T/card-stats.txt")"

@@ -36,45 +36,27 @@ struct field {
 
 /* docs/pcie-binding.md section 4.2, "Control block layout". */
 static const struct field regs_table[] = {
-    REG(magic, 0x000, 4),
-    REG(version, 0x004, 4),
-    REG(transport_rev, 0x008, 4),
-    REG(max_msg_size, 0x00c, 4),
-    REG(card_features, 0x010, 4),
-    REG(dma_addr_bits, 0x014, 4),
-    REG(num_doorbells, 0x018, 4),
-    REG(num_vectors, 0x01c, 4),
-    REG(link_state, 0x020, 4),
-    REG(epoch, 0x024, 4),
-    REG(attach_error, 0x028, 4),
-    REG(heartbeat, 0x02c, 4),
-    REG(h2c_ring_offset, 0x030, 4),
-    REG(h2c_ring_size, 0x034, 4),
-    REG(c2h_cons_offset, 0x038, 4),
-    REG(c2h_bar_offset, 0x03c, 4),
-    REG(c2h_bar_size, 0x040, 4),
-    REG(host_area_min, 0x044, 4),
-    REG(reserved0, 0x048, 8),
-    REG(host_version, 0x050, 4),
-    REG(host_features, 0x054, 4),
-    REG(host_area_addr, 0x058, 8),
-    REG(host_area_size, 0x060, 4),
-    REG(irq_mode, 0x064, 4),
-    REG(vec_c2h, 0x068, 4),
-    REG(host_epoch, 0x06c, 4),
-    REG(host_ctrl, 0x070, 4),
-    REG(reserved1, 0x074, 12),
-    REG(cnt_rx_msgs, 0x080, 8),
-    REG(cnt_tx_msgs, 0x088, 8),
-    REG(cnt_drop_malformed, 0x090, 8),
-    REG(cnt_drop_stale, 0x098, 8),
-    REG(cnt_drop_no_device, 0x0a0, 8),
-    REG(cnt_ring_full, 0x0a8, 8),
-    REG(cnt_irqs, 0x0b0, 8),
-    REG(cnt_doorbells, 0x0b8, 8),
-    REG(reserved2, 0x0c0, 64),
-    REG(doorbell, 0x100, 4 * 32),
-    REG(reserved3, 0x180, 0x1000 - 0x180),
+    REG(magic, 0x000, 4),	    REG(version, 0x004, 4),
+    REG(transport_rev, 0x008, 4),   REG(max_msg_size, 0x00c, 4),
+    REG(card_features, 0x010, 4),   REG(dma_addr_bits, 0x014, 4),
+    REG(num_doorbells, 0x018, 4),   REG(num_vectors, 0x01c, 4),
+    REG(link_state, 0x020, 4),	    REG(epoch, 0x024, 4),
+    REG(attach_error, 0x028, 4),    REG(heartbeat, 0x02c, 4),
+    REG(h2c_ring_offset, 0x030, 4), REG(h2c_ring_size, 0x034, 4),
+    REG(c2h_cons_offset, 0x038, 4), REG(c2h_bar_offset, 0x03c, 4),
+    REG(c2h_bar_size, 0x040, 4),    REG(host_area_min, 0x044, 4),
+    REG(reserved0, 0x048, 8),	    REG(host_version, 0x050, 4),
+    REG(host_features, 0x054, 4),   REG(host_area_addr, 0x058, 8),
+    REG(host_area_size, 0x060, 4),  REG(irq_mode, 0x064, 4),
+    REG(vec_c2h, 0x068, 4),	    REG(host_epoch, 0x06c, 4),
+    REG(host_ctrl, 0x070, 4),	    REG(host_vectors, 0x074, 4),
+    REG(reserved1, 0x078, 8),	    REG(cnt_rx_msgs, 0x080, 8),
+    REG(cnt_tx_msgs, 0x088, 8),	    REG(cnt_drop_malformed, 0x090, 8),
+    REG(cnt_drop_stale, 0x098, 8),  REG(cnt_drop_no_device, 0x0a0, 8),
+    REG(cnt_ring_full, 0x0a8, 8),   REG(cnt_irqs, 0x0b0, 8),
+    REG(cnt_doorbells, 0x0b8, 8),   REG(reserved2, 0x0c0, 64),
+    REG(doorbell, 0x100, 4 * 32),   REG(reserved2b, 0x180, 0x80),
+    REG(oob_map, 0x200, 8 * 32),    REG(reserved3, 0x300, 0x1000 - 0x300),
 };
 
 #define RING(f, off, size)                                                                         \
@@ -263,7 +245,7 @@ static void test_identity_values(void **state)
 	le32_bytes(VMSG_RING_MAGIC, b);
 	assert_memory_equal(b, vrng, 4);
 
-	assert_int_equal(VMSG_PCIE_VERSION, 0x00010000);
+	assert_int_equal(VMSG_PCIE_VERSION, 0x00010001);
 	assert_int_equal(VMSG_PCIE_VERSION_GET_MAJOR(VMSG_PCIE_VERSION), 1);
 	assert_int_equal(VMSG_PCIE_VERSION_GET_MAJOR(0x0001ffffu), 1);
 	assert_int_equal(VMSG_PCIE_VERSION_GET_MAJOR(0x00020000u), 2);
@@ -348,9 +330,53 @@ static void test_feature_bits(void **state)
 	assert_int_equal(VMSG_PCIE_F_ERROR_MSG, 1u << 3);
 	assert_int_equal(VMSG_PCIE_F_OOB_NOTIFY, 1u << 4);
 	assert_int_equal(VMSG_PCIE_F_DMA_ENGINE, 1u << 5);
-	/* 1.0 negotiates everything defined except the reserved OOB_NOTIFY. */
+	/* 1.0 negotiates everything defined except OOB_NOTIFY; 1.1 everything. */
 	assert_int_equal(VMSG_PCIE_F_KNOWN_1_0 & VMSG_PCIE_F_OOB_NOTIFY, 0);
 	assert_int_equal(VMSG_PCIE_F_KNOWN_1_0, all & ~VMSG_PCIE_F_OOB_NOTIFY);
+	assert_int_equal(VMSG_PCIE_F_KNOWN_1_1, all);
+}
+
+/* Section 7.5: the queue map entry, the vector and doorbell range rules. */
+static void test_oob_abi(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct vmsg_pcie_oob_entry), 8);
+	assert_int_equal(offsetof(struct vmsg_pcie_oob_entry, dev_num), 0);
+	assert_int_equal(offsetof(struct vmsg_pcie_oob_entry, queue), 2);
+	assert_int_equal(offsetof(struct vmsg_pcie_oob_entry, vector), 4);
+	assert_int_equal(VMSG_OOB_DB_FIRST, 2);
+	assert_int_equal(VMSG_OOB_VEC_NONE, 0xffff);
+	/* entry n describes doorbell n: one entry per doorbell register */
+	assert_int_equal(VMSG_OOB_MAP_COUNT, VMSG_PCIE_MAX_DOORBELLS);
+	/* the default c2h consumer line does not overlap the map */
+	assert_true(VMSG_BAR0_C2H_CONS_OFFSET >= offsetof(struct vmsg_pcie_regs, oob_map) +
+						     sizeof(((struct vmsg_pcie_regs *)0)->oob_map));
+
+	/* [OOB-4]: hostile vectors become NONE (in-band). */
+	assert_int_equal(vmsg_oob_vector_ok(1, VMSG_IRQ_MSIX, 8, 8, 0), 1);
+	assert_int_equal(vmsg_oob_vector_ok(7, VMSG_IRQ_MSIX, 8, 8, 0), 7);
+	assert_int_equal(vmsg_oob_vector_ok(8, VMSG_IRQ_MSIX, 8, 8, 0), VMSG_OOB_VEC_NONE);
+	assert_int_equal(vmsg_oob_vector_ok(5, VMSG_IRQ_MSIX, 4, 8, 0), VMSG_OOB_VEC_NONE);
+	assert_int_equal(vmsg_oob_vector_ok(5, VMSG_IRQ_MSIX, 32, 4, 0), VMSG_OOB_VEC_NONE);
+	assert_int_equal(vmsg_oob_vector_ok(0, VMSG_IRQ_MSIX, 8, 8, 0), VMSG_OOB_VEC_NONE);
+	assert_int_equal(vmsg_oob_vector_ok(3, VMSG_IRQ_MSIX, 8, 8, 3), VMSG_OOB_VEC_NONE);
+	assert_int_equal(vmsg_oob_vector_ok(1, VMSG_IRQ_POLL, 8, 8, 0), VMSG_OOB_VEC_NONE);
+	assert_int_equal(vmsg_oob_vector_ok(0xffff, VMSG_IRQ_MSIX, 0xffffffffu, 0xffffffffu, 0),
+			 VMSG_OOB_VEC_NONE);
+	/* a host claiming 2^32-1 vectors is bounded by the card's own count */
+	assert_int_equal(vmsg_oob_vector_ok(9, VMSG_IRQ_MSI, 0xffffffffu, 8, 0), VMSG_OOB_VEC_NONE);
+	/* [OOB-5]: doorbells 0 and 1 never carry a queue; nothing at or above the count. */
+	assert_false(vmsg_oob_db_ok(0, 32));
+	assert_false(vmsg_oob_db_ok(1, 32));
+	assert_true(vmsg_oob_db_ok(2, 32));
+	assert_true(vmsg_oob_db_ok(31, 32));
+	assert_false(vmsg_oob_db_ok(32, 32));
+	assert_false(vmsg_oob_db_ok(5, 5));
+	assert_false(vmsg_oob_db_ok(40, 0xffffffffu));
+	/* [EMU-4]: an ivshmem vector that exists. */
+	assert_int_equal(vmsg_emu_db_vector(3, 8), 3);
+	assert_int_equal(vmsg_emu_db_vector(8, 8), VMSG_DB_H2C);
+	assert_int_equal(vmsg_emu_db_vector(31, 2), VMSG_DB_H2C);
 }
 
 static void test_timeouts(void **state)
@@ -478,12 +504,19 @@ static void test_ids_not_in_pci_ids(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_regs_layout),	    cmocka_unit_test(test_ring_layout),
-	    cmocka_unit_test(test_ring_constants),  cmocka_unit_test(test_default_bar0_layout),
-	    cmocka_unit_test(test_host_area),	    cmocka_unit_test(test_message_sizes),
-	    cmocka_unit_test(test_identity_values), cmocka_unit_test(test_states_and_codes),
-	    cmocka_unit_test(test_bus_error),	    cmocka_unit_test(test_feature_bits),
-	    cmocka_unit_test(test_timeouts),	    cmocka_unit_test(test_ids),
+	    cmocka_unit_test(test_regs_layout),
+	    cmocka_unit_test(test_ring_layout),
+	    cmocka_unit_test(test_ring_constants),
+	    cmocka_unit_test(test_default_bar0_layout),
+	    cmocka_unit_test(test_host_area),
+	    cmocka_unit_test(test_message_sizes),
+	    cmocka_unit_test(test_identity_values),
+	    cmocka_unit_test(test_states_and_codes),
+	    cmocka_unit_test(test_bus_error),
+	    cmocka_unit_test(test_feature_bits),
+	    cmocka_unit_test(test_oob_abi),
+	    cmocka_unit_test(test_timeouts),
+	    cmocka_unit_test(test_ids),
 	};
 	const struct CMUnitTest pci_ids_tests[] = {
 	    cmocka_unit_test(test_ids_not_in_pci_ids),

@@ -6,7 +6,8 @@
 # checks that they are the same). The card-VM rig tests run this file.
 # Optional environment: FUNC (default func0), EPC (default: the first
 # controller), VENDORID, DEVICEID, MSIX (header attributes; unset: the
-# module's defaults, the binding's ids), BAR0_SIZE (a binding parameter).
+# module's defaults, the binding's ids), BAR0_SIZE, NUM_DOORBELLS (binding
+# parameters).
 set -e
 FUNC=${FUNC:-func0}
 case ${1:-} in
@@ -23,6 +24,7 @@ up)
 	# optional: the binding parameters (the module's own attributes, see below)
 	A=$(echo functions/pci_epf_vmsg/$FUNC/pci_epf_vmsg.*)         # the module's own group
 	[ -z "${BAR0_SIZE:-}" ] || echo "$BAR0_SIZE" > $A/bar0_size
+	[ -z "${NUM_DOORBELLS:-}" ] || echo "$NUM_DOORBELLS" > $A/num_doorbells   # > 2: OOB_NOTIFY
 	EPC=${EPC:-$(ls /sys/class/pci_epc | head -n 1)}   # the endpoint controller
 	ln -s functions/pci_epf_vmsg/$FUNC controllers/$EPC/
 	echo 1 > controllers/$EPC/start

@@ -36,7 +36,7 @@ check "bad slots and producer indices were dropped" [ "$(stat_get drop_ring_bad)
 # counts; three times, as a kernel message on the console can cut a line
 # (the host side takes each counter's largest value).
 for _i in 1 2 3; do
-	grep -E '^(drop_|device_add_failures )' "$(stats_file)" | sed 's/^/@@STAT /'
+	grep -E '^(drop_|device_add_failures |oob_irqs_no_queue )' "$(stats_file)" | sed 's/^/@@STAT /'
 done
 mark hostile-done
 finish

@@ -331,6 +331,29 @@ static void test_info_checks(void **state)
 #undef BAD
 }
 
+/* [OOB-1]: OOB_NOTIFY only with doorbells beyond h2c and ctrl to watch. */
+static void test_oob_offer(void **state)
+{
+	struct vmsg_epf_info in;
+	uint32_t ndb = 99;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.flags = VMSG_EPF_INFO_MSIX;
+	in.num_doorbells = 2; /* the configfs default */
+	assert_int_equal(epf_card_features(&in, false, &ndb) & VMSG_PCIE_F_OOB_NOTIFY, 0);
+	assert_int_equal(ndb, 2);
+	in.num_doorbells = 3;
+	assert_int_equal(epf_card_features(&in, false, &ndb) & VMSG_PCIE_F_OOB_NOTIFY,
+			 VMSG_PCIE_F_OOB_NOTIFY);
+	assert_int_equal(ndb, 3);
+	in.num_doorbells = 32;
+	assert_true(epf_card_features(&in, true, &ndb) & VMSG_PCIE_F_OOB_NOTIFY);
+	assert_true(epf_card_features(&in, true, &ndb) & VMSG_PCIE_F_DMA_ENGINE);
+	in.num_doorbells = 33; /* refused by epf_dev_check_info; never offered */
+	assert_int_equal(epf_card_features(&in, false, &ndb) & VMSG_PCIE_F_OOB_NOTIFY, 0);
+}
+
 static void test_open_refuses_non_devices(void **state)
 {
 	struct vmsg_epf_info in;
@@ -369,6 +392,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_host_access_bounds, setup, teardown),
+	    cmocka_unit_test(test_oob_offer),
 	    cmocka_unit_test_setup_teardown(test_doorbell_event, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_link_down_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unbind_is_clean_stop, setup, teardown),

@@ -43,6 +43,26 @@ static void attach_ok(void **state)
 	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
 }
 
+/* Binding 7.5 [OOB-1]: the library polls or takes vec_c2h; it never accepts
+ * OOB_NOTIFY, not even when the caller's mask asks for it, so every
+ * notification stays in-band and works with a card that offers it. */
+static void attach_declines_oob(void **state)
+{
+	struct fixture *f = *state;
+
+	REGW(f->fc, card_features,
+	     VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG |
+		 VMSG_PCIE_F_OOB_NOTIFY);
+	REGW(f->fc, num_doorbells, 8);
+	f->opts.features_mask = 0xffffffffu;
+	fx_attach(f);
+	assert_int_equal(vmsg_host_bus_host_features(f->bus) & VMSG_PCIE_F_OOB_NOTIFY, 0);
+	assert_int_equal(vmsg_host_bus_host_features(f->bus),
+			 VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_ERROR_MSG);
+	assert_int_equal(VMSG_HOST_BUS_FEATURES & VMSG_PCIE_F_OOB_NOTIFY, 0);
+	assert_int_equal(vmsg_host_bus_ping(f->bus, NULL), 0);
+}
+
 static void attach_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -1014,6 +1034,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(attach_ok, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(attach_declines_oob, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(attach_refused, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(attach_epoch_moved, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(attach_bad_identity, fx_setup, fx_teardown),

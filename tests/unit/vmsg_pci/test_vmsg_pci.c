@@ -216,7 +216,7 @@ static void test_emu_good(void **state)
 	t = text_of(&d);
 	assert_non_null(strstr(t, "0000:01:00.0  1af4:1110"));
 	assert_non_null(strstr(t, "driver: vmsg_pci"));
-	assert_non_null(strstr(t, "magic 0x47534d56, binding 1.0"));
+	assert_non_null(strstr(t, "magic 0x47534d56, binding 1.1"));
 	assert_non_null(strstr(t, "link RUN (2), epoch 7"));
 	assert_non_null(strstr(t, "card features 0x3: C2H_HOST_MEM MSIX"));
 	assert_non_null(strstr(t, "64 slots of 320 bytes"));

@@ -32,7 +32,11 @@ struct vmsg_host_bus;
  * rx_bad_event). The card daemon offers at most 256. */
 #define VMSG_HOST_BUS_MAX_DEVICES 256u
 
-/* Binding features this library implements (intersected with the card's). */
+/* Binding features this library implements (intersected with the card's).
+ * Not OOB_NOTIFY (binding 7.5): the library and the PMD poll the c2h ring
+ * (or take vec_c2h), so per-queue vectors buy them nothing, and a kick in
+ * the h2c ring costs a poller no more than a doorbell; the library declines
+ * the feature and every EVENT_AVAIL/EVENT_USED stays in-band. */
 #define VMSG_HOST_BUS_FEATURES                                                                     \
 	(VMSG_PCIE_F_C2H_HOST_MEM | VMSG_PCIE_F_MSIX | VMSG_PCIE_F_MSI | VMSG_PCIE_F_ERROR_MSG |   \
 	 VMSG_PCIE_F_DMA_ENGINE)

@@ -149,9 +149,9 @@ static void check_ident(struct vpci_ident *id, uint64_t bar0_len)
 		problem(id, "c2h consumer line %#x unusable", id->c2h_cons_offset);
 	if (!(id->card_features & VMSG_PCIE_F_C2H_HOST_MEM))
 		problem(id, "card offers only the BAR-only c2h ring");
-	if (id->card_features & ~VMSG_PCIE_F_KNOWN_1_0)
-		problem(id, "card_features %#x has bits binding 1.0 does not define",
-			id->card_features & ~VMSG_PCIE_F_KNOWN_1_0);
+	if (id->card_features & ~VMSG_PCIE_F_KNOWN_1_1)
+		problem(id, "card_features %#x has bits binding 1.1 does not define",
+			id->card_features & ~VMSG_PCIE_F_KNOWN_1_1);
 	if (id->host_area_min > VPCI_HOST_AREA_MAX ||
 	    id->host_area_min < VMSG_HOST_AREA_C2H_RING_OFFSET + VMSG_RING_HDR_SIZE)
 		problem(id, "host_area_min %u unusable", id->host_area_min);
