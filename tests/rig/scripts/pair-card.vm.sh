@@ -3,8 +3,8 @@
 # (tests/rig/scripts/pair-lib.sh prepends kbus-vm-lib.sh and a prelude).
 # pci-epf-vmsg through configfs (epf-configfs.sh up, the documented steps),
 # `vmsg-card --platform epf` with the devices in CARD_DEVS, "@@MARK
-# card-ready"; then commands from the harness, one per line on /dev/ttyS1
-# (a QEMU socket chardev): "ID SHELL COMMAND..." runs the command and
+# card-ready"; then commands from the harness, one per line on the command
+# port (run-card-vm --cmd-socket: /dev/ttyS1 on x86_64, /dev/hvc0 on arm64): "ID SHELL COMMAND..." runs the command and
 # prints "@@RESULT ID STATUS" and "@@MARK ID"; "quit" ends: daemon stopped
 # (SIGTERM, exit 0 expected), configfs down, module removed.
 # Prelude variables: CARD_DEVS (vmsg-card device options), CARD_SETUP
@@ -51,14 +51,16 @@ if [ -n "${CARD_NET_ADDR:-}" ]; then
 fi
 mark card-ready
 
-stty -F /dev/ttyS1 raw -echo clocal 2>/dev/null
+CMD_TTY=/dev/ttyS1
+[ -c /dev/hvc0 ] && CMD_TTY=/dev/hvc0
+stty -F $CMD_TTY raw -echo clocal 2>/dev/null
 while read -r id cmd; do
 	[ "$id" = quit ] && break
 	[ -n "$id" ] || continue
 	eval "$cmd"
 	echo "@@RESULT $id $?"
 	mark "$id"
-done </dev/ttyS1
+done <$CMD_TTY
 
 if [ -n "$DPID" ]; then
 	check "vmsg-card exits 0 on SIGTERM" daemon_stop TERM
