@@ -350,7 +350,7 @@ if gate card-kernel-arm64 "${CHECK_CARD_KERNEL_BUDGET:-2400}" scripts/build-card
 		k=$(scripts/build-card-kernel.sh --arch arm64 --print-kdir)
 		a=$(scripts/build-card-kernel.sh --arch arm64 --print-make-args)
 		d=$PWD/build-check/epf-arm64
-		rm -rf "$d" && cp -r ep_function/kernel "$d"
+		rm -rf "$d" && mkdir -p "$d" && cp ep_function/kernel/*.[ch] ep_function/kernel/Kbuild "$d/"
 		echo "ccflags-y += -I$PWD/fw_shared/include" >>"$d/Kbuild"
 		make -s -C "$k" $a M="$d" modules
 		file "$d/pci-epf-vmsg.ko" | tee /dev/stderr | grep -q "ARM aarch64"'
