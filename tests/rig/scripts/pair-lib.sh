@@ -105,6 +105,7 @@ pair_init() {
 	if [ "$PAIR_ARCH" = arm64 ]; then
 		PAIR_CARD_BIN=${VMSG_CARD_AARCH64:-}
 		if [ -z "$PAIR_CARD_BIN" ]; then
+			local c
 			for c in "$KB_TOP/build-check/aarch64" "$KB_TOP/build-aarch64"; do
 				[ -x "$c/ep_function/card/vmsg-card" ] || continue
 				PAIR_CARD_BIN=$c/ep_function/card/vmsg-card
