@@ -2,6 +2,7 @@
 #
 #   make          build everything that can be built here (user + kernel)
 #   make user     user space only: card, host library, tools, tests (meson, build/)
+#   make user-aarch64  the card side cross-built for aarch64 (build-aarch64/)
 #   make kernel   the host kernel modules (host_driver/*.ko; KDIR=... to pick the tree)
 #   make deps     install the Debian packages the project needs
 #   make check    the whole test suite (runs `make deps` first)
@@ -15,12 +16,13 @@
 
 SHELL := /bin/bash
 BUILD ?= build
+BUILD_AARCH64 ?= build-aarch64
 KDIR ?= $(shell scripts/kdir.sh)
 FUZZ_SECONDS ?= 300
 
-.PHONY: all user kernel deps check demo fuzz lint format clean help
+.PHONY: all user user-aarch64 kernel deps check demo fuzz lint format clean help
 
-all: user kernel
+all: user user-aarch64 kernel
 
 # The comment block at the top, up to the #help-end line, is the list.
 help:
@@ -31,6 +33,15 @@ $(BUILD)/build.ninja:
 
 user: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# The card side (fw_shared, engine, devices, vmsg-card) for an Arm card:
+# gcc-aarch64-linux-gnu (make deps); its tests run under qemu-user (make check).
+$(BUILD_AARCH64)/build.ninja:
+	meson setup $(BUILD_AARCH64) --cross-file scripts/cross-aarch64.ini -Dcard_only=true \
+		--buildtype=debugoptimized
+
+user-aarch64: $(BUILD_AARCH64)/build.ninja
+	ninja -C $(BUILD_AARCH64)
 
 kernel:
 	@scripts/build-kernel.sh "$(KDIR)"
@@ -54,5 +65,5 @@ format:
 	@scripts/lint.sh --fix
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) $(BUILD_AARCH64) build-asan build-fuzz
 	@scripts/build-kernel.sh "$(KDIR)" clean

@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
-# scripts/build-card-kernel.sh [--arch x86_64] [--print-kdir|--print-image] [--quiet]
+# scripts/build-card-kernel.sh [--arch x86_64|arm64] [--print-kdir|--print-image|--print-make-args]
 #
 # Build (or reuse) the card VM kernel of the card-VM rig (tests/rig/run-card-vm):
-# Debian's /usr/src/linux-source-6.1.tar.xz, `make tinyconfig`, the fragment
-# tests/rig/card-kernel/card-<arch>.config merged over it, then olddefconfig; the
+# Debian's /usr/src/linux-source-6.1.tar.xz, `make tinyconfig`, the fragments
+# tests/rig/card-kernel/card-common.config and card-<arch>.config merged over
+# it, then olddefconfig; the
 # virtual endpoint controller (tests/rig/card-kernel/pcie-vmsg-ivshmem-ep.c) is
 # copied into drivers/pci/controller/ with its Kconfig entry. Fails, listing
 # them, when fragment options did not survive olddefconfig.
 #
 # Cache: ~/.cache/vmsg-pcie/card-kernel/<arch>-<key>/ (VMSG_CACHE overrides the
 # ~/.cache/vmsg-pcie root), key = sha256 of the dpkg version of linux-source-6.1,
-# the fragment, the controller's sources and this script. It holds
+# the fragments, the controller's sources and this script. It holds
 #   src/          the source tree (hard links into the pristine tree of that
 #                 Debian version, the controller files are real copies)
 #   src/build/    the O= build dir = KDIR: make -C <KDIR> M=<dir> modules
-#   bzImage vmlinux .config   the results; `ok` once the build succeeded
+#                 (arm64: with ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-,
+#                 which --print-make-args prints)
+#   bzImage (x86_64) or Image (arm64), vmlinux, .config: the results; `ok`
+#                 once the build succeeded
+# arm64 is cross-built with Debian's gcc-aarch64-linux-gnu.
 # A new key starts from a copy of the newest finished build dir of the same
 # arch and source version, so a controller change rebuilds a few objects only
 # (a config change that touches a widely used symbol rebuilds most of them).
 # The three most recent builds per arch are kept.
 #
-# Prints the cache contents, the time taken and the paths (bzImage, vmlinux,
+# Prints the cache contents, the time taken and the paths (image, vmlinux,
 # KDIR); --print-kdir / --print-image print only that path (building if
-# needed). Builds are serialized with flock; make runs -j2 under nice.
+# needed), --print-make-args the make variables for out-of-tree modules
+# (ARCH=..., CROSS_COMPILE=... for arm64). Builds of one arch are serialized
+# with flock (.lock-ARCH; the two arches do not wait for each other, the
+# shared source extraction has its own lock); make runs -j2 under nice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -36,18 +44,29 @@ while [ $# -gt 0 ]; do
 	--arch=*) arch=${1#--arch=}; shift ;;
 	--print-kdir) print=kdir; shift ;;
 	--print-image) print=image; shift ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	--print-make-args) print=make-args; shift ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
 	*) echo "$prog: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
+# karch: the kernel's ARCH; image: make target and its path in the build dir.
 case $arch in
-x86_64 | amd64) arch=x86_64 ;;
-arm64 | aarch64)
-	echo "$prog: arm64 card kernel: not yet (issue 9); only x86_64 is built" >&2
-	exit 2
+x86_64 | amd64)
+	arch=x86_64 karch=x86_64 cross='' image=bzImage
+	image_path=arch/x86/boot/bzImage
 	;;
-*) echo "$prog: unsupported --arch '$arch' (x86_64; arm64 is issue 9)" >&2; exit 2 ;;
+arm64 | aarch64)
+	arch=arm64 karch=arm64 cross=aarch64-linux-gnu- image=Image
+	image_path=arch/arm64/boot/Image
+	;;
+*) echo "$prog: unsupported --arch '$arch' (x86_64 or arm64)" >&2; exit 2 ;;
 esac
+make_args=("ARCH=$karch")
+[ -z "$cross" ] || make_args+=("CROSS_COMPILE=$cross")
+if [ "$print" = make-args ]; then
+	echo "${make_args[*]}"
+	exit 0
+fi
 
 say() { if [ -n "$print" ]; then echo "$prog: $*" >&2; else echo "$prog: $*"; fi; }
 die() { echo "$prog: error: $*" >&2; exit 1; }
@@ -56,17 +75,21 @@ tarball=/usr/src/linux-source-6.1.tar.xz
 [ -f "$tarball" ] || die "$tarball missing: apt-get install linux-source-6.1 (make deps)"
 srcver=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null) ||
 	die "linux-source-6.1 is not installed as a package (make deps)"
-frag=tests/rig/card-kernel/card-$arch.config
+frags=(tests/rig/card-kernel/card-common.config "tests/rig/card-kernel/card-$arch.config")
 ctl_dir=tests/rig/card-kernel
 ctl_files=(pcie-vmsg-ivshmem-ep.c Kconfig.vmsg)
 ctl_hdrs=(vmsg_pcie.h vmsg_types.h virtio_msg.h) # struct vmsg_emu_page and its includes
-for f in "$frag" "${ctl_files[@]/#/$ctl_dir/}"; do
+for f in "${frags[@]}" "${ctl_files[@]/#/$ctl_dir/}"; do
 	[ -f "$f" ] || die "$f missing"
 done
+if [ -n "$cross" ]; then
+	command -v "${cross}gcc" >/dev/null ||
+		die "${cross}gcc missing: apt-get install gcc-aarch64-linux-gnu (make deps)"
+fi
 
 key=$({
 	echo "linux-source-6.1 $srcver"
-	sha256sum "$frag" "${ctl_files[@]/#/$ctl_dir/}" "${ctl_hdrs[@]/#/fw_shared/include/}" \
+	sha256sum "${frags[@]}" "${ctl_files[@]/#/$ctl_dir/}" "${ctl_hdrs[@]/#/fw_shared/include/}" \
 		scripts/build-card-kernel.sh | cut -d' ' -f1
 } | sha256sum | cut -c1-16)
 
@@ -79,12 +102,16 @@ report() {
 	if [ "$print" = kdir ]; then
 		echo "$kdir"
 	elif [ "$print" = image ]; then
-		echo "$dir/bzImage"
+		echo "$dir/$image"
 	else
 		say "cache $dir: $(du -sh "$dir" 2>/dev/null | cut -f1) ($(cd "$dir" && echo *))"
-		say "bzImage $dir/bzImage"
-		say "vmlinux $dir/vmlinux (PVH entry)"
-		say "KDIR    $kdir  (make -C \$KDIR M=<dir> modules)"
+		say "$image $dir/$image"
+		if [ "$arch" = x86_64 ]; then
+			say "vmlinux $dir/vmlinux (PVH entry)"
+		else
+			say "vmlinux $dir/vmlinux"
+		fi
+		say "KDIR    $kdir  (make -C \$KDIR ${make_args[*]} M=<dir> modules)"
 		say "release $(cat "$kdir/include/config/kernel.release")"
 	fi
 }
@@ -95,9 +122,9 @@ if [ -f "$dir/ok" ]; then
 	exit 0
 fi
 
-exec 9>"$root/.lock"
+exec 9>"$root/.lock-$arch"
 if ! flock -n 9; then
-	say "waiting for another card kernel build (flock $root/.lock)"
+	say "waiting for another $arch card kernel build (flock $root/.lock-$arch)"
 	flock 9
 fi
 if [ -f "$dir/ok" ]; then
@@ -108,6 +135,8 @@ fi
 
 t0=$(date +%s)
 pristine=$root/src-$srcver
+exec 8>"$root/.lock-src"
+flock 8
 if [ ! -f "$pristine/.ok" ]; then
 	say "extracting $tarball ($srcver)"
 	rm -rf "$pristine" "$pristine.tmp"
@@ -117,6 +146,8 @@ if [ ! -f "$pristine/.ok" ]; then
 	rmdir "$pristine.tmp"
 	touch "$pristine/.ok"
 fi
+flock -u 8
+exec 8>&-
 
 # A new key: fresh source links, the controller files copied in (real files:
 # never write through a hard link into the pristine tree).
@@ -169,12 +200,12 @@ else
 fi
 echo "$srcver" >"$dir/srcver"
 
-m() { nice make -s -C "$dir/src" O=build ARCH=x86_64 "$@"; }
+m() { nice make -s -C "$dir/src" O=build "${make_args[@]}" "$@"; }
 # kbuild puts relative paths (srctree = ..) in an O= dir directly below the
 # source: the build dir is relocatable, which the seeding relies on.
 m tinyconfig >/dev/null
 (cd "$dir/src" && KCONFIG_CONFIG=build/.config nice scripts/kconfig/merge_config.sh \
-	-m -O build build/.config "$repo/$frag" >"$dir/merge.log" 2>&1) ||
+	-m -O build build/.config "${frags[@]/#/$repo/}" >"$dir/merge.log" 2>&1) ||
 	die "merge_config failed: see $dir/merge.log"
 m olddefconfig
 
@@ -192,7 +223,7 @@ while IFS= read -r line; do
 		grep -qE "^$opt=" "$kdir/.config" && missing+=("$line (got: $(grep -E "^$opt=" "$kdir/.config"))")
 		;;
 	esac
-done <"$frag"
+done < <(cat "${frags[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "$prog: error: fragment options that did not survive olddefconfig:" >&2
 	printf '  %s\n' "${missing[@]}" >&2
@@ -200,11 +231,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 say "building (make -j2 under nice; log $dir/build.log)"
-if ! m -j2 bzImage vmlinux modules >"$dir/build.log" 2>&1; then
+if ! m -j2 "$image" vmlinux modules >"$dir/build.log" 2>&1; then
 	tail -40 "$dir/build.log" >&2
 	die "kernel build failed: $dir/build.log"
 fi
-cp "$kdir/arch/x86/boot/bzImage" "$dir/bzImage"
+cp "$kdir/$image_path" "$dir/$image"
 cp "$kdir/vmlinux" "$dir/vmlinux"
 cp "$kdir/.config" "$dir/.config"
 t1=$(date +%s)

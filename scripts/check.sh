@@ -7,6 +7,8 @@
 #   function called inside `sh -c` in an in-VM script).
 # Tests (counted: passed, failed, skipped):
 #   1. every meson test of the gcc build (unit, integration)
+#   1b. the card side's meson tests (fw_shared, card engine, device backends,
+#      the vmsg-card architecture) cross-built for aarch64, run under qemu-user
 #   2. every meson test again in the ASan + UBSan build
 #   3. every libFuzzer target meson defines (scripts/fuzz-targets.sh), each
 #      run for CHECK_FUZZ_SECONDS (default 20)
@@ -287,6 +289,11 @@ rm -rf "$out/gcc"
 gate build-gcc "$CHECK_BUILD_BUDGET" bash -c "meson setup '$out/gcc' --buildtype=debugoptimized -Dtests=enabled \
 	&& ninja -C '$out/gcc'" && meson_suite "$out/gcc" gcc
 
+note "1b. card side cross-built for aarch64, tests under qemu-user"
+rm -rf "$out/aarch64"
+gate build-aarch64 "$CHECK_BUILD_BUDGET" bash -c "meson setup '$out/aarch64' --cross-file scripts/cross-aarch64.ini \
+	-Dcard_only=true --buildtype=debugoptimized && ninja -C '$out/aarch64'" && meson_suite "$out/aarch64" aarch64
+
 note "2. user space, clang, ASan + UBSan"
 rm -rf "$out/asan"
 if gate build-asan "$CHECK_BUILD_BUDGET" bash -c "CC=clang meson setup '$out/asan' --buildtype=debug -Dtests=enabled \
@@ -334,6 +341,19 @@ note "4b. card VM kernel (Debian linux-source-6.1 + tests/rig/card-kernel, cache
 if gate card-kernel "${CHECK_CARD_KERNEL_BUDGET:-2400}" scripts/build-card-kernel.sh; then
 	gate card-module "$CHECK_BUILD_BUDGET" bash -c 'CARD_KDIR=$(scripts/build-card-kernel.sh --print-kdir) \
 		scripts/build-kernel.sh --card'
+fi
+# The Arm card (card-arm64-* rig tests): the arm64 card kernel, cross-built
+# (tinyconfig + the same fragment; cold about as long as the x86_64 one), and
+# pci-epf-vmsg.ko for it, built in a copy (the in-tree objects are x86_64's).
+if gate card-kernel-arm64 "${CHECK_CARD_KERNEL_BUDGET:-2400}" scripts/build-card-kernel.sh --arch arm64; then
+	gate card-module-arm64 "$CHECK_BUILD_BUDGET" bash -c 'set -e
+		k=$(scripts/build-card-kernel.sh --arch arm64 --print-kdir)
+		a=$(scripts/build-card-kernel.sh --arch arm64 --print-make-args)
+		d=$PWD/build-check/epf-arm64
+		rm -rf "$d" && mkdir -p "$d" && cp ep_function/kernel/*.[ch] ep_function/kernel/Kbuild "$d/"
+		echo "ccflags-y += -I$PWD/fw_shared/include" >>"$d/Kbuild"
+		make -s -C "$k" $a M="$d" modules
+		file "$d/pci-epf-vmsg.ko" | tee /dev/stderr | grep -q "ARM aarch64"'
 fi
 
 note "5. style"

@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # scripts/demo-pair.sh - `make demo` part 3: the card as a real PCI endpoint
-# function. Two QEMU VMs: the card VM (a Linux kernel with the PCI endpoint
-# framework and the rig's virtual endpoint controller) loads pci-epf-vmsg.ko,
+# function. Two QEMU VMs: the card VM, an Arm one by default (aarch64 virt
+# machine, CARD_ARCH=arm64; CARD_ARCH=x86_64 for an x86 card VM) with a Linux
+# kernel with the PCI endpoint framework and the rig's virtual endpoint
+# controller, loads pci-epf-vmsg.ko,
 # creates the function through configfs (the steps shown, from
 # tests/rig/scripts/epf-configfs.sh) and runs `vmsg-card --platform epf` with
 # a disk (a file in the card VM), a network interface (a tap in the card VM,
 # 10.77.0.1) and rng; the host VM (Debian's kernel) loads virtio_msg.ko +
 # vmsg_pci.ko, pings into the card VM and makes a file system on the card's
-# disk. The card kernel is built on first use (scripts/build-card-kernel.sh,
-# about 10 minutes on 2 cores, then cached). Ctrl-C stops both VMs and cleans up.
+# disk. The card kernel is built on first use (scripts/build-card-kernel.sh
+# --arch arm64, cross-built, about 10 minutes on 2 cores, then cached); the
+# aarch64 vmsg-card comes from build-aarch64 (make) or VMSG_CARD_AARCH64.
+# Ctrl-C stops both VMs and cleans up.
 set -uo pipefail
 KB_NAME=demo-part3
+CARD_ARCH=${CARD_ARCH:-arm64}
 # shellcheck source=tests/rig/scripts/kbus-lib.sh
 . "$(dirname "$0")/../tests/rig/scripts/kbus-lib.sh"
 # shellcheck source=tests/rig/scripts/pair-lib.sh
 . "$(dirname "$0")/../tests/rig/scripts/pair-lib.sh"
 pair_init
-echo "In the card VM, as root (tests/rig/scripts/epf-configfs.sh up,):"
+echo "In the $PAIR_ARCH card VM, as root (tests/rig/scripts/epf-configfs.sh up,):"
 sed -n '/--- steps: up/,/--- end of steps/p' "$KB_SCRIPTS/epf-configfs.sh" | sed 's/^[[:space:]]*/  # /' |
 	grep -v -- '---'
 echo "  # vmsg-card --platform epf --link /run/vmsg-card --blk /tmp/disk.img --net tap:vmsg0,create --rng"

@@ -8,10 +8,11 @@
 #           the stock virtio drivers, over the same emulated card
 #           (scripts/demo-vm.sh; needs root; builds the modules for the VM's
 #           kernel when host_driver/*.ko are missing or not for it).
-#   Part 3: two VMs: a card VM running pci-epf-vmsg.ko on the Linux PCI
-#           endpoint framework (configfs steps shown) and vmsg-card --platform
-#           epf, and a host VM pinging into it and making a file system on
-#           its disk (scripts/demo-pair.sh; builds the card kernel once).
+#   Part 3: two VMs: an Arm (aarch64) card VM running pci-epf-vmsg.ko on the
+#           Linux PCI endpoint framework (configfs steps shown) and the
+#           cross-built vmsg-card --platform epf, and an x86 host VM pinging
+#           into it and making a file system on its disk (scripts/demo-pair.sh;
+#           builds the arm64 card kernel once; CARD_ARCH=x86_64 for an x86 card).
 # Ctrl-C stops it at any point and leaves nothing behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,14 @@ hostdemo=$b/userspace_pmd/tools/vmsg-host-demo
 for x in "$card" "$hostdemo"; do
 	[ -x "$x" ] || { echo "demo: $x was not built" >&2; exit 1; }
 done
+# Part 3's Arm card: the card side cross-built for aarch64.
+ba=${VMSG_BUILD_AARCH64:-$top/build-aarch64}
+say "Building the card side for aarch64 (meson cross build, $ba)"
+[ -f "$ba/build.ninja" ] || meson setup "$ba" --cross-file scripts/cross-aarch64.ini \
+	-Dcard_only=true --buildtype=debugoptimized >/dev/null
+ninja -C "$ba" >/dev/null
+card_aarch64=$ba/ep_function/card/vmsg-card
+[ -x "$card_aarch64" ] || { echo "demo: $card_aarch64 was not built" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/vmsg-demo.XXXXXX)
 card_pid=
@@ -99,7 +108,8 @@ if [ "$rc" != 0 ]; then
 fi
 
 say "Part 3: the card as a PCI endpoint function: a card VM and a host VM"
-VMSG_CARD=$card scripts/demo-pair.sh && rc=0 || rc=$?
+VMSG_CARD=$card VMSG_CARD_AARCH64=$card_aarch64 CARD_ARCH=${CARD_ARCH:-arm64} scripts/demo-pair.sh &&
+	rc=0 || rc=$?
 if [ "$rc" = 0 ]; then
 	say "make demo: all three parts passed"
 elif [ "$rc" != 130 ]; then

@@ -25,6 +25,12 @@ PKGS=(
 	dpdk dpdk-dev libdpdk-dev dpkg-dev gnuplot-nox
 	# `vmsg-bench vm`: fio and iperf3 copied into the host VM; the card's asynchronous block I/O
 	fio iperf3 liburing-dev
+	# the Arm card (issue 9): the card side cross-built for aarch64 (build-aarch64,
+	# scripts/cross-aarch64.ini), its unit tests under qemu-user (cmocka for arm64
+	# through multiarch: the script adds the arm64 architecture), `file` to check
+	# the binaries, the aarch64 card VM (qemu-system-arm has qemu-system-aarch64)
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-system-arm file
+	libcmocka-dev:arm64
 )
 
 # A deb-src entry for Debian's own suites, so scripts/dpdk-sdk.sh can fetch the
@@ -32,6 +38,10 @@ PKGS=(
 # Derived once from the deb822 file the machine has (same URIs and suites).
 SRC_LIST=/etc/apt/sources.list.d/vmsg-pcie-src.sources
 SRC_BASE=/etc/apt/sources.list.d/debian.sources
+
+# libcmocka-dev:arm64 (multiarch) needs the arm64 architecture in dpkg.
+need_arch=0
+dpkg --print-foreign-architectures | grep -qx arm64 || need_arch=1
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -42,12 +52,13 @@ done
 need_src=0
 [ -e "$SRC_LIST" ] || need_src=1
 
-if [ "${#missing[@]}" -eq 0 ] && [ "$need_src" = 0 ]; then
+if [ "${#missing[@]}" -eq 0 ] && [ "$need_src" = 0 ] && [ "$need_arch" = 0 ]; then
 	echo "deps: all ${#PKGS[@]} Debian packages already installed (and the deb-src entry)"
 	exit 0
 fi
 if [ "${1:-}" = "--check" ]; then
 	[ "$need_src" = 1 ] && missing+=("(deb-src entry $SRC_LIST)")
+	[ "$need_arch" = 1 ] && missing+=("(dpkg architecture arm64)")
 	echo "deps: missing: ${missing[*]}" >&2
 	exit 1
 fi
@@ -72,6 +83,10 @@ if [ "$need_src" = 1 ]; then
 	else
 		echo "deps: no $SRC_BASE; add a deb-src entry for bookworm by hand (scripts/dpdk-sdk.sh needs it)" >&2
 	fi
+fi
+if [ "$need_arch" = 1 ]; then
+	$SUDO dpkg --add-architecture arm64
+	echo "deps: added the arm64 architecture (dpkg --add-architecture, for libcmocka-dev:arm64)"
 fi
 $SUDO apt-get update -q
 if [ "${#missing[@]}" -gt 0 ]; then

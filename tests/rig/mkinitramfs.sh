@@ -4,13 +4,16 @@
 # Two sub-commands:
 #
 #   mkinitramfs.sh base --kver KVER --cache DIR [--stock-modules 'm1 m2'] [--force]
-#                       [--kernel-tree KDIR]
+#                       [--kernel-tree KDIR] [--arch x86_64|arm64]
 #       Build (or reuse) the cached base image: busybox + applet links, /init, the
 #       stock Debian modules named below with all their dependencies, and modules.dep
 #       etc. so that `modprobe` works inside the VM. With --kernel-tree KDIR (a kernel
 #       build dir, e.g. the card VM kernel of scripts/build-card-kernel.sh) the kernel
 #       is that one: no stock modules (it has what it needs built in), its
-#       modules.builtin* and modules.order instead. The image is keyed by a sha256
+#       modules.builtin* and modules.order instead. --arch arm64 (with --kernel-tree:
+#       the aarch64 card VM) takes busybox from Debian's busybox-static:arm64,
+#       fetched once with `apt-get download` into DIR/busybox-arm64-VERSION/ (it
+#       cannot be installed beside the amd64 one). The image is keyed by a sha256
 #       over all inputs (this script, the init template, busybox, the kernel version,
 #       the module list and every module file), so it is rebuilt whenever one of them
 #       changes. Prints the directory of the cached image; it contains
@@ -23,7 +26,8 @@
 #       script (/rig/script), /rig/env, the project's .ko files in
 #       /lib/modules/KVER/extra/ and a modules.dep regenerated with depmod over base +
 #       extra modules, plus any extra files (dynamically linked ELF files get their
-#       shared libraries too).
+#       shared libraries too; for an aarch64 file, the loader and libraries of the
+#       cross toolchain's sysroot /usr/aarch64-linux-gnu, else multiarch arm64).
 #
 #   mkinitramfs.sh vmlinux --kver KVER --cache DIR
 #       Extract (or reuse) the uncompressed ELF vmlinux of /boot/vmlinuz-KVER; QEMU
@@ -90,11 +94,42 @@ resolve_modules() {
     done | sort -u
 }
 
+# arm64_busybox CACHE: print the path of a static aarch64 busybox (Debian's
+# busybox-static:arm64, downloaded once into CACHE/busybox-arm64-VERSION/).
+arm64_busybox() {
+    local cache=$1 ver dir tmp deb
+    ver=$(apt-cache policy busybox-static:arm64 2>/dev/null | awk '/Candidate:/ {print $2}')
+    if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+        # No arm64 package list: the newest one fetched before, if any.
+        dir=$(find "$cache" -maxdepth 1 -name 'busybox-arm64-*' 2>/dev/null | sort -V | tail -n1)
+        [ -n "$dir" ] && [ -x "$dir/bin/busybox" ] && { echo "$dir/bin/busybox"; return 0; }
+        die "no busybox-static:arm64 in apt's lists: dpkg --add-architecture arm64 && apt-get update (make deps)"
+    fi
+    dir=$cache/busybox-arm64-${ver//[^A-Za-z0-9.+~-]/_}
+    if [ ! -x "$dir/bin/busybox" ]; then
+        mkdir -p "$cache"
+        tmp=$(mktemp -d "$cache/.busybox.XXXXXX")
+        log "fetching busybox-static:arm64 $ver (apt-get download)"
+        (cd "$tmp" && apt-get download -q "busybox-static:arm64=$ver" >/dev/null 2>&1) ||
+            { rm -rf "$tmp"; die "apt-get download busybox-static:arm64=$ver failed"; }
+        deb=$(find "$tmp" -maxdepth 1 -name 'busybox-static_*_arm64.deb' | head -n1)
+        [ -n "$deb" ] || { rm -rf "$tmp"; die "apt-get download gave no busybox-static arm64 .deb"; }
+        dpkg-deb -x "$deb" "$tmp/x" || { rm -rf "$tmp"; die "cannot unpack $deb"; }
+        [ -f "$tmp/x/bin/busybox" ] || { rm -rf "$tmp"; die "$deb holds no bin/busybox"; }
+        rm -rf "$dir"
+        mkdir -p "$dir/bin"
+        mv "$tmp/x/bin/busybox" "$dir/bin/busybox"
+        rm -rf "$tmp"
+    fi
+    echo "$dir/bin/busybox"
+}
+
 cmd_base() {
-    local kver="" cache="" stock="$DEFAULT_STOCK_MODULES" force=0 ktree="" extra_stock=""
+    local kver="" cache="" stock="$DEFAULT_STOCK_MODULES" force=0 ktree="" extra_stock="" arch=x86_64
     while [ $# -gt 0 ]; do
         case $1 in
             --kver) kver=$2; shift 2 ;;
+            --arch) arch=$2; shift 2 ;;
             --cache) cache=$2; shift 2 ;;
             --stock-modules) stock="$stock $2"; extra_stock="$extra_stock $2"; shift 2 ;;
             --kernel-tree) ktree=$2; shift 2 ;;
@@ -104,6 +139,11 @@ cmd_base() {
     done
     [ -n "$kver" ] || die "base: --kver is required"
     [ -n "$cache" ] || die "base: --cache is required"
+    case $arch in
+        x86_64) ;;
+        arm64) [ -n "$ktree" ] || die "base: --arch arm64 needs --kernel-tree (the arm64 card kernel)" ;;
+        *) die "base: --arch wants x86_64 or arm64, not '$arch'" ;;
+    esac
     local moddir=/lib/modules/$kver
     if [ -n "$ktree" ]; then
         [ -z "${extra_stock// /}" ] || die "base: --stock-modules and --kernel-tree exclude each other"
@@ -117,16 +157,25 @@ cmd_base() {
         [ -f "$moddir/modules.dep" ] ||
             die "$moddir/modules.dep not found; install the Debian kernel: apt-get install linux-image-amd64"
     fi
-    need_tool busybox busybox-static
     need_tool cpio cpio
     need_tool depmod kmod
     need_tool modprobe kmod
     need_tool sha256sum coreutils
-    local bb
-    bb=$(command -v busybox)
-    # A dynamically linked busybox would need its libraries in the image.
-    if ldd "$bb" >/dev/null 2>&1; then
-        die "$bb is dynamically linked; install the static one: apt-get install busybox-static"
+    local bb bbrun=()
+    if [ "$arch" = arm64 ]; then
+        need_tool qemu-aarch64 qemu-user # lists the applets of the arm64 busybox
+        need_tool file file
+        bb=$(arm64_busybox "$cache")
+        bbrun=(qemu-aarch64)
+        file -L "$bb" | grep -q 'ARM aarch64.*statically linked' ||
+            die "$bb is not a static aarch64 busybox: $(file -L "$bb")"
+    else
+        need_tool busybox busybox-static
+        bb=$(command -v busybox)
+        # A dynamically linked busybox would need its libraries in the image.
+        if ldd "$bb" >/dev/null 2>&1; then
+            die "$bb is dynamically linked; install the static one: apt-get install busybox-static"
+        fi
     fi
 
     local mods=""
@@ -136,7 +185,7 @@ cmd_base() {
     # Cache key over every input.
     local key
     key=$( {
-        echo "rig-base-v1 $kver ${ktree:+tree}"
+        echo "rig-base-v1 $kver ${ktree:+tree} $arch"
         sha256sum "$RIG_DIR/mkinitramfs.sh" "$RIG_DIR/init" "$bb" | awk '{print $1}'
         local f
         for f in $mods modules.builtin modules.builtin.modinfo modules.order; do
@@ -167,7 +216,7 @@ cmd_base() {
             linuxrc|bin/busybox) continue ;;
         esac
         [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-    done < <("$bb" --list-full)
+    done < <(${bbrun[@]+"${bbrun[@]}"} "$bb" --list-full)
     # Busybox has mke2fs (ext2) but no mkfs.ext2 applet: provide the usual name.
     printf '#!/bin/sh\nexec mke2fs "$@"\n' >"$root/usr/sbin/mkfs.ext2"
     chmod 755 "$root/usr/sbin/mkfs.ext2"
@@ -210,12 +259,59 @@ cmd_base() {
     echo "$out"
 }
 
+# AARCH64_LIBDIRS: where the libraries of an aarch64 program are looked up,
+# the cross toolchain's sysroot first (its loader must get its own libc).
+AARCH64_LIBDIRS="/usr/aarch64-linux-gnu/lib /usr/lib/aarch64-linux-gnu /lib/aarch64-linux-gnu"
+
+# aarch64_libs FILE ROOT: copy the loader and the shared libraries (recursively)
+# of the aarch64 ELF FILE into ROOT: /lib/ld-linux-aarch64.so.1 and
+# /lib/aarch64-linux-gnu/, which the aarch64 loader searches.
+aarch64_libs() {
+    local file=$1 root=$2 interp need d found todo=() seen=" "
+    need_tool aarch64-linux-gnu-readelf binutils-aarch64-linux-gnu
+    interp=$(aarch64-linux-gnu-readelf -l "$file" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+    [ -n "$interp" ] || return 0 # static
+    if [ ! -e "$root/$interp" ]; then
+        found=""
+        for d in $AARCH64_LIBDIRS; do
+            [ -e "$d/$(basename "$interp")" ] && { found=$d/$(basename "$interp"); break; }
+        done
+        [ -n "$found" ] || die "$file: its loader $interp is not in $AARCH64_LIBDIRS (apt-get install libc6-arm64-cross)"
+        mkdir -p "$root/$(dirname "$interp")"
+        cp -L "$found" "$root/$interp"
+    fi
+    todo=("$file")
+    while [ ${#todo[@]} -gt 0 ]; do
+        local cur=${todo[0]}
+        todo=("${todo[@]:1}")
+        while read -r need; do
+            [ -n "$need" ] || continue
+            case $seen in *" $need "*) continue ;; esac
+            seen+="$need "
+            found=""
+            for d in $AARCH64_LIBDIRS; do
+                [ -e "$d/$need" ] && { found=$d/$need; break; }
+            done
+            [ -n "$found" ] || die "$file needs $need, which is not in $AARCH64_LIBDIRS"
+            mkdir -p "$root/lib/aarch64-linux-gnu"
+            cp -L "$found" "$root/lib/aarch64-linux-gnu/$need"
+            todo+=("$found")
+        done < <(aarch64-linux-gnu-readelf -d "$cur" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+    done
+}
+
 # copy_with_libs SRC DEST ROOT: copy a file; if it is a dynamically linked ELF file,
 # copy the shared libraries it needs (and the dynamic loader) into ROOT too.
 copy_with_libs() {
     local src=$1 dest=$2 root=$3 lib
     mkdir -p "$root/$(dirname "$dest")"
     cp -L "$src" "$root/$dest"
+    # An aarch64 program (the Arm card VM): ldd cannot answer for it.
+    if [ "$(head -c 4 "$src" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] &&
+       [ "$(od -An -tu2 -j 18 -N 2 "$src" | tr -d ' ')" = 183 ]; then # e_machine EM_AARCH64
+        aarch64_libs "$src" "$root"
+        return 0
+    fi
     if ldd "$src" >/dev/null 2>&1; then
         while read -r lib; do
             [ -n "$lib" ] || continue

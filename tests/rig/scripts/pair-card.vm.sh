@@ -3,10 +3,10 @@
 # (tests/rig/scripts/pair-lib.sh prepends kbus-vm-lib.sh and a prelude).
 # pci-epf-vmsg through configfs (epf-configfs.sh up, the documented steps),
 # `vmsg-card --platform epf` with the devices in CARD_DEVS, "@@MARK
-# card-ready"; then commands from the harness, one per line on /dev/ttyS1
-# (a QEMU socket chardev): "ID SHELL COMMAND..." prints "@@ACK ID" once
-# read, runs the command and prints "@@RESULT ID STATUS" and "@@MARK ID";
-# "quit" ends: daemon stopped
+# card-ready"; then commands from the harness, one per line on the command
+# port (run-card-vm --cmd-socket: /dev/ttyS1 on x86_64, /dev/hvc0 on arm64):
+# "ID SHELL COMMAND..." prints "@@ACK ID" once read, runs the command and
+# prints "@@RESULT ID STATUS" and "@@MARK ID"; "quit" ends: daemon stopped
 # (SIGTERM, exit 0 expected), configfs down, module removed.
 # Prelude variables: CARD_DEVS (vmsg-card device options), CARD_SETUP
 # (commands run before the daemon starts), CARD_NET_ADDR (an address for
@@ -69,7 +69,9 @@ if [ -n "${CARD_NET_ADDR:-}" ]; then
 fi
 mark card-ready
 
-stty -F /dev/ttyS1 raw -echo clocal 2>/dev/null
+CMD_TTY=/dev/ttyS1
+[ -c /dev/hvc0 ] && CMD_TTY=/dev/hvc0
+stty -F $CMD_TTY raw -echo clocal 2>/dev/null
 while read -r id cmd; do
 	echo "@@ACK $id" # the harness may hang up now (pair_card_send)
 	[ "$id" = quit ] && break
@@ -77,7 +79,7 @@ while read -r id cmd; do
 	eval "$cmd"
 	echo "@@RESULT $id $?"
 	mark "$id"
-done </dev/ttyS1
+done <$CMD_TTY
 
 if [ -n "$DPID" ] && [ "$CARD_PLATFORM" = uio ]; then
 	ctl stats | grep '^uio\.' >/tmp/uio-stats

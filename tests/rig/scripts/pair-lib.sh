@@ -13,15 +13,24 @@
 # A missing card-VM rig or card kernel is a failure under CI=true (the
 # card kernel is built by scripts/build-card-kernel.sh, cached), a skip
 # otherwise.
-# Environment: CARD_KDIR (a card kernel build dir instead of the cached
-# one), PAIR_HOST_MEM (host VM RAM, a power of two, default 512M),
-# PAIR_PLATFORM (the card daemon's platform: epf, default, or uio: no
+# Environment: CARD_ARCH (the card VM's architecture: x86_64, default, or
+# arm64: the Arm card, an aarch64 VM with the arm64 card kernel, module and
+# the cross-built vmsg-card; the host VM stays x86_64), CARD_KDIR (a card
+# kernel build dir of that architecture instead of the cached one),
+# VMSG_CARD_AARCH64 (the aarch64 vmsg-card; default: build-check/aarch64/,
+# then build-aarch64/), PAIR_HOST_MEM (host VM RAM, a power of two, default
+# 512M), PAIR_PLATFORM (the card daemon's platform: epf, default, or uio: no
 # endpoint controller, tests/rig/scripts/uio-setup.sh; card-uio-* tests).
 
 PAIR_CARD_VM_PID=
 PAIR_HOST_MEM=${PAIR_HOST_MEM:-512M}
 PAIR_PLATFORM=${PAIR_PLATFORM:-epf}
 PAIR_CARD_ARGS=() # run-card-vm arguments the platform needs
+case ${CARD_ARCH:-x86_64} in
+x86_64 | amd64) PAIR_ARCH=x86_64 ;;
+arm64 | aarch64) PAIR_ARCH=arm64 ;;
+*) kb_die "CARD_ARCH wants x86_64 or arm64, not '$CARD_ARCH'" ;;
+esac
 
 pair_unavailable() {
 	if [ "${CI:-}" = true ]; then kb_die "$* (CI: a failure, not a skip)"; fi
@@ -40,11 +49,15 @@ pair_cleanup() {
 }
 
 # pair_epf_module: pci-epf-vmsg.ko for KDIR, built in a cache keyed by the
-# module's sources and the card kernel's Module.symvers.
+# module's sources, the card kernel's Module.symvers and the architecture.
 pair_epf_module() {
-	local hash cache
-	hash=$(cat "$KB_TOP"/ep_function/kernel/*.[ch] "$KB_TOP"/ep_function/kernel/Kbuild \
-		"$KB_TOP"/fw_shared/include/*.h "$PAIR_KDIR/Module.symvers" | sha256sum | cut -c1-16)
+	local hash cache margs
+	margs=$("$KB_TOP/scripts/build-card-kernel.sh" --arch "$PAIR_ARCH" --print-make-args)
+	hash=$({
+		echo "$PAIR_ARCH $margs"
+		cat "$KB_TOP"/ep_function/kernel/*.[ch] "$KB_TOP"/ep_function/kernel/Kbuild \
+			"$KB_TOP"/fw_shared/include/*.h "$PAIR_KDIR/Module.symvers"
+	} | sha256sum | cut -c1-16)
 	cache=${VMSG_CACHE:-$HOME/.cache/vmsg-pcie}/rig/epf-$hash
 	if [ ! -f "$cache/pci-epf-vmsg.ko" ]; then
 		kb_say "building pci-epf-vmsg.ko against $PAIR_KDIR"
@@ -52,7 +65,8 @@ pair_epf_module() {
 		mkdir -p "$(dirname "$cache")"
 		cp -r "$KB_TOP/ep_function/kernel" "$cache.tmp"
 		echo "ccflags-y += -I$KB_TOP/fw_shared/include" >>"$cache.tmp/Kbuild"
-		nice make -s -C "$PAIR_KDIR" M="$cache.tmp" -j2 modules >"$cache.tmp/build.log" 2>&1 || {
+		# shellcheck disable=SC2086 # ARCH=... CROSS_COMPILE=...
+		nice make -s -C "$PAIR_KDIR" $margs M="$cache.tmp" -j2 modules >"$cache.tmp/build.log" 2>&1 || {
 			cat "$cache.tmp/build.log"
 			kb_die "building pci-epf-vmsg.ko against $PAIR_KDIR failed"
 		}
@@ -66,6 +80,12 @@ pair_epf_module() {
 # pair_init: everything but the VMs (kb_init included).
 pair_init() {
 	command -v qemu-system-x86_64 >/dev/null || pair_unavailable "qemu-system-x86_64 not installed"
+	if [ "$PAIR_ARCH" = arm64 ]; then
+		command -v qemu-system-aarch64 >/dev/null ||
+			pair_unavailable "qemu-system-aarch64 not installed (qemu-system-arm: make deps)"
+		command -v aarch64-linux-gnu-gcc >/dev/null ||
+			pair_unavailable "no aarch64 cross compiler (gcc-aarch64-linux-gnu: make deps)"
+	fi
 	[ -x "$KB_TOP/tests/rig/run-card-vm" ] && [ -x "$KB_TOP/scripts/build-card-kernel.sh" ] ||
 		pair_unavailable "the card-VM rig (tests/rig/run-card-vm) is not in this tree"
 	if [ -n "${CARD_KDIR:-}" ]; then
@@ -73,7 +93,7 @@ pair_init() {
 	else
 		[ -f /usr/src/linux-source-6.1.tar.xz ] ||
 			pair_unavailable "no card kernel: linux-source-6.1 not installed (make deps)"
-		PAIR_KDIR=$("$KB_TOP/scripts/build-card-kernel.sh" --print-kdir) ||
+		PAIR_KDIR=$("$KB_TOP/scripts/build-card-kernel.sh" --arch "$PAIR_ARCH" --print-kdir) ||
 			kb_die "the card kernel build failed (scripts/build-card-kernel.sh)"
 	fi
 	[ -f "$PAIR_KDIR/Module.symvers" ] || pair_unavailable "no card kernel build at '$PAIR_KDIR'"
@@ -82,6 +102,24 @@ pair_init() {
 	kb_init
 	# shellcheck disable=SC2034 # read by kb_cleanup (kbus-lib.sh)
 	KB_CLEANUP_HOOK=pair_cleanup
+	# The card VM's vmsg-card: the host's build for x86_64, the cross build
+	# (make: build-aarch64; make check: build-check/aarch64) for arm64.
+	PAIR_CARD_BIN=$VMSG_CARD
+	if [ "$PAIR_ARCH" = arm64 ]; then
+		PAIR_CARD_BIN=${VMSG_CARD_AARCH64:-}
+		if [ -z "$PAIR_CARD_BIN" ]; then
+			local c
+			for c in "$KB_TOP/build-check/aarch64" "$KB_TOP/build-aarch64"; do
+				[ -x "$c/ep_function/card/vmsg-card" ] || continue
+				PAIR_CARD_BIN=$c/ep_function/card/vmsg-card
+				break
+			done
+		fi
+		[ -n "$PAIR_CARD_BIN" ] ||
+			kb_die "no aarch64 vmsg-card: make user-aarch64 (build-aarch64), or set VMSG_CARD_AARCH64"
+		file -L "$PAIR_CARD_BIN" | grep -q 'ARM aarch64' ||
+			kb_die "$PAIR_CARD_BIN is not an aarch64 program: $(file -L "$PAIR_CARD_BIN")"
+	fi
 	pair_epf_module
 	PAIR_CARD_CONSOLE=$KB_T/card-console.log
 	: >"$KB_CONSOLE"
@@ -104,7 +142,7 @@ pair_init() {
 	# can stall for more than the binding's 3 x 500 ms: the host VM allows
 	# 8 misses (4 s) unless the test says otherwise (VMSG_PCI_ARGS).
 	kb_vm_prelude "VMSG_PCI_ARGS='${PAIR_VMSG_PCI_ARGS:-ping_misses=8}'"
-	kb_say "card kernel $PAIR_KDIR; epf module $PAIR_EPF_KO; card platform $PAIR_PLATFORM"
+	kb_say "card VM $PAIR_ARCH: kernel $PAIR_KDIR; epf module $PAIR_EPF_KO; vmsg-card $PAIR_CARD_BIN; card platform $PAIR_PLATFORM"
 	case $PAIR_PLATFORM in
 	epf) ;;
 	uio)
@@ -145,12 +183,11 @@ pair_card_start() {
 	: >"$PAIR_CARD_CONSOLE"
 	local verb=(-q)
 	[ "${VMSG_TEST_VERBOSE:-0}" = 1 ] && verb=()
-	"$KB_TOP/tests/rig/run-card-vm" --kdir "$PAIR_KDIR" --card-socket "$KB_T/card.sock" \
+	"$KB_TOP/tests/rig/run-card-vm" --arch "$PAIR_ARCH" --kdir "$PAIR_KDIR" --card-socket "$KB_T/card.sock" \
 		--host-mem "$KB_RAM" --mem 512M --timeout 1500 \
-		--modules "$PAIR_EPF_KO" --file "$VMSG_CARD:/rig/files/vmsg-card" \
+		--modules "$PAIR_EPF_KO" --file "$PAIR_CARD_BIN:/rig/files/vmsg-card" \
 		--file "$KB_SCRIPTS/epf-configfs.sh" --file "$KB_SCRIPTS/uio-setup.sh" \
-		--qemu-arg -chardev --qemu-arg "socket,id=cmd0,path=$PAIR_CMD_SOCK,server=on,wait=off" \
-		--qemu-arg -serial --qemu-arg chardev:cmd0 --append 8250.nr_uarts=2 \
+		--cmd-socket "$PAIR_CMD_SOCK" \
 		--script "$KB_T/card-script.sh" --log "$PAIR_CARD_CONSOLE" "${verb[@]}" \
 		"${PAIR_CARD_ARGS[@]}" "$@" \
 		>"$KB_T/card-rig.out" 2>&1 &
