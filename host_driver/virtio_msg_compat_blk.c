@@ -171,6 +171,15 @@ static bool vm_fail_blk_req(struct virtio_msg_device *vm,
  * one, so the queue is unbroken around the interrupt and broken again
  * (virtblk_done() collects inside the interrupt). Returns the number
  * completed. vq_lock held (callbacks run under it, as for EVENT_USED).
+ *
+ * With nothing in flight (used->idx == avail->idx) the driver is still
+ * given the interrupt once: the device may have used buffers whose
+ * notification reached the queue only after it was broken, and was
+ * dropped. Out-of-band, a queue vector is not ordered with the in-band
+ * EVENT_DEVICE REMOVED or with the link's death, so this happens (seen
+ * on pci-card-shutdown: a read the card had completed, never collected,
+ * and del_gendisk() waiting for it). Those buffers complete with what
+ * the device wrote, as their vector would have done.
  */
 static unsigned int vm_fail_vq(struct virtio_msg_device *vm,
 			       struct virtqueue *vq, unsigned long *seen)
@@ -184,8 +193,14 @@ static unsigned int vm_fail_vq(struct virtio_msg_device *vm,
 	avail = virtio16_to_cpu(vdev, READ_ONCE(vr->avail->idx));
 	used = virtio16_to_cpu(vdev, READ_ONCE(vr->used->idx));
 	n = avail - used;
-	if (!n)
+	if (!n) {
+		__virtqueue_unbreak(vq);
+		if (vring_interrupt(0, vq) == IRQ_HANDLED)
+			vm_info(vm, "queue %u: buffers the device had used collected late\n",
+				vq->index);
+		__virtqueue_break(vq);
 		return 0;
+	}
 	if (n > vr->num) {
 		vm_err(vm, "queue %u: used index %u, avail index %u, size %u: its requests stay pending\n",
 		       vq->index, used, avail, vr->num);

@@ -473,6 +473,8 @@ void vp_dev_break_all(struct vmsg_pci *vp);
 int vp_oob_setup(struct virtio_msg_bus *bus, u16 dev_num, u32 index);
 int vp_oob_kick(struct virtio_msg_bus *bus, int handle);
 void vp_oob_release(struct virtio_msg_bus *bus, int handle);
+void vp_oob_flush_dev(struct vmsg_pci *vp, struct virtio_msg_device *vmdev,
+		      u16 dev_num);
 void vp_oob_session_start(struct vmsg_pci *vp);
 int vp_oob_irqs_request(struct vmsg_pci *vp);
 void vp_oob_irqs_free(struct vmsg_pci *vp);

@@ -73,6 +73,9 @@ void vp_dev_remove(struct vmsg_pci *vp, u16 dev_num, bool graceful)
 	if (graceful) {
 		virtio_msg_device_unregister(vmdev);
 	} else {
+		/* What the card used before REMOVED, as in band (vmsg_pci_oob.c). */
+		if (vp_running(vp))
+			vp_oob_flush_dev(vp, vmdev, dev_num);
 		virtio_msg_device_break(vmdev);
 		vp_fail_requests(vp, dev_num, -ENODEV);
 	}

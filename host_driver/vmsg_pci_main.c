@@ -30,10 +30,9 @@ module_param_named(ping_misses, vp_param_ping_misses, uint, 0644);
 MODULE_PARM_DESC(ping_misses,
 		 "PINGs missed in a row before the card is declared dead (1..100, default 3)");
 
-/* Off by default until the card-shutdown race in host_driver/README.md is understood. */
-bool vp_param_oob;
+bool vp_param_oob = true;
 module_param_named(oob, vp_param_oob, bool, 0644);
-MODULE_PARM_DESC(oob, "accept out-of-band notifications (per-queue doorbells and MSI-X vectors, binding 7.5) when the card offers them; read at each attach (default 0)");
+MODULE_PARM_DESC(oob, "accept out-of-band notifications (per-queue doorbells and MSI-X vectors, binding 7.5) when the card offers them; read at each attach (default 1)");
 
 unsigned int vp_param_max_devices = 64;
 module_param_named(max_devices, vp_param_max_devices, uint, 0444);

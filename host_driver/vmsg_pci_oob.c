@@ -177,6 +177,38 @@ static irqreturn_t vp_oob_irq(int irq, void *data)
 }
 
 /*
+ * [OOB-7] and [BUS-6]: a device the card removed is about to be broken. In
+ * band, every EVENT_USED the card sent before its EVENT_DEVICE REMOVED is
+ * dispatched before it (one ring, in order). A queue vector is not ordered
+ * with that ring: it may be handled after the device is broken, where
+ * vring_interrupt() drops it, and the driver never collects buffers the
+ * card used (virtio_blk's remove then waits for them forever). So each of
+ * the device's out-of-band queues is run once here, in the context the rx
+ * path gives EVENT_USED (vp_dispatch()); vring_interrupt() does nothing
+ * on a queue with nothing used. ctl context, ctl_lock held: vmdev stays.
+ */
+void vp_oob_flush_dev(struct vmsg_pci *vp, struct virtio_msg_device *vmdev,
+		      u16 dev_num)
+{
+	u32 n, nd = READ_ONCE(vp->num_doorbells);
+	unsigned long fl;
+
+	lockdep_assert_held(&vp->ctl_lock);
+	local_bh_disable();
+	for (n = VMSG_OOB_DB_FIRST; vmsg_oob_db_ok(n, nd); n++) {
+		struct vp_oob_slot *s = &vp->oob[n];
+
+		if (READ_ONCE(s->dev_num) != dev_num ||
+		    READ_ONCE(s->vector) == VMSG_OOB_VEC_NONE)
+			continue;
+		local_irq_save(fl);
+		virtio_msg_device_used(vmdev, READ_ONCE(s->queue));
+		local_irq_restore(fl);
+	}
+	local_bh_enable();
+}
+
+/*
  * After vector 0 (vec_c2h) has its handler: one handler per further vector
  * allocated. oob_nvec counts vector 0 and the contiguous ones that got a
  * handler; per-queue vectors are 1..oob_nvec-1.
