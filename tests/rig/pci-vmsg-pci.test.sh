@@ -2,7 +2,7 @@
 # vmsg-pci (userspace_pmd/tools/vmsg_pci, libpci) inside the host VM, copied
 # in with its shared libraries (libpci and its own):
 #   1. the soft card's ivshmem device: listed as an emulated link with the
-#      identity read from BAR0 (magic, binding 1.0, link READY, no driver),
+#      identity read from BAR0 (magic, binding 1.1: the card offers OOB_NOTIFY, link READY, no driver),
 #      then, once vmsg_pci attached, driver vmsg_pci, link RUN and the
 #      driver's epoch (read through vmsg_pci's debugfs regs: Debian's kernel,
 #      CONFIG_IO_STRICT_DEVMEM, refuses user mappings of a BAR a driver
@@ -76,7 +76,7 @@ d[0]["kind"] == "emulated" and d[0]["vendor_id"] == "1af4" and d[0]["device_id"]
 d[0]["driver"] is None # no driver yet
 d[0]["bar"] == 2 and d[0]["bar0_len"] > 0 and d[0]["bar0_len"] + 4096 <= d[0]["bar_size"] # BAR0 inside BAR 2
 d[0]["link_page"]["vendor_id"] == "766d" and d[0]["link_page"]["class"] == "ff0000" # link page ids
-d[0]["identity"]["magic"] == "0x47534d56" and d[0]["identity"]["version"] == "1.0" # magic, version
+d[0]["identity"]["magic"] == "0x47534d56" and d[0]["identity"]["version"] == "1.1" # magic, version
 d[0]["identity"]["link_state"] == "READY" # READY before the driver
 d[0]["identity"]["problems"] == [] # no problem
 d[0]["identity_source"] == "BAR" # read from the mapped BAR (no driver holds it)

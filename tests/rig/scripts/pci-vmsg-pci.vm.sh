@@ -34,7 +34,7 @@ if [ "${MODE:-}" = card ]; then
 	check "before vmsg_pci: kind" has before "emulated link"
 	check "before vmsg_pci: no driver" has before "driver: none"
 	check "before vmsg_pci: magic and binding version from BAR0" \
-		has before "magic 0x47534d56, binding 1.0"
+		has before "magic 0x47534d56, binding 1.1"
 	check "before vmsg_pci: link READY" has before "link READY (1)"
 	check "before vmsg_pci: read from the BAR" has before "identity read from the BAR"
 	check "before vmsg_pci: link page ids from the table" \
