@@ -327,6 +327,7 @@ static void test_console_stdio(void **state)
 	(void)state;
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
+	unlink(path); /* nothing left in /tmp if an assertion or a timeout ends the test */
 	assert_int_equal(write(fd, "log line\n", 9), 9);
 	assert_int_equal(pipe(in), 0);
 	assert_int_equal(write(in[1], "to-card\n", 8), 8);
@@ -346,7 +347,6 @@ static void test_console_stdio(void **state)
 	assert_string_equal(buf, "log line\nfrom-host\n");
 	close(in[1]);
 	close(fd);
-	unlink(path);
 }
 
 int main(void)
