@@ -217,27 +217,43 @@ static uint8_t blk_get_id(struct vmsg_blk *b, struct devq_req *r)
 	return VIRTIO_BLK_S_OK;
 }
 
+/* The request header, checked the same way on both paths: 0 and *type,
+ * *sector set; -1 no room for a status (drop the chain); -2 a bad header
+ * (answer IOERR). Both failures count as bad chains. */
+static int blk_read_hdr(struct vmsg_blk *b, struct devq_req *r, uint32_t *type, uint64_t *sector)
+{
+	uint8_t hdr[BLK_HDR_SIZE];
+
+	if (r->wlen < 1) {
+		b->st.bad_chains++;
+		return -1;
+	}
+	if (r->rlen < BLK_HDR_SIZE || devq_read(&b->q, r, 0, hdr, BLK_HDR_SIZE) < 0) {
+		b->st.bad_chains++;
+		return -2;
+	}
+	*type = vmsg_get_le32(hdr);
+	*sector = vmsg_get_le64(hdr + 8);
+	return 0;
+}
+
 /* One request; returns the bytes it moved (for the budget). */
 static uint64_t blk_request(struct vmsg_blk *b, struct devq_req *r)
 {
-	uint8_t hdr[BLK_HDR_SIZE];
 	uint8_t status;
 	uint32_t type;
 	uint64_t sector;
+	int h = blk_read_hdr(b, r, &type, &sector);
 
-	if (r->wlen < 1) {
+	if (h == -1) {
 		/* Nowhere to put a status: drop the chain. */
-		b->st.bad_chains++;
 		devq_push(&b->q, r, 0);
 		return 0;
 	}
-	if (r->rlen < BLK_HDR_SIZE || devq_read(&b->q, r, 0, hdr, BLK_HDR_SIZE) < 0) {
+	if (h < 0) {
 		status = VIRTIO_BLK_S_IOERR;
-		b->st.bad_chains++;
 		goto done;
 	}
-	type = vmsg_get_le32(hdr);
-	sector = vmsg_get_le64(hdr + 8);
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 		status = blk_in(b, r, sector);
@@ -452,25 +468,23 @@ static int blk_aio_start(struct vmsg_blk *b, struct devq_req *r, uint32_t type, 
 /* One popped request on the asynchronous path: 1 handled, 0 must wait. */
 static int blk_aio_request(struct vmsg_blk *b, struct devq_req *r)
 {
-	uint8_t hdr[BLK_HDR_SIZE];
 	uint32_t type;
+	uint64_t sector;
+	int h = blk_read_hdr(b, r, &type, &sector);
 
-	if (r->wlen < 1) {
-		b->st.bad_chains++;
+	if (h == -1) {
 		devq_stage(&b->q, r, 0);
 		return 1;
 	}
-	if (r->rlen < BLK_HDR_SIZE || devq_read(&b->q, r, 0, hdr, BLK_HDR_SIZE) < 0) {
-		b->st.bad_chains++;
+	if (h < 0) {
 		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
 		return 1;
 	}
-	type = vmsg_get_le32(hdr);
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
 	case VIRTIO_BLK_T_FLUSH:
-		return blk_aio_start(b, r, type, vmsg_get_le64(hdr + 8));
+		return blk_aio_start(b, r, type, sector);
 	case VIRTIO_BLK_T_GET_ID:
 		blk_complete(b, r, blk_get_id(b, r));
 		return 1;
