@@ -114,6 +114,12 @@ skip() {
 
 # The command being waited for (stopped with its process group on Ctrl-C).
 cur_pid=
+# The background build of the card VM kernels (its own process group).
+prebuild_pid=
+stop_prebuild() {
+	[ -n "$prebuild_pid" ] && kill -TERM -- "-$prebuild_pid" 2>/dev/null
+	prebuild_pid=
+}
 # shellcheck disable=SC2317 # a trap handler
 on_signal() {
 	trap - INT TERM
@@ -121,6 +127,7 @@ on_signal() {
 		kill -TERM "$cur_pid" 2>/dev/null
 		wait "$cur_pid" 2>/dev/null
 	fi
+	stop_prebuild
 	printf '\ncheck: interrupted\n'
 	exit 130
 }
@@ -284,6 +291,17 @@ EOF
 	fi
 }
 
+# The card VM kernels (step 4b) are built, when not cached, in the background
+# from the start at the lowest priority, so they use what the builds and
+# tests of steps 1-4 leave idle (one core during the fuzzers, the waits of
+# the meson tests) without slowing those down; the 4b gates then find them
+# built, or wait for them (build-card-kernel.sh serialises a build per arch
+# with flock) and report their outcome. Cached: a few seconds.
+setsid nice -n 19 bash -c 'scripts/build-card-kernel.sh; scripts/build-card-kernel.sh --arch arm64' \
+	</dev/null >"$logs/card-kernel-prebuild.log" 2>&1 &
+prebuild_pid=$!
+echo "card VM kernels: built (or looked up) in the background from now on (log: $logs/card-kernel-prebuild.log)"
+
 note "1. user space, gcc, -Werror"
 rm -rf "$out/gcc"
 gate build-gcc "$CHECK_BUILD_BUDGET" bash -c "meson setup '$out/gcc' --buildtype=debugoptimized -Dtests=enabled \
@@ -337,7 +355,8 @@ note "4. kernel modules against $(scripts/kver.sh)"
 gate kernel-build "$CHECK_BUILD_BUDGET" scripts/build-kernel.sh "$(scripts/kdir.sh)"
 
 note "4b. card VM kernel (Debian linux-source-6.1 + tests/rig/card-kernel, cached) and pci-epf-vmsg.ko"
-# Cold: about 10 min on 2 cores; cached: seconds. The card-* rig tests need both.
+# Cold: about 10 min per arch on 2 idle cores, started in the background at the
+# top (see there); cached: seconds. The card-* rig tests need both.
 if gate card-kernel "${CHECK_CARD_KERNEL_BUDGET:-2400}" scripts/build-card-kernel.sh; then
 	gate card-module "$CHECK_BUILD_BUDGET" bash -c 'CARD_KDIR=$(scripts/build-card-kernel.sh --print-kdir) \
 		scripts/build-kernel.sh --card'
@@ -393,6 +412,7 @@ if [ ${#bad_skips[@]} -gt 0 ]; then
 	echo "Under CI=true these skips fail the run (not on tests/skip-allowlist.txt):"
 	printf '  %s\n' "${bad_skips[@]}"
 fi
+stop_prebuild
 rc=0
 [ "$gates_bad" -eq 0 ] && [ "$failed" -eq 0 ] && [ ${#bad_skips[@]} -eq 0 ] || rc=1
 red='' yellow='' green='' off=''
