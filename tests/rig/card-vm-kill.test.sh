@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # card-vm-kill: the card VM powered off the hard way (its QEMU SIGKILLed)
 # while the host VM writes to the card's disk (pci-card-kill.vm.sh with
-# CARD_GONE=1): the host VM declares the link dead within 15 s, removes
+# CARD_GONE=1): the host VM declares the link dead within 25 s (16 PING misses), removes
 # every device within 30 s, the writer gets an error, and the host VM then
 # powers off without a hung task or a kernel problem. The card VM's console
 # is checked for kernel problems up to the kill. The pair:
@@ -14,7 +14,7 @@ pair_card_prelude "CARD_SETUP='truncate -s 64M /tmp/disk.img'" \
 	"CARD_DEVS='--blk /tmp/disk.img'"
 vmrc=1
 if pair_card_start 300; then
-	kb_vm_prelude CARD_GONE=1 KILL_IO=1
+	kb_vm_prelude CARD_GONE=1 KILL_IO=1 DEAD_WITHIN=25
 	kb_vm_bg "$KB_SCRIPTS/pci-card-kill.vm.sh" --timeout 300
 	if kb_wait_mark io-running 120; then
 		# the card VM's QEMU: a descendant of run-card-vm
