@@ -131,6 +131,25 @@ static struct vmsg_net *to_net(struct vmsg_dev *d)
 	return (struct vmsg_net *)d->priv;
 }
 
+/*
+ * A chain from q. Work in hand: no EVENT_AVAIL wanted until devq_pop finds
+ * the ring empty again (it asks for one then, and looks once more). Without
+ * this the used-ring commit would re-arm avail_event on every burst, and
+ * the driver would kick for every receive refill and every transmit batch
+ * the card is already going to see (the vhost rule: notifications off
+ * while there is work, on when the ring runs dry). With EVENT_IDX this is
+ * a flag: the stale avail_event stops the kicks; without it one used-flags
+ * write per transition. A failed write only costs a kick.
+ */
+static int net_pop(struct devq *q, struct devq_req *r)
+{
+	int rc = devq_pop(q, r);
+
+	if (rc == 1 && !q->polled && q->vq.kicks_enabled)
+		(void)vmsg_vq_dev_disable_kicks(&q->vq);
+	return rc;
+}
+
 /* ---- the hold: a byte ring, oldest frame at held[p_head] ---- */
 
 static void net_hold_clear(struct vmsg_net *n)
@@ -212,7 +231,7 @@ static int net_rx_reserve(struct vmsg_net *n, uint32_t len)
 		if (n->rx_n && (!mrg || n->rx_res >= len || n->rx_n >= NET_MRG_MAX))
 			return 1;
 		r = &n->rx[n->rx_n];
-		rc = devq_pop(&n->rxq, r);
+		rc = net_pop(&n->rxq, r);
 		if (rc == DEVQ_BAD) {
 			tries++;
 			continue;
@@ -270,6 +289,7 @@ static bool net_rx_put(struct vmsg_net *n, const uint8_t *buf, uint32_t len)
 	if (n->rx_n)
 		memmove(n->rx, n->rx + used, n->rx_n * sizeof(n->rx[0]));
 	n->st.rx_frames++;
+	n->st.rx_bufs += used;
 	n->st.rx_bytes += len - NET_HDR_SIZE;
 	return true;
 }
@@ -449,7 +469,7 @@ static uint32_t net_tx_burst(struct vmsg_net *n)
 	if (n->mode == NET_LOOPBACK && n->p_count)
 		net_rx_deliver(n);
 	for (budget = 0; budget < DEV_BUDGET_CHAINS; budget++) {
-		rc = devq_pop(&n->txq, &r);
+		rc = net_pop(&n->txq, &r);
 		if (rc == 0 || rc == DEVQ_BROKEN)
 			break;
 		if (rc < 0)
@@ -566,8 +586,10 @@ static void net_queue_notify(struct vmsg_dev *d, uint32_t vq)
 	struct vmsg_net *n = to_net(d);
 
 	if (vq == NET_TXQ) {
+		n->st.tx_kicks++;
 		net_tx_process(n);
 	} else if (vq == NET_RXQ) {
+		n->st.rx_kicks++;
 		if (n->mode == NET_TAP) {
 			net_tap_pump(n);
 		} else {
@@ -628,9 +650,10 @@ static void net_describe(struct vmsg_dev *d, char *buf, size_t len)
 		snprintf(mode, sizeof(mode), "loopback");
 	snprintf(buf, len,
 		 "%s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u tx %" PRIu64 " rx %" PRIu64
-		 " dropped %" PRIu64,
+		 " dropped %" PRIu64 " kicks rx %" PRIu64 " tx %" PRIu64 " rxbufs %" PRIu64,
 		 mode, m[0], m[1], m[2], m[3], m[4], m[5], NET_MTU, n->st.tx_frames,
-		 n->st.rx_frames, n->st.tx_dropped + n->st.rx_dropped + n->st.rx_too_small);
+		 n->st.rx_frames, n->st.tx_dropped + n->st.rx_dropped + n->st.rx_too_small,
+		 n->st.rx_kicks, n->st.tx_kicks, n->st.rx_bufs);
 }
 
 static const struct vmsg_dev_ops net_ops = {

@@ -56,6 +56,10 @@ struct vmsg_net_stats {
 	uint64_t rx_too_small; /* receive buffer smaller than the frame */
 	uint64_t pending;      /* frames held waiting for receive buffers */
 	uint64_t bad_chains;   /* malformed chains (either queue): consumed, never returned */
+
+	/* Notifications and buffers per frame (vmsg-bench vm profiles). */
+	uint64_t rx_kicks, tx_kicks; /* EVENT_AVAIL received per queue (queue_notify) */
+	uint64_t rx_bufs;	     /* receive chains filled (MRG_RXBUF: several per frame) */
 };
 /* 0, or -1 if d is not a net device. */
 int vmsg_net_get_stats(struct vmsg_dev *d, struct vmsg_net_stats *st);

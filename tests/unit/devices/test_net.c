@@ -671,6 +671,66 @@ static void test_hostile_rx_in_burst(void **state)
 	assert_int_equal(fake.needs_reset, 0);
 }
 
+/* EVENT_AVAIL only when the card waits for one (interrupt mode, with and
+ * without EVENT_IDX): a receive buffer posted while nothing waits for one
+ * must not need a kick (the card only takes receive buffers when frames
+ * come), one posted while a frame is held must; a transmit chain posted
+ * after the card drained the ring must. */
+static void test_kicks_when_needed(void **state)
+{
+	struct net_fixture *f = *state;
+	struct vmsg_vq_drv *rx = &f->t.q[RXQ].drv, *tx = &f->t.q[TXQ].drv;
+	struct vmsg_net_stats st;
+	uint8_t frame[3][80];
+	const uint8_t *fr;
+	uint64_t seed = 21;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		make_frame(frame[i], (uint32_t)i, sizeof(frame[i]), &seed);
+	post_rx(f, 1, RXBUF);
+	(void)vmsg_vq_drv_kick_needed(rx); /* before the card looked: either */
+	tdev_kick(&f->t, RXQ);
+	send_frame(f, frame[0], sizeof(frame[0]), 0);
+	(void)vmsg_vq_drv_kick_needed(tx);
+	tdev_kick(&f->t, TXQ);
+	assert_int_equal(recv_frame(f, &fr), (int)sizeof(frame[0]));
+	assert_memory_equal(fr, frame[0], sizeof(frame[0]));
+	assert_int_equal(reclaim_tx(f), 1);
+
+	/* nothing waits for a receive buffer: no kick for a refill */
+	post_rx(f, 1, RXBUF);
+	assert_false(vmsg_vq_drv_kick_needed(rx));
+	/* the transmit ring was drained: the next chain needs a kick */
+	send_frame(f, frame[1], sizeof(frame[1]), 1);
+	assert_true(vmsg_vq_drv_kick_needed(tx));
+	tdev_kick(&f->t, TXQ);
+	assert_int_equal(recv_frame(f, &fr), (int)sizeof(frame[1]));
+	assert_memory_equal(fr, frame[1], sizeof(frame[1]));
+	assert_int_equal(reclaim_tx(f), 1);
+
+	/* no receive buffer left: the next frame is held, and the buffer
+	 * the driver posts for it needs a kick */
+	send_frame(f, frame[2], sizeof(frame[2]), 2);
+	assert_true(vmsg_vq_drv_kick_needed(tx));
+	tdev_kick(&f->t, TXQ);
+	assert_int_equal(reclaim_tx(f), 1);
+	assert_int_equal(vmsg_net_get_stats(f->t.d, &st), 0);
+	assert_int_equal(st.pending, 1);
+	post_rx(f, 1, RXBUF);
+	assert_true(vmsg_vq_drv_kick_needed(rx));
+	tdev_kick(&f->t, RXQ);
+	assert_int_equal(recv_frame(f, &fr), (int)sizeof(frame[2]));
+	assert_memory_equal(fr, frame[2], sizeof(frame[2]));
+	assert_int_equal(vmsg_net_get_stats(f->t.d, &st), 0);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.rx_frames, 3);
+	assert_int_equal(st.rx_bufs, 3);
+	assert_int_equal(st.rx_kicks, 2);
+	assert_int_equal(st.tx_kicks, 3);
+	assert_int_equal(fake.needs_reset, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +747,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_polled_host_down, setup_burst_polled, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_rx_in_burst, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kicks_when_needed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kicks_when_needed, setup_noevidx, teardown),
 	};
 
 	return cmocka_run_group_tests_name("devices_net", tests, NULL, NULL);
