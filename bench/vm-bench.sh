@@ -207,7 +207,7 @@ card_sched() {
 		echo "${t##*/} $(tr -d ' ' <"$t/comm") $(cat "$t/schedstat" 2>/dev/null)"
 	done
 }
-[ "$CPERF" = 1 ] && card_sched >"$KB_T/sched0.txt"
+card_sched >"$KB_T/sched0.txt"
 
 # VM: NW workloads x 2 sides x rounds x (seconds + ramp + TCG start-up).
 per=$((SECS + RAMP + 25))
@@ -259,15 +259,24 @@ if [ "$vmrc" != 0 ] || [ "$KB_FAILS" != 0 ]; then
 	grep -a -E 'BUG|WARNING|Oops|blocked for more|rig:' "$KB_T/rig.out" | head -n 20 >&2
 	exit 1
 fi
+card_sched >"$KB_T/sched1.txt"
+# The card's own counters over the run (notifications each way).
+kb_ctl stats >"$KB_T/card-stats.txt" 2>&1 &&
+	grep -E '^(rx_msgs|tx_msgs|irqs|doorbells|oob_doorbells|oob_irqs) ' "$KB_T/card-stats.txt" |
+	tr '\n' ' ' | sed 's/^/vm-bench: card-stats: /; s/ $/\n/' >&2
+# card-sched COMM run RUN_S wait WAIT_S slices N: CPU time, run-queue wait
+# and times scheduled in of the
+# card's threads over the VM run (the card is idle while virtio-pci runs),
+# summed per thread name; io_uring workers come and go: those that ended
+# before the end are not counted. Printed to stderr, not in the JSON.
+awk 'NR == FNR { r[$1] = $3; w[$1] = $4; n[$1] = $5; next }
+     { c = $2; sub(/-[0-9]+$/, "", c); R[c] += ($3 - r[$1]) / 1e9; W[c] += ($4 - w[$1]) / 1e9
+       N[c] += $5 - n[$1] }
+     END { for (c in R) printf "vm-bench: card-sched %s run %.2f s wait %.2f s slices %d " \
+		"(%.0f us run, %.0f us wait per slice)\n", c, R[c], W[c], N[c],
+		N[c] ? 1e6 * R[c] / N[c] : 0, N[c] ? 1e6 * W[c] / N[c] : 0 }' \
+	"$KB_T/sched0.txt" "$KB_T/sched1.txt" >&2
 if [ -n "$CPERF_PID" ]; then
-	card_sched >"$KB_T/sched1.txt"
-	# card-sched COMM RUN_S WAIT_S: CPU time and run-queue wait over the VM
-	# run, summed per thread name (io_uring workers come and go: those that
-	# ended are not counted).
-	awk 'NR == FNR { r[$1] = $3; w[$1] = $4; next }
-	     { c = $2; sub(/-[0-9]+$/, "", c); R[c] += ($3 - r[$1]) / 1e9; W[c] += ($4 - w[$1]) / 1e9 }
-	     END { for (c in R) printf "card-sched %s run %.2f s wait %.2f s\n", c, R[c], W[c] }' \
-		"$KB_T/sched0.txt" "$KB_T/sched1.txt"
 	kill -INT "$CPERF_PID" 2>/dev/null
 	for _ in $(seq 200); do
 		kill -0 "$CPERF_PID" 2>/dev/null || break

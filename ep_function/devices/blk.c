@@ -87,6 +87,10 @@
 #define BLK_AIO_BYTES	 (16u * 1024u * 1024u)
 #define BLK_AIO_KEEP	 (1024u * 1024u)
 #define BLK_AIO_DRAIN_MS 5000
+/* Data steps at least this big go straight to io_uring's workers: the card
+ * loop never copies them itself (it stays free for the link and the next
+ * requests; the copies of several requests run in parallel). */
+#define BLK_AIO_ASYNC_MIN (64u * 1024u)
 
 struct blk_aio {
 	struct devq_req r;
@@ -349,6 +353,8 @@ static bool blk_aio_queue(struct vmsg_blk *b, struct blk_aio *a)
 				    a->off + a->done);
 	else
 		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+	if (a->type != VIRTIO_BLK_T_FLUSH && a->len - a->done >= BLK_AIO_ASYNC_MIN)
+		io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	io_uring_sqe_set_data(sqe, a);
 	return true;
 }
