@@ -9,6 +9,7 @@ set -uo pipefail
 usage() {
 	cat <<'EOF'
 usage: vmsg-bench vm [--quick] [--rounds N] [--seconds N] [--disk-mb N]
+                     [--only WORKLOAD[,WORKLOAD...]] [--card-perf]
                      [--latency-iterations N | --no-latency]
                      [--json FILE] [--png FILE] [--guest-perf] [--keep] [--verbose]
 
@@ -43,6 +44,14 @@ shared-memory ping-pong (goal <= 2.0). Speed is never asserted.
   --seconds N           seconds per workload and side (default 10; plus a
                         1 s ramp)
   --disk-mb N           size of each disk file (default 256)
+  --only LIST           run only these workloads (comma-separated names from
+                        the list above, e.g. --only read-1m,write-1m); the
+                        table and JSON then hold only those
+  --card-perf           `perf record -g` on the card process for the whole VM
+                        run (it is idle while virtio-pci runs) and print its
+                        top symbols ("card-profile" lines; with --keep the
+                        perf.data stays in the logs directory). Perturbs the
+                        card's figures: a profile, not a measurement
   --latency-iterations N  (default 50000)   --no-latency: skip that part
   --json FILE           results (see below); --png FILE: a bar plot (gnuplot)
   --guest-perf          round 1 runs each workload under `perf record -a` in the
@@ -64,7 +73,9 @@ Cleans up (VM, card, iperf3 servers, namespace, files) also on Ctrl-C.
 EOF
 }
 
-QUICK=0 ROUNDS=3 SECS=10 DISK_MB=256 LAT_ITERS=50000 JSON='' PNG='' KEEP=0 GPERF=0
+QUICK=0 ROUNDS=3 SECS=10 DISK_MB=256 LAT_ITERS=50000 JSON='' PNG='' KEEP=0 GPERF=0 CPERF=0
+ALL_WORKLOADS="randread-4k randwrite-4k read-1m write-1m net-tx net-rx"
+ONLY=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ROUNDS=1 SECS=2 DISK_MB=64 LAT_ITERS=2000 ;;
@@ -77,6 +88,8 @@ while [ $# -gt 0 ]; do
 	--png) PNG=${2:-} && shift ;;
 	--keep) KEEP=1 ;;
 	--guest-perf) GPERF=1 ;;
+	--card-perf) CPERF=1 ;;
+	--only) ONLY=${2:-} && shift ;;
 	--verbose) export VMSG_TEST_VERBOSE=1 ;;
 	-h | --help)
 		usage
@@ -100,6 +113,31 @@ if [ "$ROUNDS" -lt 1 ] || [ "$ROUNDS" -gt 50 ] || [ "$SECS" -lt 1 ] || [ "$SECS"
 	echo "vmsg-bench vm: --rounds 1..50, --seconds 1..600, --disk-mb 16..4096" >&2
 	exit 2
 fi
+WORKLOADS=
+for w in ${ONLY:+${ONLY//,/ }}; do
+	case " $ALL_WORKLOADS " in
+	*" $w "*) case " $WORKLOADS " in *" $w "*) ;; *) WORKLOADS+="${WORKLOADS:+ }$w" ;; esac ;;
+	*)
+		echo "vmsg-bench vm: --only: unknown workload '$w' (one of: $ALL_WORKLOADS)" >&2
+		exit 2
+		;;
+	esac
+done
+if [ -n "$ONLY" ] && [ -z "$WORKLOADS" ]; then
+	echo "vmsg-bench vm: --only needs at least one workload" >&2
+	exit 2
+fi
+# Keep the canonical order whatever the order given.
+if [ -n "$WORKLOADS" ]; then
+	sel=
+	for w in $ALL_WORKLOADS; do
+		case " $WORKLOADS " in *" $w "*) sel+="${sel:+ }$w" ;; esac
+	done
+	WORKLOADS=$sel
+else
+	WORKLOADS=$ALL_WORKLOADS
+fi
+NW=$(echo "$WORKLOADS" | wc -w)
 [ "$KEEP" = 1 ] && export VMSG_TEST_KEEP=1
 
 # shellcheck disable=SC2034 # read by kbus-lib.sh
@@ -150,12 +188,32 @@ printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NS" "$VMSG_CARD_REAL" >"$V
 chmod +x "$VMSG_CARD"
 step "card: $VMSG_CARD_REAL --blk card.img --net tap:vbtap0"
 kb_card_start --blk "$KB_T/card.img" --net tap:vbtap0
+CPERF_PID=
+if [ "$CPERF" = 1 ]; then
+	command -v perf >/dev/null || kb_die "--card-perf needs perf (package linux-perf)"
+	# The wrapper execs the card: same PID. Threads it starts later (io_uring
+	# workers) inherit the events.
+	perf record -g -F 999 -q -p "$KB_CARD_PID" -o "$KB_T/card-perf.data" \
+		>"$KB_T/card-perf.log" 2>&1 &
+	CPERF_PID=$!
+	KB_EXTRA_PIDS+=" $CPERF_PID"
+fi
+# card_sched: "TID COMM RUN_NS WAIT_NS SLICES" of each card thread
+# (/proc/PID/task/*/schedstat: time on a CPU, time runnable but waiting).
+card_sched() {
+	local t
+	for t in /proc/"$KB_CARD_PID"/task/*; do
+		[ -r "$t/schedstat" ] || continue
+		echo "${t##*/} $(tr -d ' ' <"$t/comm") $(cat "$t/schedstat" 2>/dev/null)"
+	done
+}
+card_sched >"$KB_T/sched0.txt"
 
-# VM: 6 workloads x 2 sides x rounds x (seconds + ramp + TCG start-up).
+# VM: NW workloads x 2 sides x rounds x (seconds + ramp + TCG start-up).
 per=$((SECS + RAMP + 25))
-tmo=$((240 + 12 * ROUNDS * per))
+tmo=$((240 + 2 * NW * ROUNDS * per))
 kb_vm_prelude "SECS=$SECS" "RAMP=$RAMP" "ROUNDS=$ROUNDS" "QEMU_MAC=$QEMU_MAC" \
-	"QEMU_SERIAL=$QEMU_SERIAL" "GPERF=$GPERF"
+	"QEMU_SERIAL=$QEMU_SERIAL" "GPERF=$GPERF" "WORKLOADS='$WORKLOADS'"
 kb_vm_script "$(dirname "$0")/vm-bench.vm.sh"
 kb_vm_args
 QA=(--qemu-arg -drive --qemu-arg "file=$KB_T/qemu.img,if=none,id=vbdisk,format=raw"
@@ -168,7 +226,7 @@ if [ "$GPERF" = 1 ]; then
 	PERFFILE=(--file "$(command -v perf)")
 	tmo=$((tmo + 600))
 fi
-step "VM: $ROUNDS round(s) x 6 workloads x 2 sides, $SECS s each (timeout $tmo s)"
+step "VM: $ROUNDS round(s) x $NW workload(s) ($WORKLOADS) x 2 sides, $SECS s each (timeout $tmo s)"
 : >"$KB_CONSOLE"
 ip netns exec "$NS" "$KB_RIG" "${KB_VM_ARGS[@]}" "${QA[@]}" --script "$KB_T/vm-script.sh" \
 	--file "$(command -v fio)" --file "$(command -v iperf3)" "${PERFFILE[@]}" --mem 1G --timeout "$tmo" \
@@ -201,6 +259,34 @@ if [ "$vmrc" != 0 ] || [ "$KB_FAILS" != 0 ]; then
 	grep -a -E 'BUG|WARNING|Oops|blocked for more|rig:' "$KB_T/rig.out" | head -n 20 >&2
 	exit 1
 fi
+card_sched >"$KB_T/sched1.txt"
+# The card's own counters over the run (notifications each way).
+kb_ctl stats >"$KB_T/card-stats.txt" 2>&1 &&
+	grep -E '^(rx_msgs|tx_msgs|irqs|doorbells|oob_doorbells|oob_irqs) ' "$KB_T/card-stats.txt" |
+	tr '\n' ' ' | sed 's/^/vm-bench: card-stats: /; s/ $/\n/' >&2
+# card-sched COMM run RUN_S wait WAIT_S slices N: CPU time, run-queue wait
+# and times scheduled in of the
+# card's threads over the VM run (the card is idle while virtio-pci runs),
+# summed per thread name; io_uring workers come and go: those that ended
+# before the end are not counted. Printed to stderr, not in the JSON.
+awk 'NR == FNR { r[$1] = $3; w[$1] = $4; n[$1] = $5; next }
+     { c = $2; sub(/-[0-9]+$/, "", c); R[c] += ($3 - r[$1]) / 1e9; W[c] += ($4 - w[$1]) / 1e9
+       N[c] += $5 - n[$1] }
+     END { for (c in R) printf "vm-bench: card-sched %s run %.2f s wait %.2f s slices %d " \
+		"(%.0f us run, %.0f us wait per slice)\n", c, R[c], W[c], N[c],
+		N[c] ? 1e6 * R[c] / N[c] : 0, N[c] ? 1e6 * W[c] / N[c] : 0 }' \
+	"$KB_T/sched0.txt" "$KB_T/sched1.txt" >&2
+if [ -n "$CPERF_PID" ]; then
+	kill -INT "$CPERF_PID" 2>/dev/null
+	for _ in $(seq 200); do
+		kill -0 "$CPERF_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	# card-profile PERCENT COMMAND SYMBOL: self time by thread name and symbol.
+	perf report -i "$KB_T/card-perf.data" --stdio --no-children --sort comm,sym -g none \
+		--percent-limit 1 2>/dev/null | grep '%' |
+		awk '{ $2 = $2; printf "card-profile %s\n", $0 }' | tee "$KB_T/card-profile.txt"
+fi
 kb_card_stop TERM
 tr -d '\r' <"$KB_CONSOLE" | grep -a -E '^@@[RP] ' >"$KB_T/results.txt"
 
@@ -218,6 +304,7 @@ if [ "$LAT_ITERS" -gt 0 ]; then
 fi
 
 python3 "$(dirname "$0")/vm_report.py" --results "$KB_T/results.txt" --rounds "$ROUNDS" \
+	--workloads "${WORKLOADS// /,}" \
 	--seconds "$SECS" --disk-mb "$DISK_MB" --quick "$QUICK" ${LATJSON:+--latency "$LATJSON"} \
 	${JSON:+--json "$JSON"} ${PNG:+--png "$PNG"} || kb_bad "report failed"
 [ "$KB_FAILS" = 0 ] || exit 1

@@ -2,7 +2,8 @@
 # busybox sh, with tests/rig/scripts/kbus-vm-lib.sh prepended. The VM has the
 # card's virtio-blk and virtio-net (through vmsg_pci) and QEMU's own
 # virtio-blk-pci (serial $QEMU_SERIAL) and virtio-net-pci (MAC $QEMU_MAC).
-# Set by the host side: SECS ROUNDS QEMU_SERIAL QEMU_MAC RAMP GPERF.
+# Set by the host side: SECS ROUNDS QEMU_SERIAL QEMU_MAC RAMP GPERF WORKLOADS
+# (the workloads to run, in order; all six when empty).
 # GPERF=1: round 1 runs each workload under `perf record -a` (the whole
 # guest) and prints the top symbols as "@@P WORKLOAD SIDE PERCENT SYMBOL".
 # Result lines: "@@R ROUND WORKLOAD SIDE VALUE UNIT" (SIDE card|virtio-pci).
@@ -128,10 +129,10 @@ one() {
 	PROF=
 }
 
-stat_show 'tx_msgs|rx_msgs|irqs|doorbells'
+stat_show '[a-z_0-9]+'
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-	for w in randread-4k randwrite-4k read-1m write-1m net-tx net-rx; do
+	for w in ${WORKLOADS:-randread-4k randwrite-4k read-1m write-1m net-tx net-rx}; do
 		# alternate which side goes first, round by round
 		if [ $((r % 2)) = 1 ]; then
 			one "$r" "$w" card
@@ -143,6 +144,6 @@ while [ "$r" -le "$ROUNDS" ]; do
 	done
 	r=$((r + 1))
 done
-stat_show 'tx_msgs|rx_msgs|irqs|doorbells|avail_deferred|avail_coalesced|request_timeouts'
+stat_show '[a-z_0-9]+'
 grep -E 'vmsg|virtio' /proc/interrupts | awk '{ printf "vm: irq %s %s %s\n", $1, $2 + $3, $NF }'
 finish

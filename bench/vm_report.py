@@ -133,15 +133,22 @@ def main():
     ap.add_argument("--seconds", type=int, required=True)
     ap.add_argument("--disk-mb", type=int, required=True)
     ap.add_argument("--quick", type=int, default=0)
+    ap.add_argument("--workloads", help="comma-separated subset (vm-bench.sh --only)")
     ap.add_argument("--latency")
     ap.add_argument("--json")
     ap.add_argument("--png")
     a = ap.parse_args()
 
+    names = WORKLOADS
+    if a.workloads:
+        names = [w for w in WORKLOADS if w in a.workloads.split(",")]
+        if not names:
+            print("vm_report: --workloads names none of " + " ".join(WORKLOADS), file=sys.stderr)
+            return 2
     res = parse(a.results)
     rows = []
     missing = []
-    for name in WORKLOADS:
+    for name in names:
         w = res.get(name)
         c = [w["card"][k] for k in sorted(w["card"])] if w else []
         q = [w["virtio-pci"][k] for k in sorted(w["virtio-pci"])] if w else []
@@ -174,7 +181,7 @@ def main():
               "p50 %.2f us vs bare ping-pong %.2f us = %.2fx (goal <= %.1f: %s)" % (
                   lat["iterations"], lat["p50_us"], lat["baseline_p50_us"], lat["ratio_p50"],
                   GOAL_LAT, "met" if lat["ratio_p50"] <= GOAL_LAT else "below"))
-    for w in WORKLOADS:
+    for w in names:
         for side in ("card", "virtio-pci"):
             top = prof.get(w, {}).get(side)
             if top:

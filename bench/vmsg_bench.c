@@ -34,6 +34,7 @@ static const char manual[] =
     "                          [--card PATH] [--pmd PATH] [--testpmd PATH]\n"
     "                          [--mem MB] [--json FILE] [--png FILE]\n"
     "    vmsg-bench vm [--quick] [--rounds N] [--seconds N] [--disk-mb N]\n"
+    "                  [--only WORKLOAD[,...]] [--card-perf] [--guest-perf]\n"
     "                  [--latency-iterations N | --no-latency] [--json FILE]\n"
     "                  [--png FILE] [--keep] [--verbose]\n"
     "    vmsg-bench --help | --version\n"

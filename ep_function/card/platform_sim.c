@@ -77,6 +77,14 @@ static volatile void *sim_host_map(void *ctx, uint64_t addr, size_t len)
 	return sim_hostmem_ptr(&l->hm, addr, len);
 }
 
+/* The host's RAM file is mapped here: the OS may do I/O on it directly. */
+static void *sim_host_direct(void *ctx, uint64_t addr, size_t len)
+{
+	struct sim_link *l = ctx;
+
+	return sim_hostmem_ptr(&l->hm, addr, len);
+}
+
 static int sim_raise_irq(void *ctx, uint32_t vector)
 {
 	struct sim_link *l = ctx;
@@ -376,6 +384,7 @@ int sim_link_create(const struct sim_opts *o, struct card_link *link)
 	link->plat.host_read = sim_host_read;
 	link->plat.host_write = sim_host_write;
 	link->plat.host_map = sim_host_map;
+	link->plat.host_direct = sim_host_direct;
 	link->plat.raise_irq = sim_raise_irq;
 	link->plat.now_ns = sim_now_ns;
 	link->plat.zalloc = card_platform_zalloc;

@@ -30,6 +30,24 @@ static void unmap(uint8_t **map, size_t *size)
 	*size = 0;
 }
 
+/*
+ * A mapping two ATTACHes old: its pages go, its addresses stay reserved
+ * (PROT_NONE, no memory behind them) for the life of the process. Backends
+ * hand host memory pointers to the kernel for asynchronous I/O
+ * (vmsg_dev_host_direct); one that is still running then must fault
+ * (EFAULT), never land in a later mapping that reused the addresses.
+ * Costs address space only: the file's size per host restart.
+ */
+static void retire(uint8_t **map, size_t *size)
+{
+	if (*map &&
+	    mmap(*map, *size, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0) == MAP_FAILED)
+		munmap(*map, *size); /* no reservation: at least the pages go */
+	*map = NULL;
+	*size = 0;
+}
+
 void sim_hostmem_fini(struct sim_hostmem *h)
 {
 	unmap(&h->map, &h->size);
@@ -101,7 +119,7 @@ static int remap(struct sim_hostmem *h)
 		goto fail;
 	}
 	close(fd);
-	unmap(&h->old_map, &h->old_size);
+	retire(&h->old_map, &h->old_size);
 	h->old_map = h->map;
 	h->old_size = h->size;
 	h->map = m;

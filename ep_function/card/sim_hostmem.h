@@ -33,7 +33,10 @@ struct sim_hostmem {
 	dev_t dev;
 	ino_t ino;
 	/* previous mapping, kept until the next remap so that pointers the
-	 * engine took before an ATTACH never dangle mid-poll */
+	 * engine took before an ATTACH never dangle mid-poll; then its
+	 * addresses stay reserved (PROT_NONE) until fini, so that I/O the
+	 * kernel still does on a direct pointer faults instead of reaching a
+	 * later mapping */
 	uint8_t *old_map;
 	size_t old_size;
 	bool stale;  /* re-check the file at the next access */

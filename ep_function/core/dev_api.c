@@ -44,6 +44,20 @@ int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size
 	return c->plat.host_write(c->plat.ctx, addr, src, len) < 0 ? -1 : 0;
 }
 
+void *vmsg_dev_host_direct(struct vmsg_dev *d, uint64_t addr, size_t len)
+{
+	struct vmsg_card *c = d ? d->card : NULL;
+
+	if (!c || !c->plat.host_direct || len == 0 || !host_access_ok(c, addr, len))
+		return NULL;
+	return c->plat.host_direct(c->plat.ctx, addr, len);
+}
+
+bool vmsg_dev_host_direct_capable(const struct vmsg_dev *d)
+{
+	return d && d->card && d->card->plat.host_direct;
+}
+
 bool vmsg_dev_busy_polled(const struct vmsg_dev *d)
 {
 	return d && d->card && d->card->cfg.busy_poll;

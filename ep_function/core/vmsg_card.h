@@ -65,6 +65,20 @@ struct vmsg_card_platform {
 	 * string, e.g. "blk2: ", or "") followed by printf-style fmt and ap
 	 * (conversions used: %s %d %u %x %02x %llx). */
 	void (*log)(void *ctx, int level, const char *prefix, const char *fmt, va_list ap);
+	/*
+	 * (added, optional) Host memory that is plain RAM mapped into the
+	 * card's own address space, for I/O the card's OS performs itself
+	 * (a backend hands the pointer to io_uring: no copy through a
+	 * buffer): a pointer to [addr, addr + len), or NULL when any byte is
+	 * outside host memory. Only a platform whose host memory is such a
+	 * mapping sets it (sim: the host's RAM file); behind an outbound
+	 * window or a DMA engine (epf, uio) it stays NULL and backends copy
+	 * through host_read/host_write. A pointer stays addressable after the
+	 * next ATTACH (the platform never reuses a replaced mapping's
+	 * addresses for anything else), so I/O still in flight then cannot
+	 * reach other memory of the card.
+	 */
+	void *(*host_direct)(void *ctx, uint64_t addr, size_t len);
 };
 
 #define VMSG_LOG_ERR   3

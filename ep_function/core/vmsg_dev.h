@@ -92,6 +92,22 @@ struct vmsg_dev {
 int vmsg_dev_host_read(struct vmsg_dev *d, uint64_t addr, void *dst, size_t len);
 int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size_t len);
 
+/*
+ * (added) Host memory the OS may read or write itself: a pointer to
+ * [addr, addr + len) in host RAM mapped into the card process, or NULL when
+ * the range is outside the DMA window or host memory, len is 0, the link
+ * is not RUN, or the platform has no such mapping (epf, uio:
+ * vmsg_dev_host_direct_capable() is false there; copy with
+ * vmsg_dev_host_read/write). Every address is the host's, so hostile: the
+ * check is the platform's, exactly as for vmsg_dev_host_read/write. A
+ * backend that hands the pointer to asynchronous I/O must have that I/O
+ * finished before its reset op returns (a device stops using buffers at
+ * reset).
+ */
+void *vmsg_dev_host_direct(struct vmsg_dev *d, uint64_t addr, size_t len);
+/* The platform offers direct host memory at all (sim: yes; epf, uio: no). */
+bool vmsg_dev_host_direct_capable(const struct vmsg_dev *d);
+
 /* The card loop calls vmsg_card_poll() back to back (busy-poll mode), so a
  * backend's ops->poll() runs continuously and may serve its avail rings
  * there instead of asking for EVENT_AVAIL. */

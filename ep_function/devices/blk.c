@@ -8,15 +8,22 @@
  * reached the file (write complete) or, for FLUSH, after fdatasync.
  *
  * File I/O is asynchronous (io_uring, liburing) where the kernel allows it:
- * the loop that also answers the link's control messages only moves data
- * between host memory and a per-request buffer (what a card's DMA engine
- * does) and submits; the reads, writes and fdatasyncs run in the kernel,
- * at most BLK_AIO_SLOTS requests and BLK_AIO_BYTES bytes at a time, and
- * their completions come back through an eventfd in the device's wait_fd
- * (or are picked up by a busy-polling card on its next pass). Without
- * io_uring (built without liburing, or io_uring_setup refused) every
- * request is done synchronously in the loop, through a bounce buffer in
- * steps of DEV_BOUNCE_SIZE, and the card says so at start.
+ * the reads, writes and fdatasyncs run in the kernel, at most
+ * BLK_AIO_SLOTS requests and BLK_AIO_BYTES bytes at a time, and their
+ * completions come back through an eventfd in the device's wait_fd (or are
+ * picked up by a busy-polling card on its next pass). Where the platform
+ * maps host RAM into this process (sim: vmsg_dev_host_direct) the kernel
+ * reads the file straight into the request's host buffers and writes the
+ * file straight from them (readv/writev over the chain's segments, each
+ * one bounds-checked by the engine first): one copy, as QEMU's own
+ * virtio-blk does. Where host memory is behind a window or a DMA engine
+ * (epf, uio) the loop moves the data between host memory and a
+ * per-request buffer (what a card's DMA engine does) and the kernel works
+ * on that buffer. A reset waits (bounded) for the direct I/O in flight: a
+ * device stops using buffers at reset. Without io_uring (built without
+ * liburing, or io_uring_setup refused) every request is done synchronously
+ * in the loop, through a bounce buffer in steps of DEV_BOUNCE_SIZE, and the
+ * card says so at start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +37,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef VMSG_HAVE_LIBURING
 #include <liburing.h>
@@ -78,6 +87,10 @@
 #define BLK_AIO_BYTES	 (16u * 1024u * 1024u)
 #define BLK_AIO_KEEP	 (1024u * 1024u)
 #define BLK_AIO_DRAIN_MS 5000
+/* Data steps at least this big go straight to io_uring's workers: the card
+ * loop never copies them itself (it stays free for the link and the next
+ * requests; the copies of several requests run in parallel). */
+#define BLK_AIO_ASYNC_MIN (64u * 1024u)
 
 struct blk_aio {
 	struct devq_req r;
@@ -88,7 +101,11 @@ struct blk_aio {
 	uint64_t off;  /* file offset of the data */
 	uint32_t type; /* VIRTIO_BLK_T_IN, _OUT or _FLUSH */
 	bool busy;
-	bool stale; /* its queue was reset: complete without touching the ring */
+	bool stale;  /* its queue was reset: complete without touching the ring */
+	bool direct; /* the kernel moves the data to/from host memory (iov) */
+	uint32_t niov;
+	/* direct: the host buffers of [done, len), checked by the engine */
+	struct iovec iov[VMSG_VQ_MAX_SEGS];
 };
 
 struct vmsg_blk {
@@ -110,8 +127,10 @@ struct vmsg_blk {
 	int aio_efd;	    /* completions signal it; in the waker's epoll set */
 	uint32_t aio_armed; /* dev_waker_watch state of aio_efd */
 	uint32_t inflight, inflight_bytes;
-	bool leak;	  /* destroy could not drain: buffers never freed */
-	bool has_waiting; /* a popped request waits for room (in waiting) */
+	uint32_t inflight_direct; /* of inflight: on host memory directly */
+	bool direct_off;	  /* a reset could not drain them: copy from now on */
+	bool leak;		  /* destroy could not drain: buffers never freed */
+	bool has_waiting;	  /* a popped request waits for room (in waiting) */
 	struct devq_req waiting;
 	struct blk_aio slot[BLK_AIO_SLOTS];
 #endif
@@ -290,6 +309,28 @@ done:
 
 static void blk_aio_finish(struct vmsg_blk *b, struct blk_aio *a, int res);
 
+/* The data is moved by the kernel to/from host memory, not through a buffer. */
+static bool blk_direct_ok(struct vmsg_blk *b)
+{
+	return !b->direct_off && vmsg_dev_host_direct_capable(&b->dev);
+}
+
+/* a->iov: the host buffers of what is left of a's data, [done, len): IN
+ * the writable bytes before the status, OUT the readable ones after the
+ * header. 0, or -1 when a piece is not directly addressable (hostile:
+ * outside host memory) or the chain is shorter (never: checked at pop). */
+static int blk_aio_iov(struct vmsg_blk *b, struct blk_aio *a)
+{
+	bool in = a->type == VIRTIO_BLK_T_IN;
+	int n = devq_iov(&b->q, &a->r, in, (in ? 0 : BLK_HDR_SIZE) + a->done, a->len - a->done,
+			 a->iov, VMSG_VQ_MAX_SEGS);
+
+	if (n <= 0)
+		return -1;
+	a->niov = (uint32_t)n;
+	return 0;
+}
+
 /* Queue a's next step (what is left of its read/write, or the flush). */
 static bool blk_aio_queue(struct vmsg_blk *b, struct blk_aio *a)
 {
@@ -300,14 +341,20 @@ static bool blk_aio_queue(struct vmsg_blk *b, struct blk_aio *a)
 		if (io_uring_submit(&b->ring) < 0 || !(sqe = io_uring_get_sqe(&b->ring)))
 			return false;
 	}
-	if (a->type == VIRTIO_BLK_T_IN)
+	if (a->type == VIRTIO_BLK_T_IN && a->direct)
+		io_uring_prep_readv(sqe, b->fd, a->iov, a->niov, a->off + a->done);
+	else if (a->type == VIRTIO_BLK_T_IN)
 		io_uring_prep_read(sqe, b->fd, a->buf + a->done, a->len - a->done,
 				   a->off + a->done);
+	else if (a->type == VIRTIO_BLK_T_OUT && a->direct)
+		io_uring_prep_writev(sqe, b->fd, a->iov, a->niov, a->off + a->done);
 	else if (a->type == VIRTIO_BLK_T_OUT)
 		io_uring_prep_write(sqe, b->fd, a->buf + a->done, a->len - a->done,
 				    a->off + a->done);
 	else
 		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+	if (a->type != VIRTIO_BLK_T_FLUSH && a->len - a->done >= BLK_AIO_ASYNC_MIN)
+		io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	io_uring_sqe_set_data(sqe, a);
 	return true;
 }
@@ -329,7 +376,10 @@ static void blk_aio_release(struct vmsg_blk *b, struct blk_aio *a)
 {
 	b->inflight--;
 	b->inflight_bytes -= a->len;
+	if (a->direct)
+		b->inflight_direct--;
 	a->busy = false;
+	a->direct = false;
 	if (a->cap > BLK_AIO_KEEP) {
 		free(a->buf);
 		a->buf = NULL;
@@ -344,7 +394,8 @@ static void blk_aio_finish(struct vmsg_blk *b, struct blk_aio *a, int res)
 
 	if (a->type != VIRTIO_BLK_T_FLUSH && res > 0 && !a->stale) {
 		a->done += (uint32_t)res;
-		if (a->done < a->len && blk_aio_queue(b, a))
+		if (a->done < a->len && (!a->direct || blk_aio_iov(b, a) == 0) &&
+		    blk_aio_queue(b, a))
 			return; /* short: the rest goes on */
 	}
 	if (a->stale) {
@@ -353,7 +404,8 @@ static void blk_aio_finish(struct vmsg_blk *b, struct blk_aio *a, int res)
 	}
 	if (res < 0 || (a->type != VIRTIO_BLK_T_FLUSH && a->done < a->len))
 		status = VIRTIO_BLK_S_IOERR;
-	else if (a->type == VIRTIO_BLK_T_IN && devq_write(&b->q, &a->r, 0, a->buf, a->len) < 0)
+	else if (a->type == VIRTIO_BLK_T_IN && !a->direct &&
+		 devq_write(&b->q, &a->r, 0, a->buf, a->len) < 0)
 		status = VIRTIO_BLK_S_IOERR;
 	if (status == VIRTIO_BLK_S_OK) {
 		if (a->type == VIRTIO_BLK_T_IN) {
@@ -363,6 +415,8 @@ static void blk_aio_finish(struct vmsg_blk *b, struct blk_aio *a, int res)
 			b->st.writes++;
 			b->st.write_bytes += a->len;
 		}
+		if (a->direct)
+			b->st.direct++;
 	}
 	blk_complete(b, &a->r, status);
 	blk_aio_release(b, a);
@@ -419,6 +473,7 @@ static int blk_aio_start(struct vmsg_blk *b, struct devq_req *r, uint32_t type, 
 {
 	struct blk_aio *a;
 	uint32_t len = 0;
+	bool direct;
 
 	if (type == VIRTIO_BLK_T_IN)
 		len = r->wlen - 1;
@@ -438,7 +493,8 @@ static int blk_aio_start(struct vmsg_blk *b, struct devq_req *r, uint32_t type, 
 	if (b->inflight >= BLK_AIO_SLOTS ||
 	    (b->inflight && b->inflight_bytes + len > BLK_AIO_BYTES))
 		return 0;
-	a = blk_aio_slot(b, len);
+	direct = len && type != VIRTIO_BLK_T_FLUSH && blk_direct_ok(b);
+	a = blk_aio_slot(b, direct ? 0 : len);
 	if (!a) {
 		if (b->inflight)
 			return 0; /* memory comes back with the completions */
@@ -451,17 +507,30 @@ static int blk_aio_start(struct vmsg_blk *b, struct devq_req *r, uint32_t type, 
 	a->off = sector * BLK_SECTOR;
 	a->type = type;
 	a->stale = false;
-	if (type == VIRTIO_BLK_T_OUT && devq_read(&b->q, r, BLK_HDR_SIZE, a->buf, len) < 0) {
+	a->direct = direct;
+	if (direct && blk_aio_iov(b, a) < 0) {
+		/* A data buffer outside host memory: refused before the kernel
+		 * could see it, as the copy path's accessor would. */
+		a->direct = false;
+		b->st.direct_refused++;
+		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
+		return 1;
+	}
+	if (!direct && type == VIRTIO_BLK_T_OUT &&
+	    devq_read(&b->q, r, BLK_HDR_SIZE, a->buf, len) < 0) {
 		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
 		return 1;
 	}
 	if (!blk_aio_queue(b, a)) {
+		a->direct = false;
 		blk_complete(b, r, VIRTIO_BLK_S_IOERR);
 		return 1;
 	}
 	a->busy = true;
 	b->inflight++;
 	b->inflight_bytes += len;
+	if (direct)
+		b->inflight_direct++;
 	return 1;
 }
 
@@ -546,6 +615,46 @@ static void blk_aio_forget(struct vmsg_blk *b)
 		if (b->slot[i].busy)
 			b->slot[i].stale = true;
 	b->has_waiting = false;
+}
+
+static uint64_t blk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * A reset: the device stops using the driver's buffers. What the kernel
+ * still reads or writes directly in host memory is waited for (bounded by
+ * BLK_AIO_DRAIN_MS; a page-cache or disk read of at most BLK_AIO_BYTES
+ * takes far less). Should that time out, the direct path is switched off
+ * for good and said so; the late I/O can only reach host memory or, after
+ * the platform replaced its mapping, an address range it keeps reserved.
+ */
+static void blk_aio_quiesce(struct vmsg_blk *b)
+{
+	struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+	struct io_uring_cqe *cqe;
+	uint64_t end;
+
+	if (!b->inflight_direct)
+		return;
+	if (io_uring_sq_ready(&b->ring))
+		(void)io_uring_submit(&b->ring);
+	end = blk_now_ms() + BLK_AIO_DRAIN_MS;
+	while (b->inflight_direct && blk_now_ms() < end) {
+		if (io_uring_wait_cqe_timeout(&b->ring, &cqe, &ts) == 0)
+			blk_aio_reap(b);
+	}
+	if (b->inflight_direct) {
+		b->direct_off = true;
+		vmsg_dev_log(&b->dev, VMSG_LOG_ERR,
+			     "blk %s: %u requests still on host memory %u ms after a reset: "
+			     "copying through buffers from now on",
+			     b->path, b->inflight_direct, BLK_AIO_DRAIN_MS);
+	}
 }
 
 static void blk_aio_init(struct vmsg_blk *b)
@@ -671,8 +780,10 @@ static void blk_reset(struct vmsg_dev *d, uint32_t vq)
 		devq_reset(&b->q);
 		b->more = false;
 #ifdef VMSG_HAVE_LIBURING
-		if (b->aio)
+		if (b->aio) {
 			blk_aio_forget(b);
+			blk_aio_quiesce(b);
+		}
 #endif
 	}
 }

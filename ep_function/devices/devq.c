@@ -3,6 +3,7 @@
 #include "devq.h"
 
 #include <string.h>
+#include <sys/uio.h>
 
 #include "dev_common.h"
 #include "virtio_msg.h"
@@ -153,6 +154,40 @@ int devq_read(struct devq *q, struct devq_req *r, uint32_t off, void *buf, uint3
 int devq_write(struct devq *q, struct devq_req *r, uint32_t off, const void *buf, uint32_t len)
 {
 	return vmsg_vq_chain_write(&q->mem, &r->chain, off, buf, len);
+}
+
+int devq_iov(struct devq *q, const struct devq_req *r, bool writable, uint32_t off, uint32_t len,
+	     struct iovec *iov, uint32_t max)
+{
+	const struct vmsg_vq_chain *c = &r->chain;
+	uint32_t i = writable ? c->nout : 0, end = writable ? c->nsegs : c->nout;
+	uint32_t total = writable ? c->in_bytes : c->out_bytes, n = 0, take;
+	void *p;
+
+	if (c->nsegs > VMSG_VQ_MAX_SEGS || c->nout > c->nsegs || (uint64_t)off + len > total)
+		return DEVQ_IOV_RANGE;
+	for (; i < end && len; i++) {
+		const struct vmsg_vq_seg *s = &c->seg[i];
+
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		if (n >= max)
+			return DEVQ_IOV_RANGE;
+		take = s->len - off < len ? s->len - off : len;
+		/* The host's address, checked (window, host memory) before
+		 * anything may use it. */
+		p = vmsg_dev_host_direct(q->dev, s->addr + off, take);
+		if (!p)
+			return DEVQ_IOV_REFUSED;
+		iov[n].iov_base = p;
+		iov[n].iov_len = take;
+		n++;
+		len -= take;
+		off = 0;
+	}
+	return len ? DEVQ_IOV_RANGE : (int)n;
 }
 
 int devq_push(struct devq *q, struct devq_req *r, uint32_t len)

@@ -58,6 +58,20 @@ int devq_pop(struct devq *q, struct devq_req *r);
 int devq_read(struct devq *q, struct devq_req *r, uint32_t off, void *buf, uint32_t len);
 /* buf into writable bytes [off, off + len) of the chain: 0 or negative. */
 int devq_write(struct devq *q, struct devq_req *r, uint32_t off, const void *buf, uint32_t len);
+/*
+ * Direct view of a part of the chain, for I/O the OS does on host memory
+ * itself (vmsg_dev_host_direct): the readable (writable false) or writable
+ * bytes [off, off + len) as at most max iovecs, each segment piece checked
+ * and translated by the engine. Returns the iovec count (0 for len 0),
+ * DEVQ_IOV_RANGE if [off, off + len) exceeds that part or needs more than
+ * max iovecs, DEVQ_IOV_REFUSED if any piece is not directly addressable
+ * (outside host memory, or the platform has none: nothing to hand over).
+ */
+#define DEVQ_IOV_RANGE	 -1
+#define DEVQ_IOV_REFUSED -2
+struct iovec;
+int devq_iov(struct devq *q, const struct devq_req *r, bool writable, uint32_t off, uint32_t len,
+	     struct iovec *iov, uint32_t max);
 /* Return the chain with len bytes written: 0 or negative. */
 int devq_push(struct devq *q, struct devq_req *r, uint32_t len);
 /*

@@ -72,6 +72,10 @@ struct vmsg_blk_stats {
 	uint64_t reads, writes, flushes, get_ids;
 	uint64_t read_bytes, write_bytes;
 	uint64_t ioerr, unsupp, bad_chains;
+	/* requests whose data the kernel moved to/from host memory directly
+	 * (vmsg_dev_host_direct), and those refused there (a buffer outside
+	 * host memory: IOERR) */
+	uint64_t direct, direct_refused;
 };
 int vmsg_blk_get_stats(struct vmsg_dev *d, struct vmsg_blk_stats *st);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
 /*
  * test_card_hostmem.c - the sim platform's window into host RAM: bounds,
- * DMA width, the q35 split layout, lazy (re)mapping after ATTACH.
+ * DMA width, the q35 split layout, lazy (re)mapping after ATTACH, replaced
+ * mappings' addresses kept reserved.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +158,24 @@ static void test_remap_only_when_changed(void **state)
 	assert_null(sim_hostmem_ptr(&h, MiB, 1));
 	assert_non_null(sim_hostmem_ptr(&h, 0, 1));
 	assert_int_equal(h.maps, 3);
+	/* The first mapping is two re-maps old now: its pages are gone but its
+	 * addresses stay reserved, so kernel I/O still aimed at them (a direct
+	 * pointer) faults instead of reaching a mapping made later. */
+	{
+		int pfd[2];
+		void *again;
+
+		assert_int_equal(pipe(pfd), 0);
+		errno = 0;
+		assert_int_equal(write(pfd[1], p1, 1), -1);
+		assert_int_equal(errno, EFAULT);
+		close(pfd[0]);
+		close(pfd[1]);
+		again = mmap(p1, MiB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			     -1, 0);
+		assert_true(again == MAP_FAILED);
+		assert_int_equal(errno, EEXIST);
+	}
 	sim_hostmem_fini(&h);
 }
 

@@ -100,6 +100,23 @@ int vmsg_dev_host_write(struct vmsg_dev *d, uint64_t addr, const void *src, size
 	return 0;
 }
 
+bool vmsg_dev_host_direct_capable(const struct vmsg_dev *d)
+{
+	(void)d;
+	return !fake_mode.no_direct;
+}
+
+void *vmsg_dev_host_direct(struct vmsg_dev *d, uint64_t addr, size_t len)
+{
+	(void)d;
+	if (fake_mode.no_direct || fake_mode.host_down || len == 0 || !host_range(addr, len)) {
+		fake.host_faults++;
+		return NULL;
+	}
+	fake.direct_grants++;
+	return host_mem + (addr - HOST_BASE);
+}
+
 void vmsg_dev_notify_used(struct vmsg_dev *d, uint32_t vq)
 {
 	(void)d;

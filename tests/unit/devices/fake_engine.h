@@ -2,7 +2,7 @@
 /*
  * fake_engine.h - what the device tests put in place of ep_function/core:
  * a "host memory" buffer (bounds-checked, DMA addresses from HOST_BASE),
- * the engine services the backends call (vmsg_dev_host_read/write,
+ * the engine services the backends call (vmsg_dev_host_read/write/direct,
  * vmsg_dev_notify_used/send_used, vmsg_dev_config_changed,
  * vmsg_dev_needs_reset, vmsg_dev_log), and a driver side built on fw_shared
  * vmsg_vq_drv that posts buffers into that memory.
@@ -25,7 +25,8 @@ struct fake_counters {
 	unsigned int used_events[VMSG_DEV_MAX_QUEUES]; /* notify_used + send_used */
 	unsigned int config_changed;
 	unsigned int needs_reset;
-	unsigned int host_faults; /* accesses outside host memory */
+	unsigned int host_faults;   /* accesses outside host memory */
+	unsigned int direct_grants; /* vmsg_dev_host_direct() pointers given */
 	unsigned int logs;
 };
 extern struct fake_counters fake;
@@ -34,6 +35,9 @@ extern struct fake_counters fake;
 struct fake_modes {
 	bool busy_poll; /* vmsg_dev_busy_polled(): set before tdev_start() */
 	bool host_down; /* vmsg_dev_host_ready() false, host accesses fail */
+	/* vmsg_dev_host_direct(): host memory directly addressable (as on the
+	 * sim platform), unless no_direct (as on epf/uio: copies only) */
+	bool no_direct;
 };
 extern struct fake_modes fake_mode;
 
