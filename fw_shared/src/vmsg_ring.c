@@ -195,7 +195,8 @@ static void ring_refresh_cons(struct vmsg_ring *r)
 	uint32_t cons = line_idx(r->cons);
 
 	/* Slots the consumer released may be written only after this read
-	 * ([ORD-4]: a load, then stores). */
+	 * ([ORD-4]: a load, then stores).
+	 */
 	vmsg_ring_ldmb();
 	if (r->local - cons > r->slot_count) {
 		r->bad++;
@@ -243,7 +244,8 @@ uint32_t vmsg_ring_space(struct vmsg_ring *r)
 }
 
 /* Consumer: publish our index once the slots before it are copied out
- * ([ORD-3]: loads, then the store). */
+ * ([ORD-3]: loads, then the store).
+ */
 static void ring_publish_cons(struct vmsg_ring *r)
 {
 	vmsg_ring_ldmb();
