@@ -164,6 +164,8 @@ void card_publish(struct vmsg_card *c)
 	for (i = 0; i < VMSG_PCIE_REGS_SIZE; i += 4)
 		if (i != REG_OFF(link_state))
 			VMSG_WRITE_ONCE32(b + i, 0);
+	for (i = 0; i < 8; i++)
+		c->cnt_mirror[i] = 0; /* the counters in BAR0 are 0 now */
 	card_publish_identity(c);
 	card_format_h2c(c);
 	card_new_epoch(c);

@@ -91,6 +91,8 @@ int vmsg_card_add_device(struct vmsg_card *c, struct vmsg_dev *d)
 	c->slots[n] = (struct card_slot){.used_epoch = c->epoch};
 	dev_init_engine_fields(c, d, (vmsg_dev_num_t)n);
 	c->slots[n].dev = d;
+	if (n > c->dev_top)
+		c->dev_top = n;
 	card_log(c, VMSG_LOG_INFO, "device %u added (%s)", (unsigned int)n,
 		 d->ops->name ? d->ops->name : "?");
 	card_event_device(c, (vmsg_dev_num_t)n, VIRTIO_BUS_DEVICE_STATE_READY);
@@ -127,7 +129,8 @@ void card_devices_poll(struct vmsg_card *c)
 {
 	uint32_t n;
 
-	for (n = 1; n <= c->cfg.max_devices; n++) {
+	/* Every pass: only the slots that ever held a device (dev_top). */
+	for (n = 1; n <= c->dev_top; n++) {
 		struct vmsg_dev *d = c->slots[n].dev;
 
 		if (d && !d->removed && d->ops->poll)

@@ -19,18 +19,26 @@ static void card_count_doorbells(struct vmsg_card *c)
 	}
 }
 
+/* Section 12: the counters in BAR0, each written only when it changed since
+ * the last write (an idle pass stores nothing); card_publish() forgets the
+ * mirror when it zeroes the control block. */
+VMSG_STATIC_ASSERT(offsetof(struct vmsg_pcie_regs, cnt_doorbells) ==
+		       offsetof(struct vmsg_pcie_regs, cnt_rx_msgs) + 7u * 8u,
+		   "the eight counters are consecutive, in stats order");
+
 static void card_mirror_stats(struct vmsg_card *c)
 {
 	const struct vmsg_card_stats *s = &c->stats;
+	const uint64_t v[8] = {s->rx_msgs,	  s->tx_msgs,	s->drop_malformed, s->drop_stale,
+			       s->drop_no_device, s->ring_full, s->irqs,	   s->doorbells};
+	uint32_t i;
 
-	card_reg_wr64(c, REG_OFF(cnt_rx_msgs), s->rx_msgs);
-	card_reg_wr64(c, REG_OFF(cnt_tx_msgs), s->tx_msgs);
-	card_reg_wr64(c, REG_OFF(cnt_drop_malformed), s->drop_malformed);
-	card_reg_wr64(c, REG_OFF(cnt_drop_stale), s->drop_stale);
-	card_reg_wr64(c, REG_OFF(cnt_drop_no_device), s->drop_no_device);
-	card_reg_wr64(c, REG_OFF(cnt_ring_full), s->ring_full);
-	card_reg_wr64(c, REG_OFF(cnt_irqs), s->irqs);
-	card_reg_wr64(c, REG_OFF(cnt_doorbells), s->doorbells);
+	for (i = 0; i < 8; i++) {
+		if (v[i] == c->cnt_mirror[i])
+			continue;
+		c->cnt_mirror[i] = v[i];
+		card_reg_wr64(c, REG_OFF(cnt_rx_msgs) + 8u * i, v[i]);
+	}
 }
 
 static void card_heartbeat(struct vmsg_card *c)

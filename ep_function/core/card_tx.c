@@ -112,6 +112,7 @@ static void pend_overflow(struct vmsg_card *c, const uint8_t *m, size_t len)
 		return;
 	sl->dev->status |= VIRTIO_MSG_STATUS_DEVICE_NEEDS_RESET;
 	sl->reset_event_due = true;
+	c->reset_events_due = true;
 }
 
 static void pend_push(struct vmsg_card *c, const uint8_t *m, size_t len)
@@ -163,13 +164,22 @@ void card_send(struct vmsg_card *c, const void *msg, size_t len)
 		card_irq_flush(c);
 }
 
-/* Resend NEEDS_RESET events that an overflow swallowed. */
+/* Resend NEEDS_RESET events that an overflow swallowed. The scan runs only
+ * after an overflow (reset_events_due), not on every engine pass. */
 static void flush_reset_events(struct vmsg_card *c)
 {
 	uint32_t n;
 
-	for (n = 1; n <= c->cfg.max_devices && c->pend.count == 0; n++) {
+	if (!c->reset_events_due)
+		return;
+	c->reset_events_due = false;
+	for (n = 1; n <= c->cfg.max_devices; n++) {
 		struct card_slot *sl = &c->slots[n];
+
+		if (c->pend.count) {
+			c->reset_events_due = true; /* the rest when room frees */
+			return;
+		}
 
 		if (!sl->reset_event_due)
 			continue;

@@ -98,7 +98,9 @@ struct vmsg_card {
 	bool shutdown;
 	bool in_poll;
 	bool irq_due;
-	bool rx_more; /* the last drain stopped on its budget */
+	bool rx_more;	       /* the last drain stopped on its budget */
+	bool reset_events_due; /* some slot's reset_event_due may be set */
+	uint32_t dev_top;      /* no slot above this ever held a device */
 	uint32_t last_db[VMSG_PCIE_MAX_DOORBELLS];
 	struct card_oob_db oob[VMSG_PCIE_MAX_DOORBELLS]; /* [OOB-4] */
 	uint32_t heartbeat;
@@ -109,6 +111,7 @@ struct vmsg_card {
 	struct card_pending pend;
 	struct card_slot *slots; /* [max_devices + 1], index 0 unused */
 	struct vmsg_card_stats stats;
+	uint64_t cnt_mirror[8]; /* the BAR0 counters as last written (card_poll.c) */
 	uint8_t rx[VMSG_RING_MAX_SLOT_SIZE];
 };
 

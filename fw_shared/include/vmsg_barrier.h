@@ -23,6 +23,21 @@
  *   notify:   write the index;  vmsg_mb();  read the peer's "wake me" flag
  *             (and the sleeper: write the flag;  vmsg_mb();  re-read index).
  *
+ * The two consumer steps may use the ring barriers instead, which are the
+ * I/O-strength ones everywhere but in x86 user space:
+ *
+ *   vmsg_ring_rmb()   index, then slot: loads from write-back or uncached
+ *                     memory (a consumer never reads a ring through a
+ *                     write-combining mapping, [BAR-2]).
+ *   vmsg_ring_ldmb()  loads (the slot), then a store (the consumer index),
+ *                     whatever the store's memory type.
+ *
+ * x86 orders loads with loads and loads with later stores for every memory
+ * type but write-combining reads (SDM vol. 3, 8.2.2 and 11.3), so in user
+ * space both are compiler barriers; lfence and mfence there cost a third of
+ * a ping-pong round trip (bench/README.md, "poll-mode round trip"). The
+ * kernel keeps rmb()/mb(). Store->load (notify) still needs vmsg_mb().
+ *
  * Indices and flags in shared memory are read and written exactly once per
  * use with VMSG_READ_ONCE{16,32,64}/VMSG_WRITE_ONCE{16,32,64}: the compiler
  * may neither tear, merge nor re-read them. The pointer must be naturally
@@ -53,6 +68,8 @@
 #define vmsg_smp_mb()	 smp_mb()    /* CPU to CPU */
 #define vmsg_smp_rmb()	 smp_rmb()   /* CPU to CPU */
 #define vmsg_smp_wmb()	 smp_wmb()   /* CPU to CPU */
+#define vmsg_ring_rmb()	 rmb()	     /* see above */
+#define vmsg_ring_ldmb() mb()	     /* see above */
 
 #define VMSG_READ_ONCE16(p)	READ_ONCE(*(const volatile u16 *)(p))
 #define VMSG_READ_ONCE32(p)	READ_ONCE(*(const volatile u32 *)(p))
@@ -81,14 +98,16 @@ static inline void vmsg_cpu_relax(void)
 /* x86 is TSO: only store->load needs a fence for cacheable memory; sfence
  * and lfence order write-combining and non-temporal accesses.
  */
-#define vmsg_mb()      __asm__ __volatile__("mfence" : : : "memory")
-#define vmsg_rmb()     __asm__ __volatile__("lfence" : : : "memory")
-#define vmsg_wmb()     __asm__ __volatile__("sfence" : : : "memory")
-#define vmsg_dma_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define vmsg_dma_rmb() vmsg_barrier()
-#define vmsg_dma_wmb() vmsg_barrier()
-#define vmsg_smp_rmb() vmsg_barrier()
-#define vmsg_smp_wmb() vmsg_barrier()
+#define vmsg_mb()	 __asm__ __volatile__("mfence" : : : "memory")
+#define vmsg_rmb()	 __asm__ __volatile__("lfence" : : : "memory")
+#define vmsg_wmb()	 __asm__ __volatile__("sfence" : : : "memory")
+#define vmsg_dma_mb()	 __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define vmsg_dma_rmb()	 vmsg_barrier()
+#define vmsg_dma_wmb()	 vmsg_barrier()
+#define vmsg_smp_rmb()	 vmsg_barrier()
+#define vmsg_smp_wmb()	 vmsg_barrier()
+#define vmsg_ring_rmb()	 vmsg_barrier() /* loads are ordered (no WC reads) */
+#define vmsg_ring_ldmb() vmsg_barrier() /* loads never pass later stores */
 #elif defined(__aarch64__)
 #define vmsg_mb()      __asm__ __volatile__("dsb sy" : : : "memory")
 #define vmsg_rmb()     __asm__ __volatile__("dsb ld" : : : "memory")
@@ -119,6 +138,10 @@ static inline void vmsg_cpu_relax(void)
 #define vmsg_smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
 #define vmsg_smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#ifndef vmsg_ring_rmb
+#define vmsg_ring_rmb()	 vmsg_rmb()
+#define vmsg_ring_ldmb() vmsg_mb()
+#endif
 
 #if defined(__SANITIZE_THREAD__)
 #define VMSG_TSAN 1

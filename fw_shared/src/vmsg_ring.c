@@ -194,8 +194,10 @@ static void ring_refresh_cons(struct vmsg_ring *r)
 {
 	uint32_t cons = line_idx(r->cons);
 
-	/* Slots the consumer released may be written only after this read. */
-	vmsg_mb();
+	/* Slots the consumer released may be written only after this read
+	 * ([ORD-4]: a load, then stores).
+	 */
+	vmsg_ring_ldmb();
 	if (r->local - cons > r->slot_count) {
 		r->bad++;
 		return;
@@ -241,10 +243,12 @@ uint32_t vmsg_ring_space(struct vmsg_ring *r)
 	return r->slot_count - (r->local - r->cached);
 }
 
-/* Consumer: publish our index once the slots before it are copied out. */
+/* Consumer: publish our index once the slots before it are copied out
+ * ([ORD-3]: loads, then the store).
+ */
 static void ring_publish_cons(struct vmsg_ring *r)
 {
-	vmsg_mb();
+	vmsg_ring_ldmb();
 	line_set_idx(r->cons, r->local);
 }
 
@@ -276,7 +280,7 @@ int vmsg_ring_consume(struct vmsg_ring *r, void *buf, uint32_t buflen, uint32_t 
 		ring_publish_cons(r);
 		return -VMSG_RING_EPROTO;
 	}
-	vmsg_rmb();
+	vmsg_ring_rmb(); /* [ORD-2] */
 	slot = vmsg_ring_slot(r, r->local);
 	frame = vmsg_le64_to_cpu(*(const volatile uint64_t *)slot);
 	len = (uint32_t)(frame & 0xffffu);

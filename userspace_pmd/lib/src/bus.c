@@ -205,6 +205,11 @@ static int bus_alloc_area(struct vmsg_host_bus *bus)
 		memset(bus->ha, 0, bus->ha_size);
 		return 0;
 	}
+	/* a poll-mode waiter may still be reading the old c2h producer line
+	 * without the lock (bus_wait_traffic(), a bounded spin); no new one
+	 * starts while we hold the lock */
+	while (__atomic_load_n(&bus->c2h_spinners, __ATOMIC_ACQUIRE))
+		vmsg_cpu_relax();
 	if (bus->ha)
 		vmsg_link_free(bus->link, bus->ha);
 	bus->ha = vmsg_link_alloc(bus->link, want, VMSG_HOST_AREA_ALIGN, &bus->ha_dma);

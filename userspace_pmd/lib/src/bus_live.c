@@ -238,7 +238,7 @@ int vmsg_host_bus_get_devices(struct vmsg_host_bus *bus, vmsg_dev_num_t *devs, s
 int vmsg_host_bus_ping(struct vmsg_host_bus *bus, uint64_t *rtt_ns)
 {
 	uint8_t req[16], resp[BUS_MSG_MAX];
-	uint64_t t0 = bus_now_ns();
+	uint64_t t0 = rtt_ns ? bus_now_ns() : 0;
 	uint32_t data;
 	size_t len;
 	int ret;

@@ -61,8 +61,9 @@ struct bus_devref {
 struct vmsg_host_bus {
 	pthread_mutex_t lock;
 	pthread_mutex_t dispatch_lock;
-	pthread_cond_t traffic; /* broadcast whenever the c2h ring was drained */
-	bool irq_waiter;	/* one thread sleeps on the vector, others on traffic */
+	pthread_cond_t traffic;	   /* broadcast whenever the c2h ring was drained */
+	bool irq_waiter;	   /* one thread sleeps on the vector, others on traffic */
+	unsigned int c2h_spinners; /* poll-mode waiters reading c2h.prod unlocked (atomic) */
 	struct vmsg_link *link;
 	struct vmsg_host_bus_opts opts;
 	enum vmsg_host_state state;
