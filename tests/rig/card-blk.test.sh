@@ -18,7 +18,7 @@ if pair_card_start 300; then
 	vmrc=$?
 	kb_say "host VM run took $(kb_since "$t") s"
 	want=$(tr -d '\r' <"$KB_CONSOLE" | grep -a -o '^@@PATTERN [0-9a-f]*' | awk '{print $2}')
-	pair_card_run sum 120 'echo "@@OUT sum $(head -c $((64 << 20)) /tmp/disk.img | sha256sum | cut -d" " -f1)"'
+	pair_card_run sum 360 'echo "@@OUT sum $(head -c $((64 << 20)) /tmp/disk.img | sha256sum | cut -d" " -f1)"'
 	got=$(pair_card_out sum)
 	kb_check "the card VM's backing file holds the 64 MiB the host VM wrote" \
 		test -n "$want" -a "$want" = "$got"
