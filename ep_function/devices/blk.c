@@ -869,6 +869,11 @@ int vmsg_blk_get_stats(struct vmsg_dev *d, struct vmsg_blk_stats *st)
 		return -1;
 	*st = to_blk(d)->st;
 	st->bad_chains += to_blk(d)->q.bad_chains;
+#ifdef VMSG_HAVE_LIBURING
+	st->async_io = to_blk(d)->aio;
+#else
+	st->async_io = 0;
+#endif
 	return 0;
 }
 

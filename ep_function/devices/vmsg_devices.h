@@ -76,6 +76,9 @@ struct vmsg_blk_stats {
 	 * (vmsg_dev_host_direct), and those refused there (a buffer outside
 	 * host memory: IOERR) */
 	uint64_t direct, direct_refused;
+	/* 1 while file I/O goes through io_uring (the only path that goes
+	 * direct), 0 when it is synchronous (no io_uring: e.g. under qemu-user) */
+	uint64_t async_io;
 };
 int vmsg_blk_get_stats(struct vmsg_dev *d, struct vmsg_blk_stats *st);
 

@@ -225,10 +225,16 @@ static void test_write_read_random(void **state)
 	{
 		struct vmsg_blk_stats st;
 
-		/* Each request took the path the platform allows. */
+		/* Each request took the path the platform allows (direct only
+		 * through io_uring: none under qemu-user, which lacks it). */
+		bool direct;
+
 		assert_int_equal(vmsg_blk_get_stats(f->t.d, &st), 0);
-		assert_int_equal(st.direct, fake_mode.no_direct ? 0 : 400);
-		assert_int_equal(fake.direct_grants > 0, !fake_mode.no_direct);
+		direct = !fake_mode.no_direct && st.async_io;
+		if (!st.async_io)
+			print_message("no io_uring here: the synchronous path was tested\n");
+		assert_int_equal(st.direct, direct ? 400 : 0);
+		assert_int_equal(fake.direct_grants > 0, direct);
 	}
 	free(shadow);
 	free(disk);
@@ -632,7 +638,7 @@ static void test_direct_and_copy_agree(void **state)
 		assert_int_equal(vmsg_blk_get_stats(f->t.d, &st0), 0);
 		assert_int_equal(blk_req(&f->t, T_OUT, sector, seg, len, n, false, NULL), S_OK);
 		assert_int_equal(vmsg_blk_get_stats(f->t.d, &st1), 0);
-		assert_int_equal(st1.direct - st0.direct, wdirect ? 1 : 0);
+		assert_int_equal(st1.direct - st0.direct, wdirect && st1.async_io ? 1 : 0);
 		assert_int_equal(pread(f->fd, disk, total, (off_t)sector * 512), (ssize_t)total);
 		assert_memory_equal(disk, ref, total);
 
@@ -648,7 +654,7 @@ static void test_direct_and_copy_agree(void **state)
 		assert_int_equal(blk_req(&f->t, T_IN, sector, seg, len, 3, true, &ulen), S_OK);
 		assert_int_equal(ulen, total + 1);
 		assert_int_equal(vmsg_blk_get_stats(f->t.d, &st0), 0);
-		assert_int_equal(st0.direct - st1.direct, wdirect ? 0 : 1);
+		assert_int_equal(st0.direct - st1.direct, wdirect || !st0.async_io ? 0 : 1);
 		assert_memory_equal(host_ptr(seg[0], len[0]), ref, len[0]);
 		assert_memory_equal(host_ptr(seg[1], len[1]), ref + len[0], len[1]);
 		assert_memory_equal(host_ptr(seg[2], len[2]), ref + len[0] + len[1], len[2]);
@@ -663,6 +669,9 @@ static void test_direct_and_copy_agree(void **state)
  * A chain whose data points (partly) outside host memory is refused on the
  * direct path before the kernel sees any of it: IOERR, counted, the part
  * inside untouched (IN) and the file untouched (OUT); the queue goes on.
+ * Without io_uring (qemu-user) the synchronous copy path serves the same
+ * chains: IOERR and the file untouched too, but an IN has copied what came
+ * before the bad piece, and nothing is counted as direct.
  */
 static void test_direct_hostile_buffers(void **state)
 {
@@ -688,19 +697,20 @@ static void test_direct_hostile_buffers(void **state)
 		faults = fake.host_faults;
 		assert_int_equal(blk_req(&f->t, T_IN, 0, seg, len, 2, true, NULL), S_IOERR);
 		assert_true(fake.host_faults > faults);
-		for (size_t j = 0; j < 4096; j++)
+		for (size_t j = 0; st0.async_io && j < 4096; j++)
 			assert_int_equal(((uint8_t *)host_ptr(good, 4096))[j], 0x3c);
 		assert_int_equal(blk_req(&f->t, T_OUT, 0, seg, len, 2, false, NULL), S_IOERR);
 		assert_int_equal(pread(f->fd, disk, sizeof(disk), 0), (ssize_t)sizeof(disk));
 		assert_memory_equal(disk, zero, sizeof(disk));
 	}
 	assert_int_equal(vmsg_blk_get_stats(f->t.d, &st1), 0);
-	assert_int_equal(st1.direct_refused - st0.direct_refused, 6);
+	assert_int_equal(st1.direct_refused - st0.direct_refused, st0.async_io ? 6 : 0);
 	assert_int_equal(st1.direct, st0.direct);
-	/* the device still works, directly */
+	/* the device still works, directly (with io_uring) */
+	memset(host_ptr(good, 4096), 0x3c, 4096);
 	assert_int_equal(blk_req(&f->t, T_OUT, 0, &good, len, 1, false, NULL), S_OK);
 	assert_int_equal(vmsg_blk_get_stats(f->t.d, &st0), 0);
-	assert_int_equal(st0.direct, st1.direct + 1);
+	assert_int_equal(st0.direct, st1.direct + (st0.async_io ? 1 : 0));
 	assert_int_equal(pread(f->fd, disk, 4096, 0), 4096);
 	assert_int_equal(disk[0], 0x3c);
 }
